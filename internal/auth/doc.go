@@ -1,0 +1,2 @@
+// Package auth evaluates passdb and userdb chains as Dovecot does.
+package auth

@@ -1,0 +1,2 @@
+// Package imapwire decodes IMAP commands and encodes responses (RFC 3501 section 9 ABNF).
+package imapwire

@@ -1,0 +1,2 @@
+// Package passwdfile implements Dovecot's passwd-file passdb and userdb.
+package passwdfile

@@ -1,0 +1,2 @@
+// Package staticdb implements the static passdb and userdb.
+package staticdb

@@ -1,0 +1,2 @@
+// Package storage is the mail storage API: users, namespaces, mailboxes and messages, independent of any protocol.
+package storage

@@ -1,0 +1,2 @@
+// Package varexpand implements Dovecot's %-variable expansion (%u, %{user}, %Lu, ...).
+package varexpand
