@@ -43,8 +43,8 @@ const (
 // Values are already %-expanded by the caller.
 type UserConfig struct {
 	Username   string
-	Home       string     // may be empty
-	UID, GID   int        // -1 when not applicable
+	Home       string // may be empty
+	UID, GID   int    // -1 when not applicable
 	Namespaces []NamespaceConfig
 	Fsync      FsyncMode
 	Fields     FieldFunc // may be nil
