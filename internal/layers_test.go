@@ -28,8 +28,10 @@ var layers = map[string]int{
 	"login": 3, "delivery": 3, "authserver": 3, "proxy": 3,
 	// L4 protocols
 	"imapserver": 4, "pop3server": 4, "lmtp": 4, "managesieve": 4,
-	// L5 wiring
-	"server": 5, "service": 5, "admin": 5,
+	// L5 wiring, ordered inside the layer: service (listeners) is used by
+	// server (the composition root), which admin (the command table that
+	// also starts the daemon) uses.
+	"service": 5, "server": 6, "admin": 7,
 }
 
 // drivers may be imported only by the composition root (and by tests).
