@@ -37,6 +37,8 @@ type Options struct {
 	// SkipValueFiles leaves <file values unread: Value is empty and only
 	// ValueFile is set (doveconf without -x behaves this way).
 	SkipValueFiles bool
+	// NoExpand keeps $var references in values as written.
+	NoExpand bool
 }
 
 // ParseFile parses the file at name from the operating system's filesystem.
@@ -260,7 +262,7 @@ func (p *parser) setting(pos Pos, key, value string) error {
 	case value != "" && (value[0] == '"' || value[0] == '\''):
 		n.Value = unquote(value)
 		n.Quoted = n.Value != value
-	case strings.Contains(value, "$"):
+	case strings.Contains(value, "$") && !p.opts.NoExpand:
 		v, err := p.expandVars(pos, key, value)
 		if err != nil {
 			return err
