@@ -20,6 +20,18 @@ func BodyStructure(part *message.Part, extended bool) []byte {
 
 // AppendBodyStructure appends BodyStructure(part, extended) to dst.
 func AppendBodyStructure(dst []byte, part *message.Part, extended bool) []byte {
+	if part.Parent == nil && isPlain7bit(part) {
+		// Dovecot caches such messages as "plain 7bit" and answers
+		// with its default text/plain structure.
+		dst = append(dst, `"text" "plain" ("charset" "us-ascii") NIL NIL "7bit" `...)
+		dst = strconv.AppendInt(dst, part.Body.Virtual, 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendInt(dst, part.Body.Lines, 10)
+		if extended {
+			dst = append(dst, " NIL NIL NIL NIL"...)
+		}
+		return dst
+	}
 	if part.Flags&message.FlagMultipart != 0 {
 		return appendMultipart(dst, part, extended)
 	}
@@ -101,6 +113,31 @@ func appendLeaf(dst []byte, part *message.Part, extended bool) []byte {
 	dst = append(dst, ' ')
 	dst = AppendNStringNoLF(dst, c.MD5)
 	return appendCommonExtension(dst, c)
+}
+
+// isPlain7bit mirrors Dovecot's message_part_data_is_plain_7bit: a single
+// text/plain part whose only meaningful parameter is charset=us-ascii (only
+// the first parameter is looked at) and that has no other Content-* header
+// but a 7bit transfer encoding.
+func isPlain7bit(part *message.Part) bool {
+	c := &part.Content
+	if part.Flags&message.FlagText == 0 || len(part.Children) > 0 {
+		return false
+	}
+	if c.Subtype != nil && !strings.EqualFold(cut(*c.Subtype), "plain") {
+		return false
+	}
+	if len(c.Params) > 1 || len(c.Params) == 1 && (!strings.EqualFold(cut(c.Params[0].Name), "charset") ||
+		!strings.EqualFold(cut(c.Params[0].Value), defaultCharset)) {
+		return false
+	}
+	if c.ID != nil || c.Description != nil {
+		return false
+	}
+	if c.TransferEncoding != nil && !strings.EqualFold(*c.TransferEncoding, "7bit") {
+		return false
+	}
+	return c.MD5 == nil && c.Disposition == nil && c.Language == nil && c.Location == nil
 }
 
 // isTruncated reports a part that says multipart or message/rfc822 but was

@@ -17,7 +17,7 @@ import (
 // oracleMinMatches is the number of corpus messages whose RFC822.SIZE,
 // ENVELOPE and BODYSTRUCTURE must match Dovecot 2.3.19 byte for byte.
 // Raise it when a fix makes more match; never lower it.
-const oracleMinMatches = 3663
+const oracleMinMatches = 4604
 
 type oracleRecord struct {
 	Path             string `json:"path"`

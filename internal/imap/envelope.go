@@ -15,7 +15,7 @@ func AppendEnvelope(dst []byte, e *message.Envelope) []byte {
 	if e == nil {
 		return append(dst, "NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL"...)
 	}
-	dst = AppendNString(dst, e.Date)
+	dst = AppendNStringNoLF(dst, e.Date)
 	dst = append(dst, ' ')
 	if e.Subject == nil {
 		dst = append(dst, "NIL"...)
@@ -34,9 +34,9 @@ func AppendEnvelope(dst []byte, e *message.Envelope) []byte {
 		dst = appendAddresses(dst, list)
 	}
 	dst = append(dst, ' ')
-	dst = AppendNString(dst, e.InReplyTo)
+	dst = AppendNStringNoLF(dst, e.InReplyTo)
 	dst = append(dst, ' ')
-	return AppendNString(dst, e.MessageID)
+	return AppendNStringNoLF(dst, e.MessageID)
 }
 
 func appendAddresses(dst []byte, list []message.Address) []byte {

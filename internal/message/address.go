@@ -49,12 +49,37 @@ func (a *addrParser) parseLocalPart() int {
 	if a.p.data[a.p.pos] == '"' {
 		ret = a.p.parseQuotedString(&a.str)
 	} else {
-		ret = a.p.parseDotAtom(&a.str)
+		ret = a.parseNonStrictDotAtom()
 	}
 	if ret < 0 {
 		return -1
 	}
 	a.cur.Mailbox = strp(string(a.str))
+	return ret
+}
+
+// parseNonStrictDotAtom reads a local-part that may have leading, trailing
+// or doubled dots (Dovecot's MESSAGE_ADDRESS_PARSE_FLAG_NON_STRICT_DOTS).
+func (a *addrParser) parseNonStrictDotAtom() int {
+	p := &a.p
+	ret := -1
+	for {
+		for p.cur() == '.' {
+			a.str = append(a.str, '.')
+			p.pos++
+			if p.pos >= len(p.data) {
+				return 0
+			}
+			ret = 1
+		}
+		if p.data[p.pos] == '@' {
+			break
+		}
+		ret = p.parseAtom(&a.str)
+		if ret <= 0 || p.data[p.pos] != '.' {
+			break
+		}
+	}
 	return ret
 }
 

@@ -311,7 +311,8 @@ func parseEnvelopeHeader(e *Envelope, name string, value []byte) {
 		return
 	}
 	if addr != nil {
-		*addr = ParseAddressList(value)
+		// address headers that occur more than once are concatenated
+		*addr = append(*addr, ParseAddressList(value)...)
 	} else {
 		*str = headerString(value)
 	}

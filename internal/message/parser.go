@@ -164,24 +164,25 @@ func (p *mimeParser) findBoundaryLine(pos int) *boundary {
 	}
 	rest = rest[2:]
 	find := len(rest)
+	trailingDashes := false
 	if lf := bytes.IndexByte(rest, '\n'); lf >= 0 {
 		find = lf
 		if find > 0 && rest[find-1] == '\r' {
 			find--
 		}
-		if find > 2 && rest[find-1] == '-' && rest[find-2] == '-' {
-			find -= 2
-		}
+		trailingDashes = find > 2 && rest[find-1] == '-' && rest[find-2] == '-'
 	} else if find > boundaryEndMaxLen {
 		find = boundaryEndMaxLen
 	}
 	line := rest[:find]
+	// The longest boundary that prefixes the line wins; "foo--" may be
+	// boundary "foo" ending or boundary "foo--" continuing.
 	var best *boundary
 	for b := p.boundaries; b != nil; b = b.next {
-		if len(b.str) <= len(line) && bytes.Equal(b.str, line[:len(b.str)]) &&
-			(best == nil || len(best.str) < len(b.str)) {
+		n := len(b.str)
+		if n <= len(line) && bytes.Equal(b.str, line[:n]) && (best == nil || len(best.str) < n) {
 			best = b
-			if len(b.str) == len(line) {
+			if n == len(line) || (trailingDashes && n == len(line)-2) {
 				break
 			}
 		}
