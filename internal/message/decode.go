@@ -1,0 +1,253 @@
+package message
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/transform"
+)
+
+// MaxDecodedSize bounds the output of DecodeBodyPart.
+const MaxDecodedSize = 64 << 20
+
+// ToUTF8 converts text in the named charset to valid UTF-8. Unknown
+// charsets are treated as UTF-8 (US-ASCII and UTF-8 need no conversion);
+// invalid sequences become U+FFFD.
+func ToUTF8(charset string, text []byte) string {
+	cs := strings.ToLower(strings.TrimSpace(charset))
+	if cs != "" && cs != "us-ascii" && cs != "utf-8" && cs != "utf8" {
+		if enc := lookupCharset(cs); enc != nil {
+			if out, _, err := transform.Bytes(enc.NewDecoder(), text); err == nil {
+				text = out
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(text), "\uFFFD")
+}
+
+func lookupCharset(name string) encoding.Encoding {
+	if enc, err := htmlindex.Get(name); err == nil && enc != nil {
+		return enc
+	}
+	if enc, err := ianaindex.MIME.Encoding(name); err == nil && enc != nil {
+		return enc
+	}
+	return nil
+}
+
+// DecodedHeaderValue unfolds a header value and decodes its RFC 2047
+// encoded-words into UTF-8 (RFC 2047 section 6.2: whitespace between two
+// encoded-words is dropped). Malformed encoded-words are kept as they are;
+// raw 8-bit text is taken as UTF-8 when valid, else as ISO-8859-1.
+func DecodedHeaderValue(value []byte) string {
+	var b strings.Builder
+	pendingWS := ""
+	lastEncoded := false
+	for i := 0; i < len(value); {
+		c := value[i]
+		if c == '\r' || c == '\n' {
+			i++
+			continue
+		}
+		if c == ' ' || c == '\t' {
+			j := i
+			for j < len(value) && (value[j] == ' ' || value[j] == '\t' || value[j] == '\r' || value[j] == '\n') {
+				j++
+			}
+			pendingWS += strings.Map(func(r rune) rune {
+				if r == '\r' || r == '\n' {
+					return -1
+				}
+				return r
+			}, string(value[i:j]))
+			i = j
+			continue
+		}
+		if c == '=' && i+1 < len(value) && value[i+1] == '?' {
+			if text, n, ok := decodeEncodedWord(value[i:]); ok {
+				if !lastEncoded {
+					b.WriteString(pendingWS)
+				}
+				pendingWS = ""
+				b.WriteString(text)
+				lastEncoded = true
+				i += n
+				continue
+			}
+		}
+		b.WriteString(pendingWS)
+		pendingWS = ""
+		j := i
+		for j < len(value) && value[j] != ' ' && value[j] != '\t' && value[j] != '\r' && value[j] != '\n' &&
+			!(value[j] == '=' && j+1 < len(value) && value[j+1] == '?' && j > i) {
+			j++
+		}
+		b.WriteString(rawToUTF8(value[i:j]))
+		lastEncoded = false
+		i = j
+	}
+	b.WriteString(pendingWS)
+	return b.String()
+}
+
+func rawToUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return ToUTF8("iso-8859-1", b)
+}
+
+// decodeEncodedWord decodes "=?charset?enc?text?=" at the start of s.
+func decodeEncodedWord(s []byte) (string, int, bool) {
+	end := bytes.Index(s[2:], []byte("?="))
+	if end < 0 {
+		return "", 0, false
+	}
+	// the text may itself contain "?=" only as part of the enc marker
+	parts := bytes.SplitN(s[2:], []byte("?"), 3)
+	if len(parts) != 3 || len(parts[1]) != 1 {
+		return "", 0, false
+	}
+	charset := string(parts[0])
+	if k := strings.IndexByte(charset, '*'); k >= 0 {
+		charset = charset[:k] // RFC 2231 language suffix
+	}
+	rest := parts[2]
+	stop := bytes.Index(rest, []byte("?="))
+	if stop < 0 {
+		return "", 0, false
+	}
+	text := rest[:stop]
+	n := 2 + len(parts[0]) + 1 + 1 + 1 + stop + 2
+	var raw []byte
+	switch parts[1][0] {
+	case 'B', 'b':
+		t := bytes.TrimRight(text, "=")
+		dec, err := base64.RawStdEncoding.DecodeString(string(t))
+		if err != nil {
+			return "", 0, false
+		}
+		raw = dec
+	case 'Q', 'q':
+		raw = decodeQP(text, true)
+	default:
+		return "", 0, false
+	}
+	return ToUTF8(charset, raw), n, true
+}
+
+// decodeQP decodes quoted-printable (RFC 2045 section 6.7); with header set,
+// '_' is a space (RFC 2047 section 4.2). Broken escapes are kept.
+func decodeQP(text []byte, header bool) []byte {
+	out := make([]byte, 0, len(text))
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '_' && header:
+			out = append(out, ' ')
+		case c == '=' && i+2 < len(text) && isHex(text[i+1]) && isHex(text[i+2]):
+			out = append(out, unhex(text[i+1])<<4|unhex(text[i+2]))
+			i += 2
+		case c == '=' && !header:
+			// soft line break: "=" [WSP] CRLF
+			j := i + 1
+			for j < len(text) && (text[j] == ' ' || text[j] == '\t') {
+				j++
+			}
+			if j < len(text) && text[j] == '\r' {
+				j++
+			}
+			if j < len(text) && text[j] == '\n' {
+				i = j
+				continue
+			}
+			if j == len(text) {
+				i = j
+				continue
+			}
+			out = append(out, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// DecodeBody undoes a Content-Transfer-Encoding (base64, quoted-printable;
+// anything else is passed through). Broken base64 is decoded up to the
+// first bad quantum.
+func DecodeBody(encoding string, body []byte) []byte {
+	switch strings.ToLower(encoding) {
+	case "base64":
+		clean := make([]byte, 0, len(body))
+		for _, c := range body {
+			if c == '=' {
+				break
+			}
+			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+				clean = append(clean, c)
+			}
+		}
+		if len(clean)%4 == 1 {
+			clean = clean[:len(clean)-1]
+		}
+		out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+		n, _ := base64.RawStdEncoding.Decode(out, clean)
+		return out[:n]
+	case "quoted-printable":
+		return decodeQP(body, false)
+	default:
+		return body
+	}
+}
+
+// DecodeBodyPart returns the text of a leaf part of msg (the bytes Parse
+// was given) as UTF-8: the transfer encoding undone and the charset
+// converted. Only text/* parts are charset-converted; other parts are
+// returned as decoded bytes.
+func DecodeBodyPart(msg []byte, part *Part) ([]byte, error) {
+	if part.End() > int64(len(msg)) || part.BodyOffset() < 0 {
+		return nil, fmt.Errorf("decode body part: part outside message")
+	}
+	if part.Body.Physical > MaxDecodedSize {
+		return nil, fmt.Errorf("decode body part: %d bytes exceed limit", part.Body.Physical)
+	}
+	body := msg[part.BodyOffset():part.End()]
+	c := &part.Content
+	enc := ""
+	if c.TransferEncoding != nil {
+		enc = *c.TransferEncoding
+	}
+	dec := DecodeBody(enc, body)
+	if part.Flags&FlagText == 0 {
+		return dec, nil
+	}
+	charset := ""
+	for _, p := range c.Params {
+		if strings.EqualFold(p.Name, "charset") {
+			charset = p.Value
+		}
+	}
+	return []byte(ToUTF8(charset, dec)), nil
+}
