@@ -156,3 +156,27 @@ func TestCorpusOracle(t *testing.T) {
 		t.Errorf("corpus oracle: %d matches, want at least %d", match, oracleMinMatches)
 	}
 }
+
+func BenchmarkParseEnvelopeBodyStructure(b *testing.B) {
+	dir := corpusDir(b)
+	var msgs [][]byte
+	var total int64
+	for _, glob := range []string{"torture/*/*", "spamassassin/easy-ham-1/000*"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, glob))
+		for _, p := range paths {
+			if raw, err := os.ReadFile(p); err == nil && len(raw) > 0 {
+				m := appendForm(raw, true)
+				msgs = append(msgs, m)
+				total += int64(len(m))
+			}
+		}
+	}
+	b.SetBytes(total / int64(len(msgs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := message.Parse(msgs[i%len(msgs)])
+		_ = Envelope(p)
+		_ = BodyStructure(p, true)
+	}
+}
