@@ -1,0 +1,55 @@
+package imapserver
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+)
+
+// The login package (L3) is being written concurrently. Until it lands,
+// imapserver defines the shapes it needs here; they will become aliases of
+// login's types. See HANDOFF.md.
+
+// ConnInfo describes a client connection to the pre-auth policy.
+type ConnInfo struct {
+	Service   string // "imap"
+	Local     netip.AddrPort
+	Remote    netip.AddrPort
+	TLS       bool   // the connection is TLS (implicit or after STARTTLS)
+	SessionID string // Dovecot-style session id, as logged
+}
+
+// Session is an authenticated login.
+type Session struct {
+	User string // the canonical user name (userdb may rewrite it)
+	// Method is the SASL mechanism, or "PLAIN" for the LOGIN command
+	// (as Dovecot logs it).
+	Method string
+}
+
+// Exchange is one SASL authentication in progress.
+type Exchange interface {
+	// Next takes the client's response (nil for no initial response)
+	// and returns the next challenge, or a session when done.
+	Next(ctx context.Context, resp []byte) (challenge []byte, s *Session, err error)
+}
+
+// Authenticator is the pre-auth policy and credential check
+// (login.Service).
+type Authenticator interface {
+	PlaintextAllowed(ci ConnInfo) bool
+	// Mechanisms lists the SASL mechanisms to advertise on ci.
+	Mechanisms(ci ConnInfo) []string
+	Login(ctx context.Context, ci ConnInfo, user, pass string) (*Session, error)
+	Begin(ctx context.Context, ci ConnInfo, mech string) (Exchange, error)
+}
+
+// Auth errors an Authenticator returns (wrapped or not); anything else is
+// reported as an internal error.
+var (
+	ErrAuthFailed      = errors.New("authentication failed")
+	ErrAuthUnavailable = errors.New("authentication temporarily unavailable")
+	ErrPrivacyRequired = errors.New("plaintext authentication disallowed")
+	ErrUnknownMech     = errors.New("unsupported authentication mechanism")
+	ErrAuthAborted     = errors.New("authentication aborted by client")
+)

@@ -1,0 +1,33 @@
+package imapserver
+
+import "strings"
+
+// capabilities returns the CAPABILITY list for the connection's state, as
+// Dovecot orders it: pre-login (imap-login) and post-login (imap) lists
+// differ. Only what is implemented is advertised.
+func (c *conn) capabilities() string {
+	caps := []string{"IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE"}
+	if c.state == stateNotAuth {
+		caps = append(caps, c.literalCap())
+		if c.srv.opts.TLS != nil && !c.ci.TLS {
+			caps = append(caps, "STARTTLS")
+		}
+		if !c.srv.opts.Auth.PlaintextAllowed(c.ci) {
+			caps = append(caps, "LOGINDISABLED")
+		}
+		for _, m := range c.srv.opts.Auth.Mechanisms(c.ci) {
+			caps = append(caps, "AUTH="+strings.ToUpper(m))
+		}
+		return strings.Join(caps, " ")
+	}
+	caps = append(caps, "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
+		"MOVE", "STATUS=SIZE", c.literalCap(), "SPECIAL-USE")
+	return strings.Join(caps, " ")
+}
+
+func (c *conn) literalCap() string {
+	if c.srv.opts.LiteralMinus {
+		return "LITERAL-"
+	}
+	return "LITERAL+"
+}

@@ -1,0 +1,85 @@
+package imapserver
+
+import (
+	"context"
+	"strings"
+)
+
+// cmdCreate is CREATE (RFC 3501 section 6.3.3). A trailing separator is
+// dropped ("foo/" creates foo); missing parents are created by storage.
+func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var name string
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	sep := c.nsFor(name).Separator
+	if sep != "" {
+		name = strings.TrimSuffix(name, sep)
+	}
+	if name == "" {
+		return no("", "Invalid mailbox name.")
+	}
+	if strings.EqualFold(name, "INBOX") {
+		return no("ALREADYEXISTS", "Mailbox already exists")
+	}
+	if err := c.user.Create(ctx, name, nil); err != nil {
+		return c.storageError("create "+name, err)
+	}
+	return nil
+}
+
+// cmdDelete is DELETE (RFC 3501 section 6.3.4).
+func cmdDelete(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var name string
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if name == "INBOX" {
+		return no("", "INBOX can't be deleted.")
+	}
+	if c.sel != nil && c.sel.name == name {
+		// Dovecot closes the mailbox being deleted.
+		c.unselect()
+		c.untaggedStatus(typeOK, "CLOSED", "Previous mailbox closed.")
+	}
+	if err := c.user.Delete(ctx, name); err != nil {
+		return c.storageError("delete "+name, err)
+	}
+	return nil
+}
+
+// cmdRename is RENAME (RFC 3501 section 6.3.5). Renaming INBOX moves its
+// messages into a new mailbox and leaves INBOX empty; storage does that.
+func cmdRename(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var from, to string
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&from) || !dec.ExpectSP() || !dec.ExpectMailbox(&to) || !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if sep := c.nsFor(to).Separator; sep != "" {
+		to = strings.TrimSuffix(to, sep)
+	}
+	if to == "INBOX" {
+		return no("ALREADYEXISTS", "Target mailbox already exists")
+	}
+	if err := c.user.Rename(ctx, from, to); err != nil {
+		return c.storageError("rename "+from, err)
+	}
+	return nil
+}
+
+// cmdSubscribe is SUBSCRIBE and UNSUBSCRIBE (RFC 3501 sections 6.3.6 and
+// 6.3.7). Subscribing to a mailbox that does not exist is allowed.
+func cmdSubscribe(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var name string
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	if err := c.user.SetSubscribed(ctx, name, cmd.name == "SUBSCRIBE"); err != nil {
+		return c.storageError(strings.ToLower(cmd.name)+" "+name, err)
+	}
+	return nil
+}

@@ -1,0 +1,15 @@
+package imapserver
+
+import "context"
+
+// cmdLogout is LOGOUT (RFC 3501 section 6.1.3): "* BYE Logging out",
+// then the tagged OK; the selected mailbox is closed without expunging.
+func cmdLogout(ctx context.Context, c *conn, cmd *command) error {
+	if !cmd.dec.ExpectCRLF() {
+		return cmd.dec.Err()
+	}
+	c.untaggedStatus(typeBYE, "", "Logging out")
+	c.state = stateLogout
+	c.logout = "Logged out"
+	return nil
+}

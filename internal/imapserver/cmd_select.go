@@ -1,0 +1,125 @@
+package imapserver
+
+import (
+	"context"
+	"strconv"
+
+	"roost/internal/imap"
+	"roost/internal/storage"
+)
+
+// cmdSelect is SELECT and EXAMINE (RFC 3501 sections 6.3.1 and 6.3.2).
+// A previously selected mailbox is closed without expunging, even when
+// the new selection fails.
+func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var name string
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+		return dec.Err()
+	}
+	c.unselect()
+	readOnly := cmd.name == "EXAMINE"
+	mb, err := c.user.Open(ctx, name, storage.OpenOptions{ReadOnly: readOnly})
+	if err != nil {
+		return c.storageError("select "+name, err)
+	}
+	c.sel = &selected{mb: mb, name: name, readOnly: readOnly || mb.ReadOnly()}
+	c.state = stateSelected
+	c.writeSelectResponses()
+	cmd.okCode, cmd.okText = "READ-WRITE", "Select completed."
+	if c.sel.readOnly {
+		cmd.okCode = "READ-ONLY"
+	}
+	if readOnly {
+		cmd.okText = "Examine completed."
+	}
+	return nil
+}
+
+// writeSelectResponses writes the untagged data of SELECT in Dovecot's
+// order.
+func (c *conn) writeSelectResponses() {
+	st := c.sel.mb.Status()
+	msgs := c.sel.mb.Messages()
+	flags := append(append([]string(nil), imap.SystemFlags...), st.Keywords...)
+	c.untagged().Atom("FLAGS").SP().Flags(flags).CRLF()
+	if c.sel.readOnly {
+		c.untaggedStatusFlags("PERMANENTFLAGS", nil, "Read-only mailbox.")
+	} else {
+		c.untaggedStatusFlags("PERMANENTFLAGS", append(flags, imap.FlagWildcard), "Flags permitted.")
+	}
+	c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
+	c.sel.recent = countRecent(msgs)
+	c.untagged().Number(uint32(c.sel.recent)).SP().Atom("RECENT").CRLF()
+	if seq := firstUnseen(msgs); seq != 0 {
+		c.untaggedStatus(typeOK, "UNSEEN "+strconv.Itoa(seq), "First unseen.")
+	}
+	c.untaggedStatus(typeOK, "UIDVALIDITY "+strconv.FormatUint(uint64(st.UIDValidity), 10), "UIDs valid")
+	c.untaggedStatus(typeOK, "UIDNEXT "+strconv.FormatUint(uint64(st.UIDNext), 10), "Predicted next UID")
+	if c.enabled["CONDSTORE"] {
+		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(st.HighestModSeq, 10), "Highest")
+	}
+}
+
+// untaggedStatusFlags writes "* OK [CODE (flags)] text".
+func (c *conn) untaggedStatusFlags(code string, flags []string, text string) {
+	c.untagged().Atom(typeOK).SP().Special('[').Atom(code).SP().Flags(flags).Special(']').SP().Text(text).CRLF()
+}
+
+func firstUnseen(msgs []storage.Message) int {
+	for i, m := range msgs {
+		if !hasFlag(m.Flags, imap.FlagSeen) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func hasFlag(flags []string, f string) bool {
+	for _, x := range flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// unselect closes the selected mailbox, if any, without expunging.
+func (c *conn) unselect() {
+	if c.sel != nil {
+		if err := c.sel.mb.Close(); err != nil {
+			c.log.Errorf("close %s: %v", c.sel.name, err)
+		}
+		c.sel = nil
+	}
+	if c.state == stateSelected {
+		c.state = stateAuth
+	}
+}
+
+// cmdClose is CLOSE (RFC 3501 section 6.4.2): expunge \Deleted messages
+// silently (unless read-only), then leave the selected state.
+func cmdClose(ctx context.Context, c *conn, cmd *command) error {
+	if !cmd.dec.ExpectCRLF() {
+		return cmd.dec.Err()
+	}
+	var err error
+	if !c.sel.readOnly {
+		err = c.sel.mb.Expunge(ctx, nil)
+	}
+	c.unselect()
+	if err != nil {
+		return c.storageError("close", err)
+	}
+	return nil
+}
+
+// cmdUnselect is UNSELECT (RFC 3691): leave the selected state without
+// expunging.
+func cmdUnselect(ctx context.Context, c *conn, cmd *command) error {
+	if !cmd.dec.ExpectCRLF() {
+		return cmd.dec.Err()
+	}
+	c.unselect()
+	return nil
+}

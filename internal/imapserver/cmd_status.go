@@ -1,0 +1,67 @@
+package imapserver
+
+import (
+	"context"
+	"strings"
+)
+
+// statusItems are the STATUS items in the order Dovecot answers them.
+var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE"}
+
+// cmdStatus is STATUS (RFC 3501 section 6.3.10), plus SIZE (RFC 8438).
+func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
+	dec := cmd.dec
+	var name string
+	want := map[string]bool{}
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectSP() {
+		return dec.Err()
+	}
+	ok := dec.ExpectList(func() bool {
+		var item string
+		if !dec.ExpectAtom(&item) {
+			return false
+		}
+		item = strings.ToUpper(item)
+		if !isStatusItem(item) {
+			return false
+		}
+		want[item] = true
+		return true
+	})
+	if !ok || len(want) == 0 || !dec.ExpectCRLF() {
+		if dec.Err() == nil {
+			return bad("", "Error in IMAP command STATUS: Invalid status item")
+		}
+		return dec.Err()
+	}
+	st, err := c.user.Status(ctx, name)
+	if err != nil {
+		return c.storageError("status "+name, err)
+	}
+	vals := map[string]uint64{"MESSAGES": uint64(st.Messages), "RECENT": uint64(st.Recent),
+		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),
+		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size)}
+	enc := c.untagged().Atom("STATUS").SP().Mailbox(name).SP().Special('(')
+	first := true
+	for _, item := range statusItemOrder {
+		if !want[item] {
+			continue
+		}
+		if !first {
+			enc.SP()
+		}
+		first = false
+		enc.Atom(item).SP().Number64(vals[item])
+	}
+	enc.Special(')').CRLF()
+	return nil
+}
+
+func isStatusItem(s string) bool {
+	for _, it := range statusItemOrder {
+		if it == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,412 @@
+package imapserver
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"roost/internal/imapwire"
+	"roost/internal/logging"
+	"roost/internal/storage"
+)
+
+// conn is one client connection. Everything but mu's fields is owned by
+// the connection's goroutine.
+type conn struct {
+	srv *Server
+	raw net.Conn // as accepted
+	nc  net.Conn // the current connection (a *tls.Conn after TLS starts)
+	cnt byteCounter
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	dec *imapwire.Decoder
+	enc *imapwire.Encoder
+	log *logging.Logger
+
+	ctx    context.Context // ends when the connection ends
+	cancel context.CancelFunc
+
+	ci      ConnInfo
+	state   state
+	session *Session
+	user    storage.User
+	sel     *selected // non-nil in stateSelected
+	enabled map[string]bool
+	bad     int // BAD responses so far
+	cmds    map[string]*commandSpec
+	logout  string // reason logged at disconnect
+	// after runs once the tagged response has been flushed (STARTTLS
+	// handshake); an error ends the connection.
+	after func() error
+
+	mu           sync.Mutex // guards following
+	waiting      bool       // blocked reading the start of a command
+	shuttingDown bool
+	shutdownCh   chan struct{} // closed by shutdown
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(s.ctx)
+	c := &conn{srv: s, ctx: ctx, cancel: cancel, state: stateNotAuth,
+		enabled: map[string]bool{}, cmds: newCommandTable(), shutdownCh: make(chan struct{})}
+	c.raw = nc
+	c.ci = ConnInfo{Service: "imap", Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()),
+		SessionID: s.sessionID()}
+	c.log = s.log.With("imap-login")
+	c.setIO(nc)
+	return c
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// setIO (re)creates the buffered reader, writer, decoder and encoder on nc.
+func (c *conn) setIO(nc net.Conn) {
+	c.nc = nc
+	c.br = bufio.NewReaderSize(countReader{nc, &c.cnt.in}, 8192)
+	c.bw = bufio.NewWriterSize(countWriter{nc, &c.cnt.out}, 8192)
+	c.enc = imapwire.NewEncoder(c.bw)
+	c.dec = imapwire.NewDecoder(c.br, imapwire.DecoderOptions{
+		MaxLineLength:  c.srv.opts.MaxLineLength,
+		MaxLiteralSize: int64(c.srv.opts.MaxLineLength),
+		LiteralMinus:   c.srv.opts.LiteralMinus,
+		Continue:       c.continueLiteral,
+	})
+}
+
+// continueLiteral answers a synchronising literal (Dovecot: "+ OK").
+func (c *conn) continueLiteral() error {
+	c.enc.Plus().Text("OK").CRLF()
+	return c.enc.Flush()
+}
+
+// serve runs the connection until logout, disconnect or server close.
+func (c *conn) serve() {
+	defer c.cancel()
+	defer c.raw.Close()
+	defer c.closeUser()
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Errorf("Panic: %v\n%s", v, debug.Stack())
+			c.logout = "Internal error"
+		}
+		c.logDisconnect()
+	}()
+	if c.srv.opts.ImplicitTLS {
+		if err := c.handshake(); err != nil {
+			c.log.Infof("Disconnected (TLS handshake failed): %v", err)
+			return
+		}
+	}
+	c.untaggedStatus(typeOK, "CAPABILITY "+c.capabilities(), c.srv.opts.Greeting)
+	if c.enc.Flush() != nil {
+		return
+	}
+	for c.state != stateLogout {
+		if !c.next() {
+			return
+		}
+	}
+}
+
+// handshake runs a TLS server handshake on the raw connection and
+// switches I/O to it.
+func (c *conn) handshake() error {
+	tc := tls.Server(c.raw, c.srv.opts.TLS)
+	ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.LoginTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	c.ci.TLS = true
+	c.setIO(tc)
+	return nil
+}
+
+// next waits for and runs one command. It returns false when the
+// connection must end.
+func (c *conn) next() bool {
+	if !c.waitCommand() {
+		return false
+	}
+	c.dec.Begin()
+	err := c.runCommand()
+	if err != nil {
+		c.fatal(err)
+		return false
+	}
+	if c.bad >= c.srv.opts.MaxBadCommands {
+		c.untaggedStatus(typeBYE, "", "Too many invalid IMAP commands.")
+		c.enc.Flush()
+		c.logout = "Too many invalid commands."
+		return false
+	}
+	if c.enc.Flush() != nil {
+		return false
+	}
+	if f := c.after; f != nil {
+		c.after = nil
+		if err := f(); err != nil {
+			c.fatal(err)
+			return false
+		}
+	}
+	return true
+}
+
+// waitCommand blocks until a command starts, the inactivity timeout hits
+// or the server shuts down.
+func (c *conn) waitCommand() bool {
+	timeout := c.srv.opts.Autologout
+	if c.state == stateNotAuth {
+		timeout = c.srv.opts.LoginTimeout
+	}
+	c.mu.Lock()
+	if c.shuttingDown {
+		c.mu.Unlock()
+		c.bye("Server shutting down.", "Server shutting down")
+		return false
+	}
+	c.waiting = true
+	c.raw.SetReadDeadline(time.Now().Add(timeout))
+	c.mu.Unlock()
+	_, err := c.br.Peek(1)
+	c.mu.Lock()
+	c.waiting = false
+	down := c.shuttingDown
+	c.raw.SetReadDeadline(time.Time{})
+	c.mu.Unlock()
+	switch {
+	case err == nil:
+		return true
+	case down:
+		c.bye("Server shutting down.", "Server shutting down")
+	case isTimeout(err):
+		c.bye("Disconnected for inactivity.", fmt.Sprintf("Inactivity - no input for %d secs", int(timeout.Seconds())))
+	default:
+		c.logout = "Connection closed"
+		if !errors.Is(err, io.EOF) {
+			c.logout = "Connection closed: " + err.Error()
+		}
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// bye sends "* BYE text" and records why the session ended.
+func (c *conn) bye(text, reason string) {
+	c.untaggedStatus(typeBYE, "", text)
+	c.enc.Flush()
+	c.logout = reason
+}
+
+// shutdown asks the connection to end after its command in flight.
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shuttingDown {
+		return
+	}
+	c.shuttingDown = true
+	close(c.shutdownCh)
+	if c.waiting {
+		c.raw.SetReadDeadline(time.Now())
+	}
+}
+
+// errShutdown ends a connection whose "* BYE" was already sent.
+var errShutdown = errors.New("server shutting down")
+
+// fatal ends the connection after an unrecoverable error: I/O failure,
+// a line too long, or a broken literal.
+func (c *conn) fatal(err error) {
+	switch {
+	case errors.Is(err, errShutdown):
+	case errors.Is(err, errPipelinedTLS):
+		c.logout = "STARTTLS with pipelined data"
+	case errors.Is(err, imapwire.ErrLineTooLong):
+		c.untaggedStatus(typeBYE, "", "Too long argument.")
+		c.enc.Flush()
+		c.logout = "Too long argument."
+	case isTimeout(err):
+		c.bye("Disconnected for inactivity.", "Inactivity")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		c.logout = "Connection closed"
+	default:
+		c.logout = "Connection closed: " + err.Error()
+	}
+}
+
+// runCommand reads the tag and name, runs the handler and writes the
+// tagged response. Only a fatal error is returned.
+func (c *conn) runCommand() error {
+	cmd := &command{dec: c.dec}
+	if c.dec.CRLF() {
+		return nil // Dovecot ignores empty lines
+	}
+	if !c.dec.ExpectTag(&cmd.tag) || !c.dec.ExpectSP() {
+		return c.commandError(cmd, c.dec.Err(), "Error in IMAP tag: ")
+	}
+	var name string
+	if !c.dec.ExpectAtom(&name) {
+		return c.commandError(cmd, c.dec.Err(), "Error in IMAP command: ")
+	}
+	cmd.name = strings.ToUpper(name)
+	if cmd.name == "UID" {
+		if !c.dec.ExpectSP() || !c.dec.ExpectAtom(&name) {
+			return c.commandError(cmd, c.dec.Err(), "Error in IMAP command UID: ")
+		}
+		cmd.name, cmd.uid = strings.ToUpper(name), true
+	}
+	spec := c.cmds[cmd.name]
+	if spec == nil || (cmd.uid && spec.flags&flagUID == 0) {
+		return c.finish(cmd, bad("", "Error in IMAP command "+cmd.fullName()+": Unknown command."))
+	}
+	cmd.spec, cmd.okText = spec, spec.okText
+	if err := c.checkState(cmd); err != nil {
+		return c.finish(cmd, err)
+	}
+	return c.finish(cmd, spec.handler(c.ctx, c, cmd))
+}
+
+// checkState refuses a command that is not valid in the current state.
+func (c *conn) checkState(cmd *command) error {
+	if cmd.spec.states&c.state != 0 {
+		return nil
+	}
+	switch {
+	case cmd.spec.states == stateSelected && c.state == stateAuth:
+		return bad("", "No mailbox selected.")
+	case c.state == stateNotAuth:
+		return bad("", "Error in IMAP command "+cmd.fullName()+": Unknown command.")
+	default:
+		return bad("", "Error in IMAP command "+cmd.fullName()+": Command not valid in this state.")
+	}
+}
+
+// commandError answers a decoding failure before the command was known.
+func (c *conn) commandError(cmd *command, err error, prefix string) error {
+	var se *imapwire.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	if cmd.tag == "" {
+		cmd.tag = "*"
+	}
+	return c.finish(cmd, bad("", prefix+se.Msg))
+}
+
+// finish skips what is left of the command, announces changes where
+// allowed and writes the tagged response for err.
+func (c *conn) finish(cmd *command, err error) error {
+	if !c.dec.AtLineStart() {
+		if derr := c.dec.DiscardLine(); derr != nil {
+			return derr
+		}
+		if err == nil {
+			c.log.Errorf("BUG: %s handler did not read its CRLF", cmd.fullName())
+		}
+	}
+	if cmd.tag == "" {
+		cmd.tag = "*"
+	}
+	if werr := c.enc.Err(); werr != nil {
+		return werr
+	}
+	st, ferr := c.resultStatus(cmd, err)
+	if ferr != nil {
+		return ferr
+	}
+	if st.typ != typeBAD && cmd.spec != nil && c.shouldSync(cmd) {
+		if serr := c.sync(c.ctx); serr != nil {
+			c.log.Errorf("sync %s: %v", c.sel.name, serr)
+		}
+	}
+	if st.badCount {
+		c.bad++
+	}
+	writeStatus(c.enc, cmd.tag, st)
+	return c.enc.Err()
+}
+
+// resultStatus turns a handler's result into the tagged status, or a
+// fatal error.
+func (c *conn) resultStatus(cmd *command, err error) (*status, error) {
+	var st *status
+	var se *imapwire.SyntaxError
+	var me *imapwire.MailboxNameError
+	switch {
+	case err == nil:
+		return &status{typ: typeOK, code: cmd.okCode, text: cmd.okText}, nil
+	case errors.As(err, &st):
+		return st, nil
+	case errors.As(err, &se):
+		return &status{typ: typeBAD, text: "Error in IMAP command " + cmd.fullName() + ": " + se.Msg, badCount: true}, nil
+	case errors.As(err, &me):
+		return &status{typ: typeNO, text: "Mailbox name is not valid mUTF-7"}, nil
+	case isConnError(err):
+		return nil, err
+	default:
+		return c.storageError(cmd.fullName(), err).(*status), nil
+	}
+}
+
+// isConnError reports whether err means the connection is unusable.
+func isConnError(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, imapwire.ErrLineTooLong) || errors.As(err, &ne) || errors.Is(err, errShutdown) ||
+		errors.Is(err, errPipelinedTLS) || errors.Is(err, context.Canceled)
+}
+
+// shouldSync reports whether changes may be announced at the end of cmd.
+func (c *conn) shouldSync(cmd *command) bool {
+	if c.sel == nil || cmd.spec.flags&flagNoSync != 0 {
+		return false
+	}
+	return cmd.uid || cmd.spec.flags&flagUsesSeqs == 0
+}
+
+// closeUser releases the selected mailbox and the user's store.
+func (c *conn) closeUser() {
+	if c.sel != nil {
+		c.sel.mb.Close()
+		c.sel = nil
+	}
+	if c.user != nil {
+		c.user.Close()
+		c.user = nil
+	}
+}
+
+// logDisconnect writes Dovecot's disconnect line.
+func (c *conn) logDisconnect() {
+	reason := c.logout
+	if reason == "" {
+		reason = "Connection closed"
+	}
+	if c.session == nil {
+		c.log.Infof("Disconnected: %s (no auth attempts): rip=%s, lip=%s, session=<%s>",
+			reason, c.ci.Remote.Addr(), c.ci.Local.Addr(), c.ci.SessionID)
+		return
+	}
+	c.log.Infof("Disconnected: %s in=%d out=%d", reason, c.cnt.in.Load(), c.cnt.out.Load())
+}

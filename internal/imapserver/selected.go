@@ -1,0 +1,149 @@
+package imapserver
+
+import (
+	"context"
+	"sort"
+
+	"roost/internal/imap"
+	"roost/internal/storage"
+)
+
+// selected is the selected mailbox of a connection. The storage view
+// changes only when the connection calls Sync or Store, and every Sync
+// result is announced at once, so the view's sequence numbers are always
+// the ones the client knows.
+type selected struct {
+	mb       storage.Mailbox
+	name     string // UTF-8, as the client named it (INBOX folded)
+	readOnly bool
+	recent   int // RECENT count last announced
+}
+
+// messages returns the view: sequence number = index + 1.
+func (s *selected) messages() []storage.Message { return s.mb.Messages() }
+
+// seqOf returns the sequence number of uid, or 0.
+func (s *selected) seqOf(uid uint32) uint32 {
+	msgs := s.mb.Messages()
+	i := sort.Search(len(msgs), func(i int) bool { return msgs[i].UID >= uid })
+	if i < len(msgs) && msgs[i].UID == uid {
+		return uint32(i + 1)
+	}
+	return 0
+}
+
+// resolve turns a sequence set (uid false) or UID set (uid true) into the
+// UIDs of existing messages, ascending. Sequence numbers beyond the
+// mailbox are a BAD, as in Dovecot; missing UIDs are ignored (RFC 3501
+// section 6.4.8). "*" is the last message; for UIDs, "n:*" always
+// includes the highest UID even when it is below n.
+func (s *selected) resolve(set imap.SeqSet, uid bool) ([]uint32, error) {
+	msgs := s.mb.Messages()
+	if !uid {
+		return s.resolveSeqs(set, msgs)
+	}
+	var maxUID uint32
+	if len(msgs) > 0 {
+		maxUID = msgs[len(msgs)-1].UID
+	}
+	var out []uint32
+	for _, m := range msgs {
+		if set.Contains(m.UID, maxUID) {
+			out = append(out, m.UID)
+		}
+	}
+	return out, nil
+}
+
+func (s *selected) resolveSeqs(set imap.SeqSet, msgs []storage.Message) ([]uint32, error) {
+	n := uint32(len(msgs))
+	for _, r := range set {
+		lo, hi := r.Bounds(n)
+		if lo == 0 || hi > n {
+			return nil, bad("", "Error in IMAP command: Invalid messageset")
+		}
+	}
+	var out []uint32
+	for i, m := range msgs {
+		if set.Contains(uint32(i+1), n) {
+			out = append(out, m.UID)
+		}
+	}
+	return out, nil
+}
+
+// sync brings the selected view up to date and announces the changes:
+// EXPUNGE, then FETCH FLAGS for changes made elsewhere, then EXISTS and
+// RECENT. Callers must only sync where RFC 3501 section 7.4.1 allows
+// EXPUNGE; the dispatcher does it at the end of each command except the
+// sequence-number forms of FETCH, STORE, SEARCH and COPY. Handlers rarely
+// call it themselves (NOOP, CHECK, IDLE do).
+func (c *conn) sync(ctx context.Context) error {
+	if c.sel == nil {
+		return nil
+	}
+	ch, err := c.sel.mb.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	c.announce(ch)
+	return nil
+}
+
+// announce writes the untagged responses for ch.
+func (c *conn) announce(ch *storage.Changes) {
+	if ch == nil {
+		return
+	}
+	for _, e := range ch.Expunged {
+		c.untagged().Number(e.Seq).SP().Atom("EXPUNGE").CRLF()
+	}
+	for _, m := range ch.Updated {
+		if seq := c.sel.seqOf(m.UID); seq != 0 {
+			c.writeFlagsFetch(seq, m, false)
+		}
+	}
+	msgs := c.sel.mb.Messages()
+	if ch.New > 0 {
+		c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
+	}
+	recent := countRecent(msgs)
+	if ch.New > 0 || recent != c.sel.recent {
+		c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
+		c.sel.recent = recent
+	}
+}
+
+func countRecent(msgs []storage.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Recent {
+			n++
+		}
+	}
+	return n
+}
+
+// writeFlagsFetch writes "* seq FETCH (FLAGS (...))", with UID when
+// withUID is set (UID STORE, or QRESYNC later) and MODSEQ once CONDSTORE
+// is enabled.
+func (c *conn) writeFlagsFetch(seq uint32, m storage.Message, withUID bool) {
+	enc := c.untagged().Number(seq).SP().Atom("FETCH").SP().Special('(')
+	if withUID {
+		enc.Atom("UID").SP().Number(m.UID).SP()
+	}
+	enc.Atom("FLAGS").SP().Flags(messageFlags(m))
+	if c.enabled["CONDSTORE"] {
+		enc.SP().Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')')
+	}
+	enc.Special(')').CRLF()
+}
+
+// messageFlags returns the flags to show for m: its stored flags plus
+// \Recent when it is recent in this view.
+func messageFlags(m storage.Message) []string {
+	if !m.Recent {
+		return m.Flags
+	}
+	return append(append(make([]string, 0, len(m.Flags)+1), m.Flags...), imap.FlagRecent)
+}

@@ -1,0 +1,262 @@
+package imapserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"roost/internal/imapwire"
+	"roost/internal/logging"
+	"roost/internal/storage"
+)
+
+// Defaults, as Dovecot 2.3 has them.
+const (
+	DefaultGreeting           = "Dovecot ready."
+	DefaultMaxLineLength      = imapwire.DefaultMaxLineLength // imap_max_line_length
+	DefaultMaxBadCommands     = 10                            // CLIENT_MAX_BAD_COMMANDS
+	DefaultLoginTimeout       = 3 * time.Minute               // pre-login inactivity
+	DefaultAutologout         = 30 * time.Minute              // RFC 3501 section 5.4 minimum
+	DefaultIdleNotifyInterval = 2 * time.Minute               // imap_idle_notify_interval
+	DefaultMaxAppendSize      = 1 << 30                       // largest APPEND literal
+)
+
+// Options configures a Server. The zero value of every optional field
+// means Dovecot's default.
+type Options struct {
+	// Auth checks credentials and decides pre-auth policy. Required.
+	Auth Authenticator
+	// OpenUser opens the mail store of a logged-in user. Required.
+	OpenUser func(ctx context.Context, s *Session) (storage.User, error)
+	// TLS enables STARTTLS (and is used by ServeTLS listeners); nil
+	// means no STARTTLS.
+	TLS *tls.Config
+	// ImplicitTLS makes Serve wrap every connection in TLS (imaps).
+	ImplicitTLS bool
+	// Logger receives Dovecot-shaped lines; nil discards them.
+	Logger *logging.Logger
+
+	Greeting           string        // login_greeting
+	MaxLineLength      int           // imap_max_line_length
+	MaxAppendSize      int64         // largest APPEND message
+	MaxBadCommands     int           // disconnect after this many BADs
+	LoginTimeout       time.Duration // pre-login inactivity limit
+	Autologout         time.Duration // post-login inactivity limit
+	IdleNotifyInterval time.Duration // imap_idle_notify_interval ("* OK Still here")
+	// LiteralMinus advertises LITERAL- instead of LITERAL+.
+	LiteralMinus bool
+	// ServerID is the ID response (RFC 2971); nil means
+	// ("name" "Dovecot") as Dovecot's imap_id_send default.
+	ServerID map[string]string
+
+	// Now is the clock for timestamps (INTERNALDATE defaults, log
+	// lines, SERVERBUG stamps). Timeouts use the time package so that
+	// tests can use testing/synctest. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of session IDs. Default: a random source.
+	Rand *rand.Rand
+}
+
+// Server is an IMAP server. Its methods are safe for concurrent use.
+type Server struct {
+	opts Options
+	log  *logging.Logger
+
+	ctx    context.Context // ended by Close
+	cancel context.CancelFunc
+
+	mu        sync.Mutex // guards following
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   bool
+	randMu    sync.Mutex // guards opts.Rand
+	wg        sync.WaitGroup
+}
+
+// New validates opts and returns a Server.
+func New(opts Options) (*Server, error) {
+	if opts.Auth == nil {
+		return nil, errors.New("imapserver: Options.Auth is required")
+	}
+	if opts.OpenUser == nil {
+		return nil, errors.New("imapserver: Options.OpenUser is required")
+	}
+	if opts.ImplicitTLS && opts.TLS == nil {
+		return nil, errors.New("imapserver: ImplicitTLS needs Options.TLS")
+	}
+	setDefaults(&opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	return s, nil
+}
+
+func setDefaults(o *Options) {
+	if o.Greeting == "" {
+		o.Greeting = DefaultGreeting
+	}
+	if o.MaxLineLength <= 0 {
+		o.MaxLineLength = DefaultMaxLineLength
+	}
+	if o.MaxAppendSize <= 0 {
+		o.MaxAppendSize = DefaultMaxAppendSize
+	}
+	if o.MaxBadCommands <= 0 {
+		o.MaxBadCommands = DefaultMaxBadCommands
+	}
+	if o.LoginTimeout <= 0 {
+		o.LoginTimeout = DefaultLoginTimeout
+	}
+	if o.Autologout <= 0 {
+		o.Autologout = DefaultAutologout
+	}
+	if o.IdleNotifyInterval <= 0 {
+		o.IdleNotifyInterval = DefaultIdleNotifyInterval
+	}
+	if o.ServerID == nil {
+		o.ServerID = map[string]string{"name": "Dovecot"}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if o.Logger == nil {
+		o.Logger = logging.NewWriter(io.Discard, false)
+	}
+}
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("imapserver: server closed")
+
+// Serve accepts connections on l until Shutdown or Close, serving each
+// in its own goroutine.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("imapserver: accept: %w", err)
+		}
+		s.ServeConn(nc)
+	}
+}
+
+// ServeConn serves one already-accepted connection in a new goroutine.
+// The Server owns nc from then on.
+func (s *Server) ServeConn(nc net.Conn) {
+	c := s.newConn(nc)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer s.forget(c)
+		c.serve()
+	}()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// stopListening closes the listeners and marks the server closing.
+func (s *Server) stopListening() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+// Shutdown stops accepting connections, asks every session to finish its
+// command in flight and say "* BYE Server shutting down.", and waits for
+// them until ctx ends; then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	for _, c := range s.stopListening() {
+		c.shutdown()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes every listener and connection at once and waits for the
+// connection goroutines to end.
+func (s *Server) Close() error {
+	conns := s.stopListening()
+	s.cancel()
+	for _, c := range conns {
+		c.raw.Close()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// sessionID returns a Dovecot-style session id (base64 of 12 random bytes).
+func (s *Server) sessionID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	b := make([]byte, 16)
+	for i := range b {
+		b[i] = alphabet[s.opts.Rand.IntN(len(alphabet))]
+	}
+	return string(b)
+}

@@ -1,0 +1,264 @@
+package imapwire
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"time"
+
+	"roost/internal/imap"
+)
+
+// Encoder writes IMAP responses. Methods chain and errors are sticky;
+// output is buffered until Flush, which the server calls once per
+// response (after the tagged line, before a continuation request, after
+// each IDLE batch). Data that came from a client or a message always
+// goes through String, AString, NString or Literal, never Raw.
+type Encoder struct {
+	w   *bufio.Writer
+	err error
+}
+
+// NewEncoder returns an Encoder writing to w.
+func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
+
+// Err returns the first write error.
+func (e *Encoder) Err() error { return e.err }
+
+// Flush writes buffered output to the connection.
+func (e *Encoder) Flush() error {
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
+}
+
+func (e *Encoder) write(s string) *Encoder {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+	return e
+}
+
+func (e *Encoder) writeByte(b byte) *Encoder {
+	if e.err == nil {
+		e.err = e.w.WriteByte(b)
+	}
+	return e
+}
+
+// Star starts an untagged response: "* ".
+func (e *Encoder) Star() *Encoder { return e.write("* ") }
+
+// Tag starts a tagged response: tag and a space. Tags were validated by
+// the decoder (ASTRING-CHARs without '+').
+func (e *Encoder) Tag(tag string) *Encoder { return e.write(tag).writeByte(' ') }
+
+// Plus starts a continuation request: "+ ".
+func (e *Encoder) Plus() *Encoder { return e.write("+ ") }
+
+// SP writes a space.
+func (e *Encoder) SP() *Encoder { return e.writeByte(' ') }
+
+// Special writes one delimiter byte such as '(' or '['.
+func (e *Encoder) Special(b byte) *Encoder { return e.writeByte(b) }
+
+// CRLF ends a line.
+func (e *Encoder) CRLF() *Encoder { return e.write("\r\n") }
+
+// Atom writes a server-chosen atom (a keyword, status, capability, flag
+// or section name). A string that is not a valid atom is written as a
+// string, so that a mistake can never break the framing.
+func (e *Encoder) Atom(s string) *Encoder {
+	if isRawAtom(s) {
+		return e.write(s)
+	}
+	return e.String(s)
+}
+
+// isRawAtom accepts atoms plus the characters Dovecot writes unquoted in
+// flags and section names: a leading backslash, '[', ']', '.', '<', '>'.
+func isRawAtom(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if imap.IsAtomChar(c) || c == ']' || (c == '\\' && i == 0) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// Number writes a 32-bit number.
+func (e *Encoder) Number(n uint32) *Encoder { return e.write(strconv.FormatUint(uint64(n), 10)) }
+
+// Number64 writes a 64-bit number.
+func (e *Encoder) Number64(n uint64) *Encoder { return e.write(strconv.FormatUint(n, 10)) }
+
+// NIL writes NIL.
+func (e *Encoder) NIL() *Encoder { return e.write("NIL") }
+
+// quotable reports whether s can be sent as a quoted string.
+func quotable(s string) bool {
+	if len(s) > 1024 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c == '\r' || c == '\n' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// Quoted writes s as a quoted string; s must be quotable (else Literal).
+func (e *Encoder) quoted(s string) *Encoder {
+	e.writeByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			e.writeByte('\\')
+		}
+		e.writeByte(s[i])
+	}
+	return e.writeByte('"')
+}
+
+// String writes s as a quoted string, or as a literal when it holds CR,
+// LF, NUL or 8-bit bytes.
+func (e *Encoder) String(s string) *Encoder {
+	if quotable(s) {
+		return e.quoted(s)
+	}
+	return e.LiteralString(s)
+}
+
+// AString writes s as an atom when it is one (and not NIL), else as a
+// string.
+func (e *Encoder) AString(s string) *Encoder {
+	if s != "" && !equalFoldASCII(s, "NIL") && isAStringAtom(s) {
+		return e.write(s)
+	}
+	return e.String(s)
+}
+
+func isAStringAtom(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !imap.IsAtomChar(s[i]) && s[i] != ']' {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i]|0x20 != b[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// NString writes s as a string, or NIL when ok is false.
+func (e *Encoder) NString(s string, ok bool) *Encoder {
+	if !ok {
+		return e.NIL()
+	}
+	return e.String(s)
+}
+
+// Mailbox writes a UTF-8 mailbox name in modified UTF-7 as an astring,
+// quoted as Dovecot does unless it is INBOX.
+func (e *Encoder) Mailbox(name string) *Encoder {
+	if name == "INBOX" {
+		return e.write(name)
+	}
+	return e.String(imap.EncodeMailbox(name))
+}
+
+// LiteralString writes s as a literal.
+func (e *Encoder) LiteralString(s string) *Encoder {
+	e.write("{").write(strconv.Itoa(len(s))).write("}\r\n")
+	return e.write(s)
+}
+
+// Literal writes b as a literal.
+func (e *Encoder) Literal(b []byte) *Encoder {
+	e.write("{").write(strconv.Itoa(len(b))).write("}\r\n")
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+	return e
+}
+
+// LiteralFrom writes a literal of size bytes copied from r; a short
+// source is an error (the framing would be broken, so the connection
+// must be closed).
+func (e *Encoder) LiteralFrom(r io.Reader, size int64) *Encoder {
+	e.write("{").write(strconv.FormatInt(size, 10)).write("}\r\n")
+	if e.err == nil {
+		var n int64
+		n, e.err = io.CopyN(e.w, r, size)
+		if e.err == io.EOF && n < size {
+			e.err = io.ErrUnexpectedEOF
+		}
+	}
+	return e
+}
+
+// Raw writes pre-encoded bytes (for example a cached ENVELOPE) unchanged.
+func (e *Encoder) Raw(b []byte) *Encoder {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
+	}
+	return e
+}
+
+// Flags writes a parenthesised flag list. Flags are validated atoms
+// (system flags with their backslash).
+func (e *Encoder) Flags(flags []string) *Encoder {
+	e.writeByte('(')
+	for i, f := range flags {
+		if i > 0 {
+			e.writeByte(' ')
+		}
+		e.Atom(f)
+	}
+	return e.writeByte(')')
+}
+
+// List writes a parenthesised list of n elements, elem(i) writing each.
+func (e *Encoder) List(n int, elem func(i int)) *Encoder {
+	e.writeByte('(')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			e.writeByte(' ')
+		}
+		elem(i)
+	}
+	return e.writeByte(')')
+}
+
+// Text writes human-readable response text (resp-text): CR, LF and NUL
+// are replaced by spaces so the text cannot end the line.
+func (e *Encoder) Text(s string) *Encoder {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\r' || c == '\n' || c == 0 {
+			c = ' '
+		}
+		e.writeByte(c)
+	}
+	return e
+}
+
+// DateTime writes a quoted date-time: "02-Jan-2006 15:04:05 -0700".
+func (e *Encoder) DateTime(t time.Time) *Encoder {
+	return e.writeByte('"').write(t.Format("02-Jan-2006 15:04:05 -0700")).writeByte('"')
+}
