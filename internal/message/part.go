@@ -78,12 +78,12 @@ type Content struct {
 }
 
 // Envelope holds the raw (unfolded only by line joins) envelope header values
-// of a message (RFC 3501 section 7.4.2). The last occurrence of each header
-// wins, as in Dovecot.
+// of a message (RFC 3501 section 7.4.2), as Dovecot keeps them: for Date,
+// Subject, In-Reply-To and Message-ID the last occurrence wins; address
+// headers that occur more than once are concatenated.
 type Envelope struct {
 	Date, Subject, InReplyTo, MessageID *string
 	From, Sender, ReplyTo, To, Cc, Bcc  []Address
-	// hasX records that an address header was present (possibly empty).
 }
 
 // Walk calls fn for p and every descendant in depth-first order.
