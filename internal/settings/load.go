@@ -136,6 +136,10 @@ func build(sc *schema, path string, root *config.Node) (*Snapshot, error) {
 		return nil, err
 	}
 	sortFilters(l.filters)
+	l.checkValues(top)
+	for _, b := range l.filters {
+		l.checkValues(b.content)
+	}
 	return &Snapshot{schema: sc, path: path, root: top, filters: l.filters, warnings: l.warnings}, nil
 }
 
@@ -198,16 +202,23 @@ func (l *loader) checkImplemented(c *config.Node) {
 		l.warn(c, "not implemented by roost yet")
 		return
 	}
-	if c.Key == "protocols" {
-		for _, p := range strings.Fields(c.Value) {
+}
+
+// checkValues warns about the final protocols and mail_plugins values of a
+// scope naming things roost does not serve yet, at their last assignment.
+func (l *loader) checkValues(s *Section) {
+	if v, ok := s.Values["protocols"]; ok {
+		for _, p := range strings.Fields(v.Value) {
 			if !servedProtocol(p) {
-				l.warn(c, fmt.Sprintf("protocol %s is not served by roost yet", p))
+				l.warnings = append(l.warnings, Warning{Pos: v.Pos, Name: "protocols",
+					Msg: fmt.Sprintf("protocol %s is not served by roost yet", p)})
 			}
 		}
 	}
-	if c.Key == "mail_plugins" {
-		for _, p := range strings.Fields(c.Value) {
-			l.warn(c, fmt.Sprintf("mail plugin %s is not implemented by roost yet", p))
+	if v, ok := s.Values["mail_plugins"]; ok {
+		for _, p := range strings.Fields(v.Value) {
+			l.warnings = append(l.warnings, Warning{Pos: v.Pos, Name: "mail_plugins",
+				Msg: fmt.Sprintf("mail plugin %s is not implemented by roost yet", p)})
 		}
 	}
 }
@@ -226,6 +237,13 @@ func (l *loader) set(dst *Section, c *config.Node) error {
 			return errAt(c.Pos, "Invalid setting %s: %v", c.Key, err)
 		}
 		v = cv
+	}
+	if c.Key == "login_trusted_networks" || c.Key == "haproxy_trusted_networks" {
+		for _, n := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' }) {
+			if _, err := parseNet(n); err != nil {
+				return errAt(c.Pos, "Invalid setting %s: %v", c.Key, err)
+			}
+		}
 	}
 	dst.Values[c.Key] = Value{Value: v, File: c.ValueFile, Pos: c.Pos}
 	return nil
