@@ -129,6 +129,14 @@ func TestGoldenNonDefault(t *testing.T) {
 	for _, path := range goldenFiles(t) {
 		a := readArchive(t, path)
 		got, warns, err := roostN(a)
+		if dcErr, ok := a.files["doveconf-error"]; ok && a.files["roost-n"] == "" {
+			// doveconf refuses this configuration: roost must too, at the
+			// same line and with the same message.
+			if err == nil || !sameError(err.Error(), dcErr) {
+				t.Errorf("%s: err = %v, doveconf: %s", path, err, dcErr)
+			}
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
 			continue
@@ -236,4 +244,16 @@ func fatalLine(stderr, dir string) string {
 		}
 	}
 	return stderr
+}
+
+// sameError compares roost's "path:line: msg" with doveconf's "Fatal: Error
+// in configuration file path line N: msg".
+func sameError(roost, doveconf string) bool {
+	i := strings.Index(roost, ".conf:")
+	if i < 0 {
+		return false
+	}
+	lineMsg := roost[i+len(".conf:"):]
+	line, msg, _ := strings.Cut(lineMsg, ": ")
+	return strings.Contains(doveconf, " line "+line+": "+msg)
 }
