@@ -189,3 +189,26 @@ func TestParseNoFS(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestSeedSQLConf parses the seeds' dovecot-sql.conf files (same syntax,
+// read by the sql driver).
+func TestSeedSQLConf(t *testing.T) {
+	t.Parallel()
+	f, err := Parse("dovecot-sql.conf", strings.NewReader(`driver = pgsql
+connect = host=localhost dbname=mail user=mailreader password=some-password
+default_pass_scheme = SHA512
+password_query = SELECT email as user, password, 'maildir:/home/mail'||maildir as userdb_mail FROM users WHERE email = '%u'
+user_query = SELECT '/home/mail/'||maildir as home, uid, gid, email FROM users WHERE email = '%u'
+#default_pass_scheme = SHA512-CRYPT
+# FROM users WHERE username = '%n' AND domain = '%d'
+`), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Root.ValueOf("password_query"); got != "SELECT email as user, password, 'maildir:/home/mail'||maildir as userdb_mail FROM users WHERE email = '%u'" {
+		t.Errorf("password_query = %q", got)
+	}
+	if got := f.Root.ValueOf("connect"); got != "host=localhost dbname=mail user=mailreader password=some-password" {
+		t.Errorf("connect = %q", got)
+	}
+}
