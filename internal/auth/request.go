@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/netip"
 	"strconv"
@@ -104,6 +105,9 @@ func (r *Request) VerifyPassword(password, stored, defaultScheme string, fields 
 	}
 	if fields.Has("nopassword") {
 		return OK, nil
+	}
+	if stored == "" {
+		return PasswordMismatch, errors.New("empty password in passdb")
 	}
 	ok, err := pwscheme.VerifyDefault(password, stored, r.User, defaultScheme)
 	switch {
