@@ -1,9 +1,144 @@
 package imapserver
 
-import "context"
+import (
+	"context"
+	"time"
 
-// cmdFetch is FETCH and UID FETCH (RFC 3501 section 6.4.5). Stub owned by
-// helper 5; see HANDOFF.md.
+	"roost/internal/imap"
+	"roost/internal/imapwire"
+	"roost/internal/storage"
+)
+
+// cmdFetch is FETCH and UID FETCH (RFC 3501 section 6.4.5, RFC 4315,
+// RFC 7162 CHANGEDSINCE). Items come in Dovecot's order: UID first for
+// UID FETCH, then the buffered items (FLAGS, INTERNALDATE, RFC822.SIZE,
+// MODSEQ) in request order, then the rest in request order.
 func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
-	return no("", "FETCH is not implemented yet.")
+	d := cmd.dec
+	var set imap.SeqSet
+	if !d.ExpectSP() || !d.ExpectSeqSet(&set) || !d.ExpectSP() {
+		return d.Err()
+	}
+	req, err := parseFetchAtts(d, cmd.uid)
+	if err != nil {
+		return err
+	}
+	changedSince, err := parseFetchModifiers(d, req)
+	if err != nil {
+		return err
+	}
+	if !d.ExpectCRLF() {
+		return d.Err()
+	}
+	uids, err := c.sel.resolve(set, cmd.uid)
+	if err != nil {
+		return err
+	}
+	seen, err := c.fetchSetSeen(ctx, req, uids)
+	if err != nil {
+		return err
+	}
+	f := &fetcher{mb: c.sel.mb, enc: c.enc, req: req, keywords: c.sel.mb.Status().Keywords, loc: time.Local}
+	for _, uid := range uids {
+		seq := c.sel.seqOf(uid)
+		if seq == 0 {
+			continue
+		}
+		msg := c.sel.messages()[seq-1]
+		if changedSince != 0 && msg.ModSeq <= changedSince {
+			continue
+		}
+		if err := f.writeMessage(ctx, seq, msg, seen[uid]); err != nil {
+			return c.fetchFailed(err)
+		}
+		if f.streamed >= fetchFlushBytes {
+			f.streamed = 0
+			if err := c.enc.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if f.expungeIssued {
+		cmd.okCode, cmd.okText = "EXPUNGEISSUED", "Some messages were already expunged."
+	}
+	return nil
+}
+
+// fetchFlushBytes is how much literal data FETCH writes between flushes,
+// so that memory stays flat on big responses.
+const fetchFlushBytes = 256 << 10
+
+// parseFetchModifiers reads an optional " (CHANGEDSINCE n)" (RFC 7162).
+func parseFetchModifiers(d *imapwire.Decoder, req *fetchRequest) (uint64, error) {
+	if !d.SP() {
+		return 0, d.Err()
+	}
+	var since uint64
+	ok := d.ExpectList(func() bool {
+		var name string
+		if !d.ExpectAtom(&name) {
+			return false
+		}
+		return equalFold(name, "CHANGEDSINCE") && d.ExpectSP() && d.ExpectNumber64(&since)
+	})
+	if !ok {
+		return 0, &imapwire.SyntaxError{Msg: "Unknown FETCH modifier"}
+	}
+	if since != 0 {
+		req.insertBuffered(fetchItem{kind: fetchModSeq})
+	}
+	return since, nil
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i]|0x20 != b[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchSetSeen sets \Seen on the messages a non-PEEK body fetch reads
+// (read-write mailboxes only) and reports which ones changed, so that
+// their FETCH line carries the new FLAGS as Dovecot's does.
+func (c *conn) fetchSetSeen(ctx context.Context, req *fetchRequest, uids []uint32) (map[uint32]bool, error) {
+	if !req.setSeen || c.sel.readOnly || c.sel.mb.ReadOnly() {
+		return nil, nil
+	}
+	var unseen []uint32
+	msgs := c.sel.messages()
+	for _, uid := range uids {
+		if seq := c.sel.seqOf(uid); seq != 0 && !msgHasFlag(msgs[seq-1].Flags, storage.FlagSeen) {
+			unseen = append(unseen, uid)
+		}
+	}
+	if len(unseen) == 0 {
+		return nil, nil
+	}
+	res, err := c.sel.mb.Store(ctx, unseen, storage.FlagsAdd, []string{storage.FlagSeen}, storage.StoreOptions{})
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[uint32]bool, len(res.Updated))
+	for _, m := range res.Updated {
+		seen[m.UID] = true
+	}
+	return seen, nil
+}
+
+// fetchFailed ends the connection after a failure in the middle of a
+// FETCH response, which cannot be taken back ("We never want to reply
+// NO to FETCH requests, BYE is preferrable", Dovecot's cmd-fetch.c).
+func (c *conn) fetchFailed(err error) error {
+	if isConnError(err) {
+		return err
+	}
+	c.log.Errorf("FETCH for mailbox %s: %v", c.sel.name, err)
+	c.enc.CRLF()
+	c.bye(internalErrorText, "FETCH failed")
+	return errShutdown
 }

@@ -1,9 +1,37 @@
 package imapserver
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// cmdSearch is SEARCH and UID SEARCH (RFC 3501 section 6.4.4). Stub owned
-// by helper 5; see HANDOFF.md.
+// cmdSearch is SEARCH and UID SEARCH (RFC 3501 section 6.4.4, RFC 4315).
+// UID SEARCH answers with UIDs in a plain "* SEARCH" line.
 func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
-	return no("", "SEARCH is not implemented yet.")
+	d := cmd.dec
+	if !d.ExpectSP() {
+		return d.Err()
+	}
+	prog, err := parseSearch(d, cmd.fullName())
+	if err != nil {
+		return err
+	}
+	if !d.ExpectCRLF() {
+		return d.Err()
+	}
+	s := newSearcher(c.sel.mb, time.Local, c.srv.opts.Now())
+	hits, err := s.run(ctx, prog)
+	if err != nil {
+		return err
+	}
+	enc := c.untagged().Atom("SEARCH")
+	for _, i := range hits {
+		if cmd.uid {
+			enc.SP().Number(s.msgs[i].UID)
+		} else {
+			enc.SP().Number(uint32(i + 1))
+		}
+	}
+	enc.CRLF()
+	return nil
 }
