@@ -11,8 +11,10 @@ package logging
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"log/syslog"
 	"os"
 	"strings"
@@ -299,4 +301,49 @@ func strftimeLayout(f string) string {
 		}
 	}
 	return b.String()
+}
+
+// Slog returns a *slog.Logger writing through l, for packages that take
+// one. Attributes are appended as ", key=value".
+func (l *Logger) Slog() *slog.Logger { return slog.New(&slogHandler{l: l}) }
+
+type slogHandler struct {
+	l     *Logger
+	attrs []slog.Attr
+}
+
+func (h *slogHandler) Enabled(_ context.Context, lv slog.Level) bool {
+	return lv > slog.LevelDebug || h.l.core.debug
+}
+
+func (h *slogHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	add := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, ", %s=%v", a.Key, a.Value)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	lv := LevelInfo
+	switch {
+	case r.Level >= slog.LevelError:
+		lv = LevelError
+	case r.Level >= slog.LevelWarn:
+		lv = LevelWarning
+	case r.Level < slog.LevelInfo:
+		lv = LevelDebug
+	}
+	h.l.log(lv, "%s", b.String())
+	return nil
+}
+
+func (h *slogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &slogHandler{l: h.l, attrs: append(append([]slog.Attr(nil), h.attrs...), as...)}
+}
+
+func (h *slogHandler) WithGroup(name string) slog.Handler {
+	return &slogHandler{l: h.l.With(name), attrs: h.attrs}
 }

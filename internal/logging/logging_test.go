@@ -62,3 +62,17 @@ func TestUnknownFacility(t *testing.T) {
 		t.Fatal("want error for unknown facility")
 	}
 }
+
+func TestSlogAdapter(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	l := NewWriter(&b, false)
+	s := l.With("auth").Slog()
+	s.Info("passwd-file: user not found", "user", "bob")
+	s.Debug("hidden")
+	s.Error("boom")
+	want := "auth: Info: passwd-file: user not found, user=bob\nauth: Error: boom\n"
+	if b.String() != want {
+		t.Errorf("got %q want %q", b.String(), want)
+	}
+}
