@@ -1,2 +1,35 @@
-// Package maildir is the Maildir storage driver, compatible with Dovecot's on-disk format.
+// Package maildir is the Maildir storage driver, compatible with Dovecot
+// 2.3's on-disk format, so that Dovecot and roost can open each other's
+// stores.
+//
+// On disk (all as Dovecot writes them):
+//   - cur/ new/ tmp/ per mailbox; Maildir++ ".Sub.Folder" directories with
+//     a "maildirfolder" marker, or LAYOUT=fs "Sub/Folder" directories;
+//     names in modified UTF-7 (RFC 3501 section 5.1.3) unless :UTF-8.
+//   - message files "<secs>.M<usecs>P<pid>.<host>,S=<size>,W=<vsize>:2,<flags>"
+//     stored with LF line ends (mail_save_crlf=no) and presented in CRLF
+//     form; the file mtime is the INTERNALDATE.
+//   - dovecot-uidlist version 3 ("3 V<uidvalidity> N<nextuid> G<guid>",
+//     then "<uid> [ext...] :<base>"), locked by dovecot-uidlist.lock
+//     (O_EXCL, "<pid>:<host>", overridden after 2 minutes or when its
+//     process is gone), appended in place for new messages and rewritten
+//     through dovecot-uidlist.tmp and rename.
+//   - dovecot-keywords ("<n> <keyword>", n 0..25 = letters a..z),
+//     subscriptions (version 2: "V\t2\n\n", levels separated by TAB),
+//     dovecot-uidvalidity (+ dovecot-uidvalidity.<hex>) for new UIDVALIDITYs.
+//
+// roost's own files (roost.modseq, roost.index*) never collide with
+// Dovecot's; Dovecot's dovecot.index* files are never read.
+//
+// Concurrency: one box (shared state) per mailbox directory, held by the
+// Driver and shared by every view. Lock order: Driver.mu, box.mu, then the
+// dotlocks (dovecot-uidlist.lock, dovecot-keywords.lock). Two box locks
+// are never held at once (Copy snapshots the source, then commits to the
+// destination). Changes are committed to disk first, then broadcast to
+// views through their Notify channels.
+//
+// Deviations: at most 26 keywords per mailbox (the file name letters); a
+// 27th is refused with KindLimit, where Dovecot keeps it in its index only.
+// CREATE with special-use flags is refused (KindNotPossible) unless they
+// match the configuration.
 package maildir

@@ -1,0 +1,643 @@
+package maildir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"roost/internal/storage"
+)
+
+// dirtyWindow: a directory whose mtime is this recent may change again
+// within the same timestamp, so it is rescanned on the next sync even if
+// its stamp is unchanged (Dovecot's maildir sync does the same).
+const dirtyWindow = 2 * time.Second
+
+// boxPaths locates one mailbox on disk.
+type boxPaths struct {
+	name    string // client-visible name, for messages
+	dir     string // maildir: cur/ new/ tmp/
+	control string // dovecot-uidlist, dovecot-keywords
+	index   string // roost index directory; "" for none
+	root    string // the namespace's mail root
+	uidvDir string // where dovecot-uidvalidity lives (control root)
+	fsync   storage.FsyncMode
+	fields  storage.FieldFunc
+}
+
+// msg is one message of the shared mailbox state.
+type msg struct {
+	uid    uint32
+	base   string // file name up to ':'
+	name   string // current file name
+	inNew  bool   // in new/ rather than cur/
+	flags  flagSet
+	size   int64 // bytes on disk
+	vsize  int64 // bytes in CRLF form (RFC822.SIZE)
+	idate  int64 // internal date, unix seconds (file mtime)
+	sdate  int64 // save date, unix seconds
+	modseq uint64
+}
+
+func (m *msg) path(dir string) string {
+	if m.inNew {
+		return filepath.Join(dir, "new", m.name)
+	}
+	return filepath.Join(dir, "cur", m.name)
+}
+
+// box is the state of one mailbox shared by all views in this process.
+// Lock order: Driver.mu, then box.mu, then the dovecot-uidlist dotlock.
+type box struct {
+	d    *Driver
+	p    boxPaths
+	refs int // guarded by d.mu
+
+	mu            sync.Mutex // guards following
+	loaded        bool
+	gone          bool
+	uidValidity   uint32
+	nextUID       uint32
+	msgs          []*msg // ascending UID
+	byBase        map[string]*msg
+	ul            *uidlist
+	kw            [maxKeywords]string
+	kwStamp       stamp
+	highestModSeq uint64
+	modseqCeil    uint64 // persisted ceiling, see modseq.go
+	changeSeq     uint64 // bumped by every change, for cheap view syncs
+	firstRecent   uint32 // lowest UID not yet claimed as \Recent
+	curStamp      stamp
+	newStamp      stamp
+	dirty         bool
+	views         map[*view]struct{}
+	fields        map[uint32]map[string][]byte
+	fieldsDirty   bool
+	flagNames     map[flagKey][]string
+}
+
+type flagKey struct {
+	fs flagSet
+	kw [maxKeywords]string
+}
+
+func newBox(d *Driver, p boxPaths) *box {
+	return &box{d: d, p: p, byBase: map[string]*msg{}, ul: newUidlist(),
+		views: map[*view]struct{}{}, fields: map[uint32]map[string][]byte{},
+		flagNames: map[flagKey][]string{}, nextUID: 1, firstRecent: 1}
+}
+
+func (b *box) notifyAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notifyLocked(nil)
+}
+
+// notifyLocked wakes every view except skip.
+func (b *box) notifyLocked(skip *view) {
+	for v := range b.views {
+		if v == skip {
+			continue
+		}
+		select {
+		case v.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// changedOnDisk reports whether another process may have changed the
+// mailbox since the last scan.
+func (b *box) changedOnDisk() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.loaded || b.dirty {
+		return b.loaded
+	}
+	cur, err1 := statStamp(b.d.fs, filepath.Join(b.p.dir, "cur"))
+	nw, err2 := statStamp(b.d.fs, filepath.Join(b.p.dir, "new"))
+	ul, err3 := statStamp(b.d.fs, filepath.Join(b.p.control, uidlistName))
+	if err1 != nil || err2 != nil || err3 != nil {
+		return true
+	}
+	return cur != b.curStamp || nw != b.newStamp || ul != b.ul.stamp()
+}
+
+func (b *box) index(uid uint32) int {
+	i := sort.Search(len(b.msgs), func(i int) bool { return b.msgs[i].uid >= uid })
+	if i < len(b.msgs) && b.msgs[i].uid == uid {
+		return i
+	}
+	return -1
+}
+
+func (b *box) lookup(uid uint32) *msg {
+	if i := b.index(uid); i >= 0 {
+		return b.msgs[i]
+	}
+	return nil
+}
+
+// errMissing returns the error for a mailbox directory that is not there:
+// UNAVAILABLE when the whole mail root is gone (unmounted storage),
+// NOTFOUND otherwise. Never an empty mailbox.
+func (b *box) errMissing() error {
+	if _, err := b.d.fs.Stat(b.p.root); err != nil {
+		return storage.Wrap(storage.KindUnavailable, "Mail storage is not available", err)
+	}
+	return storage.Errorf(storage.KindNotFound, "Mailbox doesn't exist: %s", b.p.name)
+}
+
+// ensureDirs checks that the mailbox exists and creates missing cur/ new/
+// tmp/ subdirectories (Dovecot does the same on access).
+func (b *box) ensureDirs() error {
+	if b.gone {
+		return storage.Errorf(storage.KindNotFound, "Mailbox was deleted: %s", b.p.name)
+	}
+	if _, err := b.d.fs.Stat(b.p.dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return b.errMissing()
+		}
+		return osError("stat mailbox", err)
+	}
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		p := filepath.Join(b.p.dir, sub)
+		if err := b.d.fs.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return osError("create "+sub, err)
+		}
+	}
+	if b.p.control != b.p.dir {
+		if err := b.d.fs.MkdirAll(b.p.control, 0o700); err != nil {
+			return osError("create control dir", err)
+		}
+	}
+	return nil
+}
+
+// refreshLocked brings the shared state up to date with the disk.
+func (b *box) refreshLocked(ctx context.Context) error {
+	if err := b.ensureDirs(); err != nil {
+		return err
+	}
+	curSt, err := statStamp(b.d.fs, filepath.Join(b.p.dir, "cur"))
+	if err != nil {
+		return osError("stat cur", err)
+	}
+	newSt, err := statStamp(b.d.fs, filepath.Join(b.p.dir, "new"))
+	if err != nil {
+		return osError("stat new", err)
+	}
+	ulPath := filepath.Join(b.p.control, uidlistName)
+	ulSt, err := statStamp(b.d.fs, ulPath)
+	if err != nil {
+		return osError("stat uidlist", err)
+	}
+	if b.loaded && !b.dirty && curSt == b.curStamp && newSt == b.newStamp && ulSt == b.ul.stamp() {
+		return nil
+	}
+	if !b.loaded || ulSt != b.ul.stamp() {
+		ul, err := readUidlist(b.d.fs, ulPath)
+		if err != nil {
+			return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+		}
+		b.ul = ul
+	}
+	if !b.ul.exists || b.ul.uidValidity == 0 {
+		if err := b.createUidlist(ctx); err != nil {
+			return err
+		}
+	}
+	if b.loaded && b.ul.uidValidity != b.uidValidity {
+		b.resetLocked() // UIDVALIDITY changed under us: start over
+	}
+	b.uidValidity = b.ul.uidValidity
+	if err := b.loadKeywordsLocked(); err != nil {
+		return err
+	}
+	if !b.loaded {
+		b.highestModSeq = max(b.highestModSeq, b.readModseqLocked())
+	}
+	if err := b.scanLocked(ctx); err != nil {
+		return err
+	}
+	if err := b.reserveModseqLocked(); err != nil {
+		return err
+	}
+	now := b.d.now()
+	b.curStamp, b.newStamp = curSt, newSt
+	b.dirty = now.Sub(curSt.mtime) < dirtyWindow || now.Sub(newSt.mtime) < dirtyWindow
+	if !b.loaded {
+		b.loaded = true
+		b.initRecentLocked()
+	}
+	return nil
+}
+
+func (b *box) resetLocked() {
+	b.msgs = nil
+	b.byBase = map[string]*msg{}
+	b.fields = map[uint32]map[string][]byte{}
+	b.bumpModseqLocked()
+	b.changeSeq++
+}
+
+func (b *box) initRecentLocked() {
+	b.firstRecent = b.nextUID
+	for _, m := range b.msgs {
+		if m.inNew {
+			b.firstRecent = m.uid
+			break
+		}
+	}
+}
+
+func (b *box) loadKeywordsLocked() error {
+	p := filepath.Join(b.p.control, keywordsName)
+	st, err := statStamp(b.d.fs, p)
+	if err != nil {
+		return osError("stat keywords", err)
+	}
+	if st == b.kwStamp && b.loaded {
+		return nil
+	}
+	kw, st, err := readKeywords(b.d.fs, p)
+	if err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-keywords", err)
+	}
+	if kw != b.kw {
+		b.flagNames = map[flagKey][]string{}
+	}
+	b.kw, b.kwStamp = kw, st
+	return nil
+}
+
+// dirEntry is a file found by a directory scan.
+type dirEntry struct {
+	name  string
+	inNew bool
+}
+
+func (b *box) readDirs() (map[string]dirEntry, error) {
+	found := map[string]dirEntry{}
+	// new/ first, then cur/: a file moved from new/ to cur/ meanwhile is
+	// then seen in cur/.
+	for _, sub := range []string{"new", "cur"} {
+		names, err := b.d.fs.ReadDirNames(filepath.Join(b.p.dir, sub))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, b.errMissing()
+			}
+			return nil, osError("read "+sub, err)
+		}
+		for _, n := range names {
+			if n == "" || n[0] == '.' {
+				continue
+			}
+			base, _, _ := splitName(n)
+			found[base] = dirEntry{name: n, inNew: sub == "new"}
+		}
+	}
+	return found, nil
+}
+
+// scanLocked reads new/ and cur/ and applies what changed: expunges,
+// renames (flag changes) and new files, which get UIDs.
+func (b *box) scanLocked(ctx context.Context) error {
+	found, err := b.readDirs()
+	if err != nil {
+		return err
+	}
+	missing := 0
+	for _, m := range b.msgs {
+		if _, ok := found[m.base]; !ok {
+			missing++
+		}
+	}
+	if missing > 0 {
+		// A concurrent rename may hide a file from one readdir: look again
+		// before calling anything expunged.
+		again, err := b.readDirs()
+		if err != nil {
+			return err
+		}
+		for k, e := range again {
+			if _, ok := found[k]; !ok {
+				found[k] = e
+			}
+		}
+	}
+	b.applyScanLocked(found)
+	return b.addNewLocked(ctx, found)
+}
+
+// applyScanLocked drops messages whose files are gone and picks up
+// renames; it removes the known files from found.
+func (b *box) applyScanLocked(found map[string]dirEntry) {
+	kept := b.msgs[:0]
+	for _, m := range b.msgs {
+		e, ok := found[m.base]
+		if !ok {
+			delete(b.byBase, m.base)
+			delete(b.fields, m.uid)
+			b.bumpModseqLocked()
+			b.changeSeq++
+			continue
+		}
+		delete(found, m.base)
+		if e.name != m.name || e.inNew != m.inNew {
+			_, letters, _ := splitName(e.name)
+			nf := parseLetters(letters)
+			m.name, m.inNew = e.name, e.inNew
+			if nf != m.flags {
+				m.flags = nf
+				b.bumpModseqLocked()
+				m.modseq = b.highestModSeq
+				b.changeSeq++
+			}
+		}
+		kept = append(kept, m)
+	}
+	for i := len(kept); i < len(b.msgs); i++ {
+		b.msgs[i] = nil
+	}
+	b.msgs = kept
+}
+
+// addNewLocked adds files not yet in the state: those the uidlist already
+// knows keep their UID; the rest get new UIDs under the uidlist lock.
+func (b *box) addNewLocked(ctx context.Context, found map[string]dirEntry) error {
+	if len(found) == 0 {
+		b.nextUID = max(b.nextUID, b.ul.nextUID)
+		return nil
+	}
+	var unknown []string
+	for base := range found {
+		if uid := b.ul.lookup(base); uid != 0 && b.lookup(uid) == nil {
+			b.insertLocked(b.newMsg(uid, base, found[base]))
+			continue
+		}
+		unknown = append(unknown, base)
+	}
+	if len(unknown) > 0 {
+		if err := b.assignLocked(ctx, unknown, found); err != nil {
+			return err
+		}
+	}
+	b.nextUID = max(b.nextUID, b.ul.nextUID)
+	return nil
+}
+
+func (b *box) newMsg(uid uint32, base string, e dirEntry) *msg {
+	_, letters, _ := splitName(e.name)
+	m := &msg{uid: uid, base: base, name: e.name, inNew: e.inNew, flags: parseLetters(letters)}
+	fi, err := b.d.fs.Stat(m.path(b.p.dir))
+	if err == nil {
+		m.idate = fi.ModTime().Unix()
+		m.sdate = fi.ModTime().Unix()
+		if m.size, _ = sizeField(base, 'S'); m.size == 0 {
+			m.size = fi.Size()
+		}
+	}
+	if v, ok := sizeField(base, 'W'); ok {
+		m.vsize = v
+	} else if v, ok := b.ulExtSize(base, 'W'); ok {
+		m.vsize = v
+	} else {
+		m.vsize = b.computeVsize(m)
+	}
+	b.bumpModseqLocked()
+	m.modseq = b.highestModSeq
+	b.changeSeq++
+	return m
+}
+
+func (b *box) ulExtSize(base string, key byte) (int64, bool) {
+	i, ok := b.ul.byBase[base]
+	if !ok {
+		return 0, false
+	}
+	for _, e := range b.ul.recs[i].ext {
+		if len(e) > 1 && e[0] == key {
+			n, err := strconv.ParseInt(e[1:], 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+func (b *box) computeVsize(m *msg) int64 {
+	f, err := b.d.fs.Open(m.path(b.p.dir))
+	if err != nil {
+		return m.size
+	}
+	defer f.Close()
+	n, err := crlfSize(f)
+	if err != nil {
+		return m.size
+	}
+	return n
+}
+
+func (b *box) insertLocked(m *msg) {
+	i := sort.Search(len(b.msgs), func(i int) bool { return b.msgs[i].uid >= m.uid })
+	b.msgs = append(b.msgs, nil)
+	copy(b.msgs[i+1:], b.msgs[i:])
+	b.msgs[i] = m
+	b.byBase[m.base] = m
+}
+
+// assignLocked gives new UIDs to files no one has numbered yet, in
+// Dovecot's order, and appends them to dovecot-uidlist.
+func (b *box) assignLocked(ctx context.Context, bases []string, found map[string]dirEntry) error {
+	ulPath := filepath.Join(b.p.control, uidlistName)
+	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	if err != nil {
+		return lockError(err)
+	}
+	defer lock.unlock()
+	if err := b.rereadUidlistLocked(ulPath); err != nil {
+		return err
+	}
+	sort.Slice(bases, func(i, j int) bool { return sortCmp(found[bases[i]].name, found[bases[j]].name) < 0 })
+	var recs []uidRec
+	var added []*msg
+	for _, base := range bases {
+		if uid := b.ul.lookup(base); uid != 0 {
+			if b.lookup(uid) == nil {
+				b.insertLocked(b.newMsg(uid, base, found[base]))
+			}
+			continue
+		}
+		m := b.newMsg(b.ul.nextUID, base, found[base])
+		b.ul.nextUID++
+		recs = append(recs, uidRec{uid: m.uid, base: base, ext: sizeExt(base, m)})
+		added = append(added, m)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
+		return osError("append dovecot-uidlist", err)
+	}
+	for _, m := range added {
+		b.insertLocked(m)
+	}
+	return nil
+}
+
+// sizeExt returns the uidlist extension fields for sizes the file name
+// does not carry.
+func sizeExt(base string, m *msg) []string {
+	var ext []string
+	if _, ok := sizeField(base, 'W'); !ok {
+		ext = append(ext, "W"+strconv.FormatInt(m.vsize, 10))
+	}
+	if _, ok := sizeField(base, 'S'); !ok {
+		ext = append(ext, "S"+strconv.FormatInt(m.size, 10))
+	}
+	return ext
+}
+
+func (b *box) rereadUidlistLocked(ulPath string) error {
+	st, err := statStamp(b.d.fs, ulPath)
+	if err != nil {
+		return osError("stat uidlist", err)
+	}
+	if st == b.ul.stamp() {
+		return nil
+	}
+	ul, err := readUidlist(b.d.fs, ulPath)
+	if err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+	}
+	if ul.uidValidity != b.ul.uidValidity && b.ul.uidValidity != 0 {
+		return storage.Errorf(storage.KindTemp, "UIDVALIDITY changed during sync, retry")
+	}
+	b.ul = ul
+	return nil
+}
+
+// createUidlist writes a new dovecot-uidlist with a fresh UIDVALIDITY.
+func (b *box) createUidlist(ctx context.Context) error {
+	ulPath := filepath.Join(b.p.control, uidlistName)
+	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	if err != nil {
+		return lockError(err)
+	}
+	defer lock.unlock()
+	ul, err := readUidlist(b.d.fs, ulPath)
+	if err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+	}
+	if ul.exists && ul.uidValidity != 0 {
+		b.ul = ul
+		return nil
+	}
+	if ul.uidValidity == 0 {
+		ul.uidValidity = nextUIDValidity(b.d.fs, b.p.uidvDir, b.d.now())
+	}
+	if err := ul.write(b.d.fs, ulPath, b.fsyncOn(), nil); err != nil {
+		return osError("write dovecot-uidlist", err)
+	}
+	b.ul = ul
+	return nil
+}
+
+// fsyncOn reports whether files are fsynced (mail_fsync != never).
+func (b *box) fsyncOn() bool { return b.p.fsync != storage.FsyncNever }
+
+// flagNamesLocked returns the sorted flag names of fs, shared between
+// messages with the same flags.
+func (b *box) flagNamesLocked(fs flagSet) []string {
+	k := flagKey{fs: fs, kw: b.kw}
+	if names, ok := b.flagNames[k]; ok {
+		return names
+	}
+	names := []string{}
+	for _, s := range sysLetters {
+		if fs.sys&s.bit != 0 {
+			names = append(names, s.name)
+		}
+	}
+	for i := 0; i < maxKeywords; i++ {
+		if fs.kw&(1<<i) != 0 && b.kw[i] != "" {
+			names = append(names, b.kw[i])
+		}
+	}
+	sort.Strings(names)
+	b.flagNames[k] = names
+	return names
+}
+
+func (b *box) messageLocked(m *msg) storage.Message {
+	return storage.Message{
+		UID:          m.uid,
+		Flags:        b.flagNamesLocked(m.flags),
+		ModSeq:       m.modseq,
+		InternalDate: time.Unix(m.idate, 0),
+		SaveDate:     time.Unix(m.sdate, 0),
+		Size:         m.vsize,
+	}
+}
+
+// statusLocked is the mailbox status without view-specific \Recent.
+func (b *box) statusLocked() storage.Status {
+	st := storage.Status{UIDValidity: b.uidValidity, UIDNext: b.nextUID,
+		Messages: len(b.msgs), HighestModSeq: max(b.highestModSeq, 1)}
+	for i, m := range b.msgs {
+		if m.flags.sys&flagSeen == 0 {
+			st.Unseen++
+			if st.FirstUnseen == 0 {
+				st.FirstUnseen = i + 1
+			}
+		}
+		if m.uid >= b.firstRecent {
+			st.Recent++
+		}
+		st.Size += m.vsize
+	}
+	for _, k := range b.kw {
+		if k != "" {
+			st.Keywords = append(st.Keywords, k)
+		}
+	}
+	sort.Strings(st.Keywords)
+	return st
+}
+
+// osError maps a filesystem error to a storage error as Dovecot does:
+// out of space or quota is NOQUOTA, permission is PERM, the rest internal.
+func osError(op string, err error) error {
+	var se *storage.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return storage.Wrap(storage.KindNoQuota, "Not enough disk space", fmt.Errorf("%s: %w", op, err))
+	case errors.Is(err, fs.ErrPermission):
+		return storage.Wrap(storage.KindPerm, "Permission denied", fmt.Errorf("%s: %w", op, err))
+	case errors.Is(err, syscall.EIO), errors.Is(err, syscall.ESTALE):
+		return storage.Wrap(storage.KindTemp, "Temporary failure, try again later", fmt.Errorf("%s: %w", op, err))
+	}
+	return storage.Wrap(storage.KindInternal, "Internal error occurred", fmt.Errorf("%s: %w", op, err))
+}
+
+func lockError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return storage.Wrap(storage.KindTemp, "Operation canceled", err)
+	}
+	return osError("lock", err)
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+var _ = strings.Compare

@@ -1,0 +1,414 @@
+package maildir
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"roost/internal/storage"
+)
+
+// pending is a message written to tmp/ and waiting to be committed.
+type pending struct {
+	tmp    string // path in tmp/
+	size   int64
+	vsize  int64
+	flags  []string
+	idate  time.Time
+	linked bool // tmp is a hard link to another message: keep its mtime
+}
+
+// writeTmp writes body to a new file in the mailbox's tmp/, converting
+// CRLF to LF, and fsyncs it per mail_fsync.
+func (b *box) writeTmp(body io.Reader) (pending, error) {
+	tmp := filepath.Join(b.p.dir, "tmp", b.d.uniqueName(b.d.now()))
+	f, err := b.d.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return pending{}, osError("create tmp file", err)
+	}
+	lw := &lfWriter{w: f}
+	_, err = io.CopyBuffer(lw, body, make([]byte, 64*1024))
+	if err == nil {
+		err = lw.flush()
+	}
+	if err == nil && b.fsyncOn() {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = b.d.fs.Remove(tmp)
+		return pending{}, osError("save message", err)
+	}
+	if lw.size == 0 {
+		_ = b.d.fs.Remove(tmp)
+		return pending{}, storage.Errorf(storage.KindInvalidData, "Can't save a zero byte message")
+	}
+	return pending{tmp: tmp, size: lw.size, vsize: lw.vsize}, nil
+}
+
+// linkTmp makes a tmp/ entry for an existing message file, by hard link
+// when possible, else by copying.
+func (b *box) linkTmp(src string, size, vsize int64) (pending, error) {
+	tmp := filepath.Join(b.p.dir, "tmp", b.d.uniqueName(b.d.now()))
+	if err := b.d.fs.Link(src, tmp); err == nil {
+		return pending{tmp: tmp, size: size, vsize: vsize, linked: true}, nil
+	} else if isNotExist(err) {
+		return pending{}, err
+	}
+	f, err := b.d.fs.Open(src)
+	if err != nil {
+		return pending{}, err
+	}
+	defer f.Close()
+	out, err := b.d.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return pending{}, osError("create tmp file", err)
+	}
+	_, err = io.Copy(out, f)
+	if err == nil && b.fsyncOn() {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = b.d.fs.Remove(tmp)
+		return pending{}, osError("copy message", err)
+	}
+	return pending{tmp: tmp, size: size, vsize: vsize}, nil
+}
+
+func (b *box) discard(ps []pending) {
+	for _, p := range ps {
+		_ = b.d.fs.Remove(p.tmp)
+	}
+}
+
+// commitLocked moves saved tmp files into new/ (no flags) or cur/ (with
+// flags), gives them UIDs in dovecot-uidlist and adds them to the state.
+// On error nothing of the batch stays visible.
+func (b *box) commitLocked(ctx context.Context, ps []pending) ([]uint32, error) {
+	if err := b.prepareSaveLocked(ctx); err != nil {
+		b.discard(ps)
+		return nil, err
+	}
+	var placed []*msg
+	fail := func(err error) ([]uint32, error) {
+		for _, m := range placed {
+			_ = b.d.fs.Remove(m.path(b.p.dir))
+		}
+		b.discard(ps)
+		return nil, err
+	}
+	for _, p := range ps {
+		fl, err := b.flagSetLocked(ctx, p.flags, true)
+		if err != nil {
+			return fail(err)
+		}
+		m, err := b.place(p, fl)
+		if err != nil {
+			return fail(err)
+		}
+		placed = append(placed, m)
+	}
+	if b.p.fsync != storage.FsyncNever {
+		for _, sub := range []string{"new", "cur"} {
+			if err := b.d.fs.SyncDir(filepath.Join(b.p.dir, sub)); err != nil {
+				return fail(osError("fsync directory", err))
+			}
+		}
+	}
+	uids, err := b.assignSavedLocked(ctx, placed)
+	if err != nil {
+		return fail(err)
+	}
+	b.discard(ps)
+	return uids, nil
+}
+
+// prepareSaveLocked makes sure the uidlist and keywords are known,
+// without scanning a mailbox that is not loaded yet (delivery to a large
+// mailbox must not stat every file).
+func (b *box) prepareSaveLocked(ctx context.Context) error {
+	if err := b.ensureDirs(); err != nil {
+		return err
+	}
+	ulPath := filepath.Join(b.p.control, uidlistName)
+	if !b.ul.exists {
+		ul, err := readUidlist(b.d.fs, ulPath)
+		if err != nil {
+			return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+		}
+		b.ul = ul
+	}
+	if !b.ul.exists || b.ul.uidValidity == 0 {
+		if err := b.createUidlist(ctx); err != nil {
+			return err
+		}
+	}
+	if b.uidValidity == 0 {
+		b.uidValidity = b.ul.uidValidity
+	}
+	return b.loadKeywordsLocked()
+}
+
+// place links a tmp file to its final name.
+func (b *box) place(p pending, fl flagSet) (*msg, error) {
+	idate := p.idate
+	if idate.IsZero() {
+		idate = b.d.now()
+	}
+	if !p.linked {
+		if err := b.d.fs.Chtimes(p.tmp, idate, idate); err != nil {
+			return nil, osError("set internal date", err)
+		}
+	} else if fi, err := b.d.fs.Stat(p.tmp); err == nil {
+		idate = fi.ModTime()
+	}
+	for i := 0; ; i++ {
+		base := b.d.uniqueName(b.d.now()) + ",S=" + strconv.FormatInt(p.size, 10) + ",W=" + strconv.FormatInt(p.vsize, 10)
+		m := &msg{base: base, name: base, inNew: true, flags: fl, size: p.size, vsize: p.vsize,
+			idate: idate.Unix(), sdate: b.d.now().Unix()}
+		if fl != (flagSet{}) {
+			m.inNew, m.name = false, fileNameFor(base, fl)
+		}
+		err := b.d.fs.Link(p.tmp, m.path(b.p.dir))
+		if err == nil {
+			return m, nil
+		}
+		if errors.Is(err, fs.ErrExist) && i < 10 {
+			continue
+		}
+		return nil, osError("save message", err)
+	}
+}
+
+// assignSavedLocked numbers placed files in dovecot-uidlist.
+func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, error) {
+	ulPath := filepath.Join(b.p.control, uidlistName)
+	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	if err != nil {
+		return nil, lockError(err)
+	}
+	defer lock.unlock()
+	if err := b.rereadUidlistLocked(ulPath); err != nil {
+		return nil, err
+	}
+	if err := b.catchUpLocked(ctx); err != nil {
+		return nil, err
+	}
+	recs := make([]uidRec, len(placed))
+	uids := make([]uint32, len(placed))
+	next := b.ul.nextUID
+	for i, m := range placed {
+		m.uid = next
+		next++
+		recs[i] = uidRec{uid: m.uid, base: m.base}
+		uids[i] = m.uid
+	}
+	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
+		return nil, osError("append dovecot-uidlist", err)
+	}
+	b.ul.nextUID = next
+	b.nextUID = max(b.nextUID, next)
+	for _, m := range placed {
+		b.bumpModseqLocked()
+		m.modseq = b.highestModSeq
+		b.insertLocked(m)
+	}
+	b.changeSeq++
+	return uids, nil
+}
+
+// catchUpLocked picks up files that other processes numbered after our
+// last scan, so that our new UIDs never precede messages a view has yet
+// to see.
+func (b *box) catchUpLocked(ctx context.Context) error {
+	if !b.loaded {
+		return nil // the first full scan will find them
+	}
+	var maxUID uint32
+	if len(b.msgs) > 0 {
+		maxUID = b.msgs[len(b.msgs)-1].uid
+	}
+	need := false
+	for i := len(b.ul.recs) - 1; i >= 0 && b.ul.recs[i].uid > maxUID; i-- {
+		need = true
+	}
+	if !need {
+		return nil
+	}
+	found, err := b.readDirs()
+	if err != nil {
+		return err
+	}
+	for i := len(b.ul.recs) - 1; i >= 0 && b.ul.recs[i].uid > maxUID; i-- {
+		r := b.ul.recs[i]
+		if e, ok := found[r.base]; ok && b.byBase[r.base] == nil {
+			b.insertLocked(b.newMsg(r.uid, r.base, e))
+		}
+	}
+	return nil
+}
+
+// flagSetLocked converts flag names to a flagSet, adding keywords to
+// dovecot-keywords when create is set.
+func (b *box) flagSetLocked(ctx context.Context, names []string, create bool) (flagSet, error) {
+	var fl flagSet
+	for _, n := range names {
+		if bit, ok := sysBit(n); ok {
+			fl.sys |= bit
+			continue
+		}
+		if len(n) > 0 && n[0] == '\\' {
+			continue // \Recent and unknown system flags are not stored
+		}
+		idx, err := b.keywordLocked(ctx, n, create)
+		if err != nil {
+			return fl, err
+		}
+		if idx >= 0 {
+			fl.kw |= 1 << idx
+		}
+	}
+	return fl, nil
+}
+
+func sysBit(name string) (uint8, bool) {
+	for _, s := range sysLetters {
+		if equalFoldASCII(s.name, name) {
+			return s.bit, true
+		}
+	}
+	return 0, false
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// keywordLocked returns the letter index of keyword, adding it to
+// dovecot-keywords under its lock when create is set; -1 if unknown.
+func (b *box) keywordLocked(ctx context.Context, kw string, create bool) (int, error) {
+	for i, k := range b.kw {
+		if k == kw {
+			return i, nil
+		}
+	}
+	if !create {
+		return -1, nil
+	}
+	path := filepath.Join(b.p.control, keywordsName)
+	lock, err := lockFile(ctx, b.d.fs, path, b.d.now, b.d.host)
+	if err != nil {
+		return -1, lockError(err)
+	}
+	defer lock.unlock()
+	cur, _, err := readKeywords(b.d.fs, path)
+	if err != nil {
+		return -1, storage.Wrap(storage.KindInternal, "Internal error reading dovecot-keywords", err)
+	}
+	free := -1
+	for i, k := range cur {
+		if k == kw {
+			b.kw = cur
+			b.flagNames = map[flagKey][]string{}
+			return i, nil
+		}
+		if k == "" && free < 0 {
+			free = i
+		}
+	}
+	if free < 0 {
+		return -1, storage.Errorf(storage.KindLimit, "Too many keywords in mailbox (max %d)", maxKeywords)
+	}
+	cur[free] = kw
+	// Write through a separate temp name: the lock file itself is ours
+	// and is removed by unlock.
+	st, err := writeKeywordsTmp(b, path, cur)
+	if err != nil {
+		return -1, err
+	}
+	b.kw, b.kwStamp = cur, st
+	b.flagNames = map[flagKey][]string{}
+	return free, nil
+}
+
+func writeKeywordsTmp(b *box, path string, kw [maxKeywords]string) (stamp, error) {
+	tmp := path + ".roosttmp"
+	st, err := writeKeywordsAt(b, tmp, path, kw)
+	if err != nil {
+		_ = b.d.fs.Remove(tmp)
+		return stamp{}, osError("write dovecot-keywords", err)
+	}
+	return st, nil
+}
+
+func writeKeywordsAt(b *box, tmp, path string, kw [maxKeywords]string) (stamp, error) {
+	var data []byte
+	for i, name := range kw {
+		if name != "" {
+			data = append(data, strconv.Itoa(i)+" "+name+"\n"...)
+		}
+	}
+	if err := writeFileSync(b.d.fs, tmp, data, b.fsyncOn()); err != nil {
+		return stamp{}, err
+	}
+	if err := b.d.fs.Rename(tmp, path); err != nil {
+		return stamp{}, err
+	}
+	return statStamp(b.d.fs, path)
+}
+
+// Append saves a message into a mailbox.
+func (u *user) Append(ctx context.Context, name string, am storage.AppendMessage) (storage.AppendResult, error) {
+	b, _, err := u.openBox(ctx, name)
+	if err != nil {
+		return storage.AppendResult{}, err
+	}
+	defer u.d.release(b)
+	b.mu.Lock()
+	err = b.ensureDirs()
+	b.mu.Unlock()
+	if err != nil {
+		return storage.AppendResult{}, err
+	}
+	p, err := b.writeTmp(am.Body)
+	if err != nil {
+		return storage.AppendResult{}, err
+	}
+	p.flags, p.idate = am.Flags, am.InternalDate
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	uids, err := b.commitLocked(ctx, []pending{p})
+	if err != nil {
+		return storage.AppendResult{}, err
+	}
+	b.notifyLocked(nil)
+	return storage.AppendResult{UIDValidity: b.uidValidity, UID: uids[0]}, nil
+}
+
+var _ = syscall.ENOENT

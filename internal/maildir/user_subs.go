@@ -1,0 +1,151 @@
+package maildir
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+
+	"roost/internal/storage"
+)
+
+// subsNS returns the namespace whose subscriptions file records name.
+func (u *user) subsNS(m mbox) *namespace {
+	if m.ns.cfg.Subscriptions {
+		return m.ns
+	}
+	for _, ns := range u.nss {
+		if ns.cfg.Subscriptions && strings.HasPrefix(m.full, ns.cfg.Prefix) {
+			return ns
+		}
+	}
+	return m.ns
+}
+
+func subsPath(ns *namespace) string { return filepath.Join(ns.loc.control, subscriptionsName) }
+
+// Subscriptions returns the subscribed names, as clients see them.
+func (u *user) Subscriptions(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, ns := range u.nss {
+		if !ns.cfg.Subscriptions {
+			continue
+		}
+		names, err := readSubscriptions(u.d.fs, subsPath(ns), ns.listSep())
+		if err != nil {
+			return nil, osError("read subscriptions", err)
+		}
+		for _, levels := range names {
+			if ns.cfg.Inbox && len(levels) == 1 && strings.EqualFold(levels[0], "INBOX") {
+				out = append(out, "INBOX")
+				continue
+			}
+			out = append(out, ns.cfg.Prefix+strings.Join(levels, ns.sep))
+		}
+	}
+	return out, nil
+}
+
+// SetSubscribed adds or removes a subscription.
+func (u *user) SetSubscribed(ctx context.Context, name string, subscribed bool) error {
+	m, err := u.resolve(name)
+	if err != nil {
+		return err
+	}
+	ns := u.subsNS(m)
+	levels := m.levels
+	if ns != m.ns {
+		levels = strings.Split(strings.TrimPrefix(m.full, ns.cfg.Prefix), ns.sep)
+	}
+	path := subsPath(ns)
+	cur, err := readSubscriptions(u.d.fs, path, ns.listSep())
+	if err != nil {
+		return osError("read subscriptions", err)
+	}
+	key := strings.Join(levels, "\t")
+	var out [][]string
+	found := false
+	for _, l := range cur {
+		if strings.Join(l, "\t") == key {
+			found = true
+			if !subscribed {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	if found == subscribed {
+		return nil
+	}
+	if subscribed {
+		out = append(out, levels)
+	}
+	if err := u.d.fs.MkdirAll(ns.loc.control, 0o700); err != nil {
+		return osError("create control dir", err)
+	}
+	if err := writeSubscriptions(ctx, u, path, out); err != nil {
+		return osError("write subscriptions", err)
+	}
+	return nil
+}
+
+// renameSubscriptions moves subscriptions of src and its children to dst.
+func (u *user) renameSubscriptions(ctx context.Context, src, dst mbox) error {
+	ns := u.subsNS(src)
+	if ns != src.ns {
+		return nil
+	}
+	path := subsPath(ns)
+	cur, err := readSubscriptions(u.d.fs, path, ns.listSep())
+	if err != nil {
+		return osError("read subscriptions", err)
+	}
+	changed := false
+	for i, l := range cur {
+		if len(l) >= len(src.levels) && strings.Join(l[:len(src.levels)], "\t") == strings.Join(src.levels, "\t") {
+			cur[i] = append(append([]string{}, dst.levels...), l[len(src.levels):]...)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := writeSubscriptions(ctx, u, path, cur); err != nil {
+		return osError("write subscriptions", err)
+	}
+	return nil
+}
+
+// Status returns the status of a mailbox without selecting it.
+func (u *user) Status(ctx context.Context, name string) (storage.Status, error) {
+	b, _, err := u.openBox(ctx, name)
+	if err != nil {
+		return storage.Status{}, err
+	}
+	defer u.d.release(b)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.refreshLocked(ctx); err != nil {
+		return storage.Status{}, err
+	}
+	return b.statusLocked(), nil
+}
+
+// openBox resolves name and returns its shared state (caller releases).
+func (u *user) openBox(ctx context.Context, name string) (*box, mbox, error) {
+	m, err := u.resolve(name)
+	if err != nil {
+		return nil, m, err
+	}
+	if ok, err := u.exists(m); err != nil {
+		return nil, m, err
+	} else if !ok {
+		return nil, m, storage.Errorf(storage.KindNotFound, "Mailbox doesn't exist: %s", m.full)
+	}
+	p := u.paths(m)
+	if m.isInbox() {
+		if err := u.d.fs.MkdirAll(p.dir, 0o700); err != nil {
+			return nil, m, osError("create INBOX", err)
+		}
+	}
+	return u.d.acquire(p), m, nil
+}

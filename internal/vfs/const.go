@@ -1,0 +1,5 @@
+package vfs
+
+import "os"
+
+const oCreate = os.O_CREATE
