@@ -1,0 +1,278 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"roost/internal/auth"
+	"roost/internal/sasl"
+)
+
+// ConnInfo describes a client connection.
+type ConnInfo struct {
+	Service   string // "imap", "pop3", "sieve"
+	Local     netip.AddrPort
+	Remote    netip.AddrPort
+	TLS       bool   // TLS now (implicit, or after STARTTLS)
+	SessionID string // as logged
+	LocalName string // TLS SNI name
+}
+
+// Session is a successful login.
+type Session struct {
+	User       string        // the user the session runs as
+	MasterUser string        // set after a master-user login
+	Mechanism  string        // SASL mechanism; "PLAIN" for LOGIN and USER/PASS
+	UserInfo   auth.UserInfo // userdb answer; zero when proxying
+	Fields     auth.Fields   // passdb extra fields (proxy, host, ...)
+}
+
+// Options configure a Service. The zero value of each policy field is the
+// secure choice.
+type Options struct {
+	// Auth runs the passdb/userdb chains; it also owns the clock and sleep
+	// used for auth_failure_delay.
+	Auth *auth.Auth
+	// Mechanisms is auth_mechanisms; empty means "plain login". Names this
+	// package cannot run yet are skipped with a warning.
+	Mechanisms []string
+	// AllowInsecurePlaintext is disable_plaintext_auth = no.
+	AllowInsecurePlaintext bool
+	// SSLRequired is ssl = required: plaintext authentication needs a
+	// secured connection whatever AllowInsecurePlaintext says.
+	SSLRequired bool
+	// TrustedNetworks is login_trusted_networks.
+	TrustedNetworks []netip.Prefix
+	Logger          *slog.Logger
+}
+
+// Service is the login policy and authentication entry point; it is
+// immutable and safe for concurrent use.
+type Service struct {
+	opts  Options
+	auth  *auth.Auth
+	mechs []string
+	log   *slog.Logger
+}
+
+// New validates opts.
+func New(opts Options) (*Service, error) {
+	if opts.Auth == nil {
+		return nil, errors.New("login: no auth")
+	}
+	s := &Service{opts: opts, auth: opts.Auth, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	names := opts.Mechanisms
+	if len(names) == 0 {
+		names = []string{sasl.Plain, sasl.Login}
+	}
+	for _, n := range names {
+		info, ok := sasl.Lookup(n)
+		if !ok {
+			s.log.Warn("auth_mechanisms: mechanism not supported yet, ignored", "mechanism", strings.ToUpper(n))
+			continue
+		}
+		if !slices.Contains(s.mechs, info.Name) {
+			s.mechs = append(s.mechs, info.Name)
+		}
+	}
+	return s, nil
+}
+
+// Secured reports whether ci counts as secured: TLS, a trusted network,
+// remote IP equal to local IP, or loopback.
+func (s *Service) Secured(ci ConnInfo) bool {
+	if ci.TLS {
+		return true
+	}
+	r := ci.Remote.Addr().Unmap()
+	if !r.IsValid() {
+		return false
+	}
+	if r.IsLoopback() || r == ci.Local.Addr().Unmap() {
+		return true
+	}
+	return slices.ContainsFunc(s.opts.TrustedNetworks, func(p netip.Prefix) bool { return p.Contains(r) })
+}
+
+// PlaintextAllowed reports whether plaintext authentication (LOGIN,
+// USER/PASS, SASL PLAIN and LOGIN) may be used on ci.
+func (s *Service) PlaintextAllowed(ci ConnInfo) bool {
+	return s.Secured(ci) || (s.opts.AllowInsecurePlaintext && !s.opts.SSLRequired)
+}
+
+// Mechanisms lists the SASL mechanisms to advertise on ci, in
+// auth_mechanisms order; plaintext ones are hidden when not allowed.
+func (s *Service) Mechanisms(ci ConnInfo) []string {
+	plain := s.PlaintextAllowed(ci)
+	var out []string
+	for _, m := range s.mechs {
+		if info, _ := sasl.Lookup(m); info.Plaintext && !plain {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (s *Service) request(ci ConnInfo, mech string) *auth.Request {
+	return &auth.Request{
+		Service: ci.Service, Local: ci.Local, Remote: ci.Remote,
+		Secured: s.Secured(ci), TLS: ci.TLS, Mechanism: mech,
+		SessionID: ci.SessionID, LocalName: ci.LocalName,
+	}
+}
+
+// Login checks a user name and password (IMAP LOGIN, POP3 USER/PASS).
+// "user*master" logs in as user with master's password when
+// auth_master_user_separator is set.
+func (s *Service) Login(ctx context.Context, ci ConnInfo, user, password string) (*Session, error) {
+	if !s.PlaintextAllowed(ci) {
+		return nil, &Error{Kind: PlaintextDisabled}
+	}
+	start := s.auth.Now()
+	req := s.request(ci, sasl.Plain)
+	req.User = user
+	res := s.auth.VerifyPlain(ctx, req, password)
+	return s.complete(ctx, req, res, start)
+}
+
+// complete turns a passdb result into a session: failure mapping and
+// delay, nologin, and the userdb lookup.
+func (s *Service) complete(ctx context.Context, req *auth.Request, res auth.Result, start time.Time) (*Session, error) {
+	fail := func(e *Error) (*Session, error) {
+		if !res.Fields.Has("nodelay") {
+			s.auth.FailureDelay(ctx, start)
+		}
+		return nil, e
+	}
+	switch res.Status {
+	case auth.OK:
+	case auth.InternalFail:
+		return fail(&Error{Kind: TempFail, Err: res.Err})
+	case auth.PassExpired, auth.UserDisabled:
+		return fail(&Error{Kind: Failed, Reason: res.Fields["reason"], Err: res.Err})
+	default:
+		return fail(&Error{Kind: Failed, Err: res.Err})
+	}
+	if res.Fields.Has("nologin") {
+		return fail(&Error{Kind: Nologin, Reason: res.Fields["reason"], Fields: res.Fields})
+	}
+	sess := &Session{User: res.User, MasterUser: res.MasterUser, Mechanism: req.Mechanism, Fields: res.Fields}
+	if res.Fields.Has("proxy") {
+		return sess, nil
+	}
+	ur := s.auth.LookupUser(ctx, req)
+	switch ur.Status {
+	case auth.OK:
+	case auth.InternalFail:
+		return fail(&Error{Kind: TempFail, Err: fmt.Errorf("userdb lookup: %w", errOr(ur.Err))})
+	default:
+		s.log.Info("user not found from userdb", "user", req.User, "service", req.Service, "session", req.SessionID)
+		return fail(&Error{Kind: Failed, Err: errors.New("user not found from userdb")})
+	}
+	info, err := ur.Info()
+	if err != nil {
+		s.log.Error("userdb returned invalid fields", "user", ur.User, "error", err.Error())
+		return fail(&Error{Kind: TempFail, Err: err})
+	}
+	sess.User, sess.UserInfo = info.User, info
+	return sess, nil
+}
+
+func errOr(err error) error {
+	if err == nil {
+		return errors.New("internal failure")
+	}
+	return err
+}
+
+// Exchange is one SASL authentication in progress. It is used by one
+// connection goroutine at a time.
+type Exchange struct {
+	s     *Service
+	mech  sasl.Mechanism
+	req   *auth.Request
+	start time.Time
+	res   *auth.Result // set once the mechanism asked auth
+	done  bool
+}
+
+// errVerify stops a mechanism whose credentials auth refused; Exchange
+// reports auth's result instead.
+var errVerify = errors.New("credentials refused")
+
+// Begin starts an exchange for mech (case-insensitive).
+func (s *Service) Begin(ctx context.Context, ci ConnInfo, mech string) (*Exchange, error) {
+	name := strings.ToUpper(mech)
+	if !slices.Contains(s.mechs, name) {
+		return nil, &Error{Kind: UnknownMechanism}
+	}
+	info, _ := sasl.Lookup(name)
+	if info.Plaintext && !s.PlaintextAllowed(ci) {
+		return nil, &Error{Kind: PlaintextDisabled}
+	}
+	e := &Exchange{s: s, req: s.request(ci, name), start: s.auth.Now()}
+	verify := func(ctx context.Context, authzid, authcid, password string) error {
+		e.req.User, e.req.LoginUser = authcid, authzid
+		res := s.auth.VerifyPlain(ctx, e.req, password)
+		e.res = &res
+		if res.Status != auth.OK {
+			return errVerify
+		}
+		return nil
+	}
+	switch name {
+	case sasl.Plain:
+		e.mech = sasl.NewPlain(verify)
+	case sasl.Login:
+		e.mech = sasl.NewLogin(verify)
+	default:
+		return nil, &Error{Kind: UnknownMechanism}
+	}
+	return e, nil
+}
+
+// Next passes the client's decoded response (nil when the client sent no
+// initial response) and returns the next challenge, or the session once
+// authentication succeeded. After an error or a session the exchange is
+// over.
+func (e *Exchange) Next(ctx context.Context, resp []byte) ([]byte, *Session, error) {
+	if e.done {
+		return nil, nil, &Error{Kind: Failed, Err: errors.New("exchange already finished")}
+	}
+	ch, done, err := e.mech.Next(ctx, resp)
+	if err == nil && !done {
+		return ch, nil, nil
+	}
+	e.done = true
+	if e.res == nil {
+		// The mechanism failed before asking auth: malformed data.
+		if err == nil {
+			err = errors.New("mechanism finished without checking credentials")
+		}
+		e.s.auth.FailureDelay(ctx, e.start)
+		return nil, nil, &Error{Kind: Failed, Err: err}
+	}
+	sess, err := e.s.complete(ctx, e.req, *e.res, e.start)
+	return nil, sess, err
+}
+
+// Abort ends the exchange because the client sent "*"; the returned error
+// has Kind Aborted.
+func (e *Exchange) Abort() error {
+	e.done = true
+	return &Error{Kind: Aborted}
+}
+
+// Mechanism returns the exchange's mechanism name.
+func (e *Exchange) Mechanism() string { return e.mech.Name() }
