@@ -111,7 +111,22 @@ func (db *DB) users(req *auth.Request) (*Users, error) {
 	if err != nil {
 		return nil, fmt.Errorf("passwd-file path: %w", err)
 	}
-	return db.file(path).sync(db.log)
+	f := db.file(path)
+	users, err := f.sync(db.log)
+	if errors.Is(err, errMissing) {
+		db.forget(f)
+	}
+	return users, err
+}
+
+// forget drops a missing file from the cache, so client-chosen domains
+// cannot grow it.
+func (db *DB) forget(f *file) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.files[f.path] == f {
+		delete(db.files, f.path)
+	}
 }
 
 func (db *DB) file(path string) *file {

@@ -196,8 +196,13 @@ func TestPerDomainPath(t *testing.T) {
 			t.Errorf("%s: %v %v", user, res.Status, res.Err)
 		}
 	}
-	if res := pdb.VerifyPlain(ctx, request("alice@example.net"), "x"); res.Status != auth.UserUnknown {
-		t.Errorf("missing domain file: %v", res.Status)
+	for _, d := range []string{"example.net", "a.example", "b.example"} {
+		if res := pdb.VerifyPlain(ctx, request("alice@"+d), "x"); res.Status != auth.UserUnknown {
+			t.Errorf("missing domain file: %v", res.Status)
+		}
+	}
+	if n := len(pdb.db.files); n != 2 {
+		t.Errorf("cache holds %d files, want 2 (missing files must not be cached)", n)
 	}
 	res := pdb.VerifyPlain(ctx, request("alice@example.org"), "org")
 	if res.Fields["userdb_home"] != "/var/vmail/example.org/alice" {
