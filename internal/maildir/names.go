@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"roost/internal/imap"
 	"roost/internal/storage"
 )
 
@@ -112,7 +113,7 @@ func (ns *namespace) diskLevel(l string) string {
 	if ns.loc.utf8 {
 		return l
 	}
-	return utf7Encode(l)
+	return imap.EncodeMailbox(l)
 }
 
 // relPath is the mailbox directory relative to the mail root ("" for
@@ -180,7 +181,7 @@ func (ns *namespace) levelsFromDisk(rel string) ([]string, bool) {
 			return nil, false
 		}
 		if !ns.loc.utf8 {
-			d, err := utf7Decode(p)
+			d, err := imap.DecodeMailbox(p)
 			if err != nil {
 				return nil, false
 			}

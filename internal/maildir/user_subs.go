@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"roost/internal/imap"
 	"roost/internal/storage"
 )
 
@@ -35,6 +36,7 @@ func (u *user) Subscriptions(ctx context.Context) ([]string, error) {
 			return nil, osError("read subscriptions", err)
 		}
 		for _, levels := range names {
+			levels = ns.levelsFromStorage(levels)
 			if ns.cfg.Inbox && len(levels) == 1 && strings.EqualFold(levels[0], "INBOX") {
 				out = append(out, "INBOX")
 				continue
@@ -56,6 +58,7 @@ func (u *user) SetSubscribed(ctx context.Context, name string, subscribed bool) 
 	if ns != m.ns {
 		levels = strings.Split(strings.TrimPrefix(m.full, ns.cfg.Prefix), ns.sep)
 	}
+	levels = ns.levelsToStorage(levels)
 	path := subsPath(ns)
 	cur, err := readSubscriptions(u.d.fs, path, ns.listSep())
 	if err != nil {
@@ -100,9 +103,10 @@ func (u *user) renameSubscriptions(ctx context.Context, src, dst mbox) error {
 		return osError("read subscriptions", err)
 	}
 	changed := false
+	sl, dl := ns.levelsToStorage(src.levels), ns.levelsToStorage(dst.levels)
 	for i, l := range cur {
-		if len(l) >= len(src.levels) && strings.Join(l[:len(src.levels)], "\t") == strings.Join(src.levels, "\t") {
-			cur[i] = append(append([]string{}, dst.levels...), l[len(src.levels):]...)
+		if len(l) >= len(sl) && strings.Join(l[:len(sl)], "\t") == strings.Join(sl, "\t") {
+			cur[i] = append(append([]string{}, dl...), l[len(sl):]...)
 			changed = true
 		}
 	}
@@ -148,4 +152,31 @@ func (u *user) openBox(ctx context.Context, name string) (*box, mbox, error) {
 		}
 	}
 	return u.d.acquire(p), m, nil
+}
+
+// levelsToStorage encodes levels as Dovecot stores them in the
+// subscriptions file: storage names, modified UTF-7 unless :UTF-8.
+func (ns *namespace) levelsToStorage(levels []string) []string {
+	out := make([]string, len(levels))
+	for i, l := range levels {
+		out[i] = ns.diskLevel(l)
+	}
+	return out
+}
+
+// levelsFromStorage decodes subscription levels; a level that is not
+// valid modified UTF-7 is kept as it is.
+func (ns *namespace) levelsFromStorage(levels []string) []string {
+	if ns.loc.utf8 {
+		return levels
+	}
+	out := make([]string, len(levels))
+	for i, l := range levels {
+		d, err := imap.DecodeMailbox(l)
+		if err != nil {
+			d = l
+		}
+		out[i] = d
+	}
+	return out
 }
