@@ -1,0 +1,114 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"roost/internal/auth"
+	"roost/internal/passwdfile"
+	"roost/internal/settings"
+	"roost/internal/staticdb"
+)
+
+// The passdb and userdb drivers roost has, by `driver =` name. Only the
+// composition root knows the concrete drivers (DESIGN.md section 3).
+func newPassdb(driver, args string, log *slog.Logger) (auth.Passdb, error) {
+	switch driver {
+	case "passwd-file":
+		return passwdfile.NewPassdb(args, passwdfile.Options{Logger: log})
+	case "static":
+		return staticdb.NewPassdb(args)
+	}
+	return nil, errNotYet
+}
+
+func newUserdb(driver, args string, log *slog.Logger) (auth.Userdb, error) {
+	switch driver {
+	case "passwd-file":
+		return passwdfile.NewUserdb(args, passwdfile.Options{Logger: log})
+	case "static":
+		return staticdb.NewUserdb(args)
+	}
+	return nil, errNotYet
+}
+
+var errNotYet = fmt.Errorf("not implemented yet")
+
+// authOptions builds the passdb and userdb chains from the passdb { } and
+// userdb { } sections. A driver roost does not have yet is skipped with a
+// warning naming it (the rest of the configuration still starts); a chain
+// left empty is an error.
+func authOptions(s *settings.Settings, log *slog.Logger, warn func(string)) (auth.Options, error) {
+	o := auth.Options{
+		UsernameFormat: s.Auth.UsernameFormat,
+		FailureDelay:   s.Auth.FailureDelay,
+		Logger:         log,
+	}
+	if o.FailureDelay == 0 {
+		o.FailureDelay = -1 // auth_failure_delay = 0 disables the delay
+	}
+	for _, db := range s.Passdbs {
+		d, err := newPassdb(db.Driver, db.Args, log)
+		if err == errNotYet {
+			warn(fmt.Sprintf("passdb driver %q is not implemented yet; skipping it", db.Driver))
+			continue
+		}
+		if err != nil {
+			return o, &ConfigError{Err: fmt.Errorf("passdb %s: %w", db.Driver, err)}
+		}
+		pc := auth.PassdbConfig{Name: db.Driver, Driver: d, Deny: db.Deny, Master: db.Master, Pass: db.Pass,
+			DefaultFields: auth.ParseFields(db.DefaultFields), OverrideFields: auth.ParseFields(db.OverrideFields)}
+		if err := parseRules(db, &pc.Skip, &pc.ResultSuccess, &pc.ResultFailure, &pc.ResultInternalFail); err != nil {
+			return o, err
+		}
+		o.Passdbs = append(o.Passdbs, pc)
+	}
+	for _, db := range s.Userdbs {
+		d, err := newUserdb(db.Driver, db.Args, log)
+		if err == errNotYet {
+			warn(fmt.Sprintf("userdb driver %q is not implemented yet; skipping it", db.Driver))
+			continue
+		}
+		if err != nil {
+			return o, &ConfigError{Err: fmt.Errorf("userdb %s: %w", db.Driver, err)}
+		}
+		uc := auth.UserdbConfig{Name: db.Driver, Driver: d,
+			DefaultFields: auth.ParseFields(db.DefaultFields), OverrideFields: auth.ParseFields(db.OverrideFields)}
+		if err := parseRules(db, &uc.Skip, &uc.ResultSuccess, &uc.ResultFailure, &uc.ResultInternalFail); err != nil {
+			return o, err
+		}
+		o.Userdbs = append(o.Userdbs, uc)
+	}
+	if len(o.Passdbs) == 0 {
+		return o, &ConfigError{Err: fmt.Errorf("no passdb that roost can use is configured (passwd-file and static are implemented)")}
+	}
+	if len(o.Userdbs) == 0 {
+		return o, &ConfigError{Err: fmt.Errorf("no userdb that roost can use is configured (passwd-file and static are implemented)")}
+	}
+	return o, nil
+}
+
+func parseRules(db settings.Authdb, skip *auth.Skip, ok, fail, ifail *auth.Rule) error {
+	var err error
+	wrap := func(name string, e error) error {
+		return &ConfigError{Err: fmt.Errorf("%s { driver = %s }: %s: %w", "passdb/userdb", db.Driver, name, e)}
+	}
+	if db.Skip != "" {
+		if *skip, err = auth.ParseSkip(db.Skip); err != nil {
+			return wrap("skip", err)
+		}
+	}
+	for _, r := range []struct {
+		name, val string
+		dst       *auth.Rule
+	}{{"result_success", db.ResultSuccess, ok}, {"result_failure", db.ResultFailure, fail}, {"result_internalfail", db.ResultInternalfail, ifail}} {
+		if strings.TrimSpace(r.val) == "" {
+			continue
+		}
+		if *r.dst, err = auth.ParseRule(r.val); err != nil {
+			return wrap(r.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+
+	"roost/internal/auth"
+	"roost/internal/logging"
+	"roost/internal/service"
+	"roost/internal/settings"
+)
+
+// served lists the protocols roost serves today; the settings package
+// warns about the others named in `protocols`.
+var served = []string{"imap"}
+
+// plan is what a snapshot asks for, checked before anything is bound.
+type plan struct {
+	snap   *settings.Snapshot
+	global *settings.Settings
+	imap   *settings.Settings // protocol imap { } applied
+	inet   []*service.InetListener
+	tls    *service.TLSOptions // nil when ssl = no
+	tlsReq bool                // ssl = required
+	runUID int                 // -1: keep the current uid
+	runGID int
+}
+
+func newPlan(snap *settings.Snapshot) (*plan, error) {
+	p := &plan{snap: snap, global: snap.Global(), imap: snap.For(settings.Filter{Protocol: "imap"}), runUID: -1, runGID: -1}
+	if err := p.checkMail(); err != nil {
+		return nil, err
+	}
+	if err := p.planTLS(); err != nil {
+		return nil, err
+	}
+	if err := p.planListeners(); err != nil {
+		return nil, err
+	}
+	if err := p.planIDs(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *plan) serves(proto string) bool {
+	return slices.Contains(p.global.Protocols, proto) && slices.Contains(served, proto)
+}
+
+func (p *plan) checkMail() error {
+	if _, err := service.ParseTLSMode(p.imap.SSL.Mode); err != nil {
+		return &ConfigError{Err: err}
+	}
+	if _, err := authOptions(p.imap, nil, func(string) {}); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p *plan) planTLS() error {
+	mode, _ := service.ParseTLSMode(p.imap.SSL.Mode)
+	if mode == service.TLSNo {
+		return nil
+	}
+	s := p.imap.SSL
+	if s.Cert == "" {
+		return &ConfigError{Err: fmt.Errorf("ssl enabled, but ssl_cert not set")}
+	}
+	if s.Key == "" {
+		return &ConfigError{Err: fmt.Errorf("ssl enabled, but ssl_key not set")}
+	}
+	snap := p.snap
+	p.tls = &service.TLSOptions{
+		Default:     service.CertKey{CertPEM: s.Cert, KeyPEM: s.Key},
+		CAPEM:       s.CA,
+		MinProtocol: s.MinProtocol,
+		CipherList:  s.CipherList,
+		Select:      certSelector(snap, s),
+	}
+	p.tlsReq = mode == service.TLSRequired
+	if _, err := service.NewTLSConfig(*p.tls); err != nil {
+		return &ConfigError{Err: err}
+	}
+	return nil
+}
+
+func (p *plan) planListeners() error {
+	if !p.serves("imap") {
+		return nil
+	}
+	for _, svc := range p.global.Services {
+		if svc.Name != "imap-login" {
+			continue
+		}
+		for _, l := range svc.InetListeners {
+			il := &service.InetListener{Service: svc.Name, Name: l.Name, Address: l.Address, Port: int(l.Port), SSL: l.SSL}
+			if il.SSL && p.tls == nil {
+				return &ConfigError{Err: fmt.Errorf("service(imap-login): inet_listener %s has ssl = yes, but ssl = no", l.Name)}
+			}
+			p.inet = append(p.inet, il)
+		}
+	}
+	return nil
+}
+
+func (p *plan) listen() ([]service.Bound, error) {
+	listen := ""
+	for i, a := range p.global.Listen {
+		if i > 0 {
+			listen += ","
+		}
+		listen += a
+	}
+	var out []service.Bound
+	for _, il := range p.inet {
+		bs, err := service.ListenInet(il, listen)
+		if err != nil {
+			closeBound(out)
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	if len(out) == 0 {
+		return nil, &ConfigError{Err: fmt.Errorf("nothing to listen on: protocols = %v has no served protocol with a listener", p.global.Protocols)}
+	}
+	return out, nil
+}
+
+func (p *plan) sameListeners(o *plan) bool {
+	if len(p.inet) != len(o.inet) {
+		return false
+	}
+	for i := range p.inet {
+		if *p.inet[i] != *o.inet[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// planIDs decides the uid/gid the process runs as after binding. Every
+// user's mail must be accessible to that one uid (DESIGN.md section 2):
+// mail_uid/mail_gid, else the uid of a static userdb. Userdbs that return
+// per-user uids are checked at login (see openUser).
+func (p *plan) planIDs() error {
+	uidName, gidName := p.global.Mail.UID, p.global.Mail.GID
+	if uidName == "" || gidName == "" {
+		for _, db := range p.global.Userdbs {
+			if db.Driver != "static" {
+				continue
+			}
+			f := auth.ParseFields(db.Args)
+			if uidName == "" {
+				uidName = f["uid"]
+			}
+			if gidName == "" {
+				gidName = f["gid"]
+			}
+		}
+	}
+	var err error
+	if uidName != "" {
+		if p.runUID, err = auth.ParseUID(uidName); err != nil {
+			return &ConfigError{Err: fmt.Errorf("mail_uid: %w", err)}
+		}
+	}
+	if gidName != "" {
+		if p.runGID, err = auth.ParseGID(gidName); err != nil {
+			return &ConfigError{Err: fmt.Errorf("mail_gid: %w", err)}
+		}
+	}
+	euid := os.Geteuid()
+	switch {
+	case euid == 0 && p.runUID < 0:
+		return &ConfigError{Err: fmt.Errorf("running as root needs a uid to serve mail as: set mail_uid and mail_gid (e.g. vmail), or uid=/gid= in a static userdb")}
+	case p.runUID == 0 && p.global.Mail.FirstValidUID > 0:
+		return &ConfigError{Err: fmt.Errorf("mail_uid is root (uid 0), which first_valid_uid = %d forbids", p.global.Mail.FirstValidUID)}
+	case euid != 0 && p.runUID >= 0 && p.runUID != euid:
+		return &ConfigError{Err: fmt.Errorf("mail is to be accessed as uid %d, but roost runs as uid %d and cannot switch (start it as root)", p.runUID, euid)}
+	}
+	if p.runUID >= 0 && p.runGID < 0 {
+		return &ConfigError{Err: fmt.Errorf("mail_uid is set (%d) but mail_gid is not", p.runUID)}
+	}
+	return nil
+}
+
+// dropPrivileges switches to the planned uid/gid, for good.
+func (p *plan) dropPrivileges(log *logging.Logger) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if p.runUID == 0 {
+		log.Warnf("serving mail as root (mail_uid = 0 and first_valid_uid = 0)")
+		return nil
+	}
+	if err := service.DropPrivileges(p.runUID, p.runGID, nil); err != nil {
+		return fmt.Errorf("drop privileges to uid %s: %w", strconv.Itoa(p.runUID), err)
+	}
+	return nil
+}
