@@ -65,9 +65,9 @@ const (
 type ConfigRequest struct {
 	Path        string
 	Mode        ConfigMode
-	Names       []string    // settings to print; empty prints the whole configuration
-	HideNames   bool        // -h: values only
-	ShowSecrets bool        // -P
+	Names       []string // settings to print; empty prints the whole configuration
+	HideNames   bool     // -h: values only
+	ShowSecrets bool     // -P
 }
 
 // PrintConfig writes the configuration as doveconf does.

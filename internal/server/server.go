@@ -225,4 +225,3 @@ func trimNL(b []byte) []byte {
 
 // tlsListener reports whether connections of b start with a TLS handshake.
 func tlsListener(b service.Bound) bool { return b.Inet != nil && b.Inet.SSL }
-

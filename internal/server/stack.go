@@ -84,8 +84,10 @@ func (st *stack) newIMAP(implicitTLS bool) (*imapserver.Server, error) {
 	s := st.plan.imap
 	a := &imapAuth{svc: st.login}
 	srv, err := imapserver.New(imapserver.Options{
-		Auth:               a,
-		OpenUser:           func(ctx context.Context, is *imapserver.Session) (storage.User, error) { return st.openUser(ctx, a.take(is)) },
+		Auth: a,
+		OpenUser: func(ctx context.Context, is *imapserver.Session) (storage.User, error) {
+			return st.openUser(ctx, a.take(is))
+		},
 		TLS:                st.tls,
 		ImplicitTLS:        implicitTLS,
 		Logger:             st.log,
