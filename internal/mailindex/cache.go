@@ -1,0 +1,238 @@
+package mailindex
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sort"
+
+	"roost/internal/vfs"
+)
+
+const cacheMagic = "RIC1"
+
+// compactMinWaste is the dead space below which the cache is never
+// compacted.
+const compactMinWaste = 64 * 1024
+
+// cache is the field cache file: one checksummed frame per message holding
+// all its fields, appended; an in-memory table maps UIDs to frames.
+type cache struct {
+	fsys  vfs.FS
+	path  string
+	sync  bool
+	f     vfs.File
+	size  int64
+	dead  int64
+	where map[uint32]frameLoc
+}
+
+type frameLoc struct {
+	off int64
+	n   int64 // frame length including the 8-byte frame header
+}
+
+func openCache(fsys vfs.FS, path string, sync bool) (*cache, error) {
+	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open field cache: %w", err)
+	}
+	c := &cache{fsys: fsys, path: path, sync: sync, f: f, where: map[uint32]frameLoc{}}
+	if err := c.load(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// load indexes the frames; a bad magic empties the file, a torn or
+// corrupt frame cuts the file there.
+func (c *cache) load() error {
+	data, err := io.ReadAll(c.f)
+	if err != nil {
+		return fmt.Errorf("read field cache: %w", err)
+	}
+	if len(data) < 4 || string(data[:4]) != cacheMagic {
+		return c.reset()
+	}
+	good := 4
+	for off := 4; off+8 <= len(data); {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		if n < 4 || n > len(data)-off-8 {
+			break
+		}
+		payload := data[off+8 : off+8+n]
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(data[off+4:]) {
+			break
+		}
+		uid := binary.LittleEndian.Uint32(payload)
+		if old, ok := c.where[uid]; ok {
+			c.dead += old.n
+		}
+		c.where[uid] = frameLoc{off: int64(off), n: int64(8 + n)}
+		off += 8 + n
+		good = off
+	}
+	if good != len(data) {
+		if err := c.f.Truncate(int64(good)); err != nil {
+			return fmt.Errorf("truncate field cache: %w", err)
+		}
+	}
+	c.size = int64(good)
+	_, err = c.f.Seek(c.size, io.SeekStart)
+	return err
+}
+
+func (c *cache) reset() error {
+	if err := c.f.Truncate(0); err != nil {
+		return fmt.Errorf("truncate field cache: %w", err)
+	}
+	if _, err := c.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := c.f.Write([]byte(cacheMagic)); err != nil {
+		return fmt.Errorf("write field cache: %w", err)
+	}
+	c.size, c.dead, c.where = 4, 0, map[uint32]frameLoc{}
+	return nil
+}
+
+func (c *cache) close() error { return c.f.Close() }
+
+func (c *cache) has(uid uint32) bool {
+	_, ok := c.where[uid]
+	return ok
+}
+
+func (c *cache) get(uid uint32, name string) ([]byte, bool, error) {
+	loc, ok := c.where[uid]
+	if !ok {
+		return nil, false, nil
+	}
+	buf := make([]byte, loc.n)
+	if _, err := c.f.ReadAt(buf, loc.off); err != nil {
+		return nil, false, fmt.Errorf("read field cache: %w", err)
+	}
+	payload := buf[8:]
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(buf[4:]) {
+		delete(c.where, uid)
+		return nil, false, nil // corrupt: recompute
+	}
+	fields, err := decodeFields(payload[4:])
+	if err != nil {
+		delete(c.where, uid)
+		return nil, false, nil
+	}
+	v, ok := fields[name]
+	return v, ok, nil
+}
+
+func (c *cache) put(uid uint32, fields map[string][]byte) error {
+	frame := encodeFrame(uid, fields)
+	if _, err := c.f.Write(frame); err != nil {
+		_ = c.f.Truncate(c.size)
+		_, _ = c.f.Seek(c.size, io.SeekStart)
+		return fmt.Errorf("write field cache: %w", err)
+	}
+	if old, ok := c.where[uid]; ok {
+		c.dead += old.n
+	}
+	c.where[uid] = frameLoc{off: c.size, n: int64(len(frame))}
+	c.size += int64(len(frame))
+	return nil
+}
+
+func (c *cache) drop(uid uint32) {
+	if old, ok := c.where[uid]; ok {
+		c.dead += old.n
+		delete(c.where, uid)
+	}
+}
+
+func (c *cache) retain(live map[uint32]bool) {
+	for uid := range c.where {
+		if !live[uid] {
+			c.drop(uid)
+		}
+	}
+}
+
+// compactIfWasteful rewrites the cache without dead frames when they take
+// more space than the live ones.
+func (c *cache) compactIfWasteful() error {
+	if c.dead < compactMinWaste || c.dead < c.size-c.dead {
+		return nil
+	}
+	uids := make([]uint32, 0, len(c.where))
+	for u := range c.where {
+		uids = append(uids, u)
+	}
+	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	out := []byte(cacheMagic)
+	where := make(map[uint32]frameLoc, len(uids))
+	for _, u := range uids {
+		loc := c.where[u]
+		buf := make([]byte, loc.n)
+		if _, err := c.f.ReadAt(buf, loc.off); err != nil {
+			return fmt.Errorf("read field cache: %w", err)
+		}
+		where[u] = frameLoc{off: int64(len(out)), n: loc.n}
+		out = append(out, buf...)
+	}
+	tmp := c.path + ".tmp"
+	if err := writeFile(c.fsys, tmp, out, c.sync); err != nil {
+		return err
+	}
+	if err := c.fsys.Rename(tmp, c.path); err != nil {
+		return fmt.Errorf("rename field cache: %w", err)
+	}
+	f, err := c.fsys.OpenFile(c.path, os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("open field cache: %w", err)
+	}
+	_ = c.f.Close()
+	c.f, c.size, c.dead, c.where = f, int64(len(out)), 0, where
+	_, err = f.Seek(c.size, io.SeekStart)
+	return err
+}
+
+func encodeFrame(uid uint32, fields map[string][]byte) []byte {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var e encoder
+	e.u32(uid)
+	e.u32(uint32(len(names)))
+	for _, n := range names {
+		e.bytes([]byte(n))
+		e.bytes(fields[n])
+	}
+	frame := make([]byte, 8, 8+len(e.b))
+	binary.LittleEndian.PutUint32(frame, uint32(len(e.b)))
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(e.b, castagnoli))
+	return append(frame, e.b...)
+}
+
+var errBadFields = errors.New("mailindex: bad field frame")
+
+func decodeFields(p []byte) (map[string][]byte, error) {
+	d := decoder{b: p}
+	n := d.u32()
+	if d.err != nil || uint64(n)*8 > uint64(len(d.b)) {
+		return nil, errBadFields
+	}
+	out := make(map[string][]byte, n)
+	for i := uint32(0); i < n; i++ {
+		name := string(d.bytes())
+		out[name] = d.bytes()
+	}
+	if d.err != nil {
+		return nil, errBadFields
+	}
+	return out, nil
+}

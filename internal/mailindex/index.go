@@ -1,0 +1,517 @@
+package mailindex
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"roost/internal/vfs"
+)
+
+// File names in the index directory.
+const (
+	IndexFile = "roost.index"
+	LogFile   = "roost.index.log"
+	CacheFile = "roost.cache"
+)
+
+// ErrCorrupt reports an index file that failed its checksum or does not
+// parse; the caller rebuilds the index.
+var ErrCorrupt = errors.New("mailindex: corrupt index")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+const (
+	indexMagic   = "RIX1"
+	logMagic     = "RIL1"
+	recFixedSize = 80
+	// checkpointLogSize is the log size after which Commit rewrites the
+	// index and truncates the log.
+	checkpointLogSize = 1 << 20
+)
+
+// Header is the per-mailbox header.
+type Header struct {
+	UIDValidity    uint32
+	UIDNext        uint32
+	HighestModSeq  uint64
+	FirstRecentUID uint32
+	// Stamp is opaque driver state telling whether the index is still in
+	// step with the mail files (for Maildir: directory and uidlist stamps).
+	Stamp []byte
+}
+
+// Record is one message.
+type Record struct {
+	UID          uint32
+	Flags        uint32 // driver-defined system flag bits
+	Keywords     uint64 // keyword bits
+	ModSeq       uint64
+	InternalDate int64 // unix seconds
+	SaveDate     int64 // unix seconds
+	Size         int64 // physical
+	VSize        int64 // RFC822.SIZE
+	GUID         [16]byte
+	Name         string // driver data, e.g. the Maildir file name
+}
+
+// Tx is one committed change.
+type Tx struct {
+	Header   *Header  // new header, if changed
+	Upserts  []Record // added or changed records
+	Expunges []uint32
+}
+
+// Index is an open index.
+type Index struct {
+	fsys    vfs.FS
+	dir     string
+	sync    bool
+	hdr     Header
+	gen     uint64
+	recs    []Record // ascending UID
+	log     vfs.File
+	logSize int64
+	cache   *cache
+}
+
+// Options configures Open.
+type Options struct {
+	Fsync bool // fsync files on checkpoint and commit
+}
+
+// Open opens the index in dir, creating dir if needed. Missing files give
+// an empty index (Header zero). A file that fails its checksum gives
+// ErrCorrupt together with a usable empty index, so that the caller can
+// Rebuild.
+func Open(fsys vfs.FS, dir string, opts Options) (*Index, error) {
+	if err := fsys.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create index dir: %w", err)
+	}
+	ix := &Index{fsys: fsys, dir: dir, sync: opts.Fsync}
+	var corrupt error
+	if err := ix.readIndex(); err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
+		corrupt = err
+		ix.hdr, ix.recs, ix.gen = Header{}, nil, 0
+	}
+	if err := ix.openLog(corrupt == nil); err != nil {
+		return nil, err
+	}
+	c, err := openCache(fsys, filepath.Join(dir, CacheFile), opts.Fsync)
+	if err != nil {
+		ix.log.Close()
+		return nil, err
+	}
+	ix.cache = c
+	return ix, corrupt
+}
+
+// Header returns the header.
+func (ix *Index) Header() Header { return ix.hdr }
+
+// Records returns the records in UID order; the slice must not be modified.
+func (ix *Index) Records() []Record { return ix.recs }
+
+// Close closes the files.
+func (ix *Index) Close() error {
+	err := ix.log.Close()
+	if cerr := ix.cache.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (ix *Index) path(name string) string { return filepath.Join(ix.dir, name) }
+
+func (ix *Index) readIndex() error {
+	f, err := ix.fsys.Open(ix.path(IndexFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open index: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	return ix.decodeIndex(data)
+}
+
+func (ix *Index) decodeIndex(data []byte) error {
+	if len(data) < 8 || string(data[:4]) != indexMagic {
+		return fmt.Errorf("%w: bad magic", ErrCorrupt)
+	}
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	d := decoder{b: body[4:]}
+	ix.gen = d.u64()
+	ix.hdr = d.header()
+	n := d.u32()
+	if d.err != nil || uint64(n)*recFixedSize > uint64(len(d.b)) {
+		return fmt.Errorf("%w: truncated", ErrCorrupt)
+	}
+	ix.recs = make([]Record, n)
+	for i := range ix.recs {
+		ix.recs[i] = d.record()
+	}
+	if d.err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
+	}
+	return nil
+}
+
+func encodeIndex(gen uint64, h Header, recs []Record) []byte {
+	var e encoder
+	e.b = append(e.b, indexMagic...)
+	e.u64(gen)
+	e.header(h)
+	e.u32(uint32(len(recs)))
+	for i := range recs {
+		e.record(&recs[i])
+	}
+	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+}
+
+// openLog opens the log and replays it if it belongs to the current
+// checkpoint generation; a torn tail is cut off.
+func (ix *Index) openLog(replay bool) error {
+	f, err := ix.fsys.OpenFile(ix.path(LogFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open index log: %w", err)
+	}
+	ix.log = f
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("read index log: %w", err)
+	}
+	if !replay || len(data) < 12 || string(data[:4]) != logMagic || binary.LittleEndian.Uint64(data[4:12]) != ix.gen {
+		return ix.resetLog()
+	}
+	good := int64(12)
+	for off := 12; off+8 <= len(data); {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		if n > len(data)-off-8 {
+			break
+		}
+		payload := data[off+8 : off+8+n]
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(data[off+4:]) {
+			break
+		}
+		tx, err := decodeTx(payload)
+		if err != nil {
+			break
+		}
+		ix.apply(tx)
+		off += 8 + n
+		good = int64(off)
+	}
+	if good != int64(len(data)) {
+		if err := f.Truncate(good); err != nil {
+			return fmt.Errorf("truncate index log: %w", err)
+		}
+	}
+	ix.logSize = good
+	_, err = f.Seek(good, io.SeekStart)
+	return err
+}
+
+func (ix *Index) resetLog() error {
+	if err := ix.log.Truncate(0); err != nil {
+		return fmt.Errorf("truncate index log: %w", err)
+	}
+	hdr := make([]byte, 12)
+	copy(hdr, logMagic)
+	binary.LittleEndian.PutUint64(hdr[4:], ix.gen)
+	if _, err := ix.log.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := ix.log.Write(hdr); err != nil {
+		return fmt.Errorf("write index log: %w", err)
+	}
+	ix.logSize = 12
+	return nil
+}
+
+// apply applies a transaction in memory.
+func (ix *Index) apply(tx *Tx) {
+	if tx.Header != nil {
+		ix.hdr = *tx.Header
+	}
+	if len(tx.Expunges) > 0 {
+		gone := make(map[uint32]bool, len(tx.Expunges))
+		for _, u := range tx.Expunges {
+			gone[u] = true
+		}
+		kept := ix.recs[:0]
+		for _, r := range ix.recs {
+			if !gone[r.UID] {
+				kept = append(kept, r)
+			}
+		}
+		ix.recs = kept
+	}
+	for _, r := range tx.Upserts {
+		i := sort.Search(len(ix.recs), func(i int) bool { return ix.recs[i].UID >= r.UID })
+		if i < len(ix.recs) && ix.recs[i].UID == r.UID {
+			ix.recs[i] = r
+			continue
+		}
+		ix.recs = append(ix.recs, Record{})
+		copy(ix.recs[i+1:], ix.recs[i:])
+		ix.recs[i] = r
+	}
+}
+
+// Commit appends tx to the log, then applies it. A failed write leaves the
+// index as it was (the torn frame is ignored on the next open).
+func (ix *Index) Commit(tx *Tx) error {
+	payload := encodeTx(tx)
+	frame := make([]byte, 8, 8+len(payload))
+	binary.LittleEndian.PutUint32(frame, uint32(len(payload)))
+	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
+	frame = append(frame, payload...)
+	if _, err := ix.log.Write(frame); err != nil {
+		_ = ix.log.Truncate(ix.logSize)
+		_, _ = ix.log.Seek(ix.logSize, io.SeekStart)
+		return fmt.Errorf("write index log: %w", err)
+	}
+	if ix.sync {
+		if err := ix.log.Sync(); err != nil {
+			return fmt.Errorf("fsync index log: %w", err)
+		}
+	}
+	ix.logSize += int64(len(frame))
+	ix.apply(tx)
+	for _, u := range tx.Expunges {
+		ix.cache.drop(u)
+	}
+	if ix.logSize > checkpointLogSize {
+		return ix.Checkpoint()
+	}
+	return nil
+}
+
+// Rebuild replaces the whole index.
+func (ix *Index) Rebuild(h Header, recs []Record) error {
+	ix.hdr = h
+	ix.recs = append(ix.recs[:0], recs...)
+	sort.Slice(ix.recs, func(i, j int) bool { return ix.recs[i].UID < ix.recs[j].UID })
+	live := make(map[uint32]bool, len(recs))
+	for _, r := range recs {
+		live[r.UID] = true
+	}
+	ix.cache.retain(live)
+	return ix.Checkpoint()
+}
+
+// Checkpoint writes the index file and empties the log.
+func (ix *Index) Checkpoint() error {
+	gen := ix.gen + 1
+	data := encodeIndex(gen, ix.hdr, ix.recs)
+	tmp := ix.path(IndexFile + ".tmp")
+	if err := writeFile(ix.fsys, tmp, data, ix.sync); err != nil {
+		_ = ix.fsys.Remove(tmp)
+		return err
+	}
+	if err := ix.fsys.Rename(tmp, ix.path(IndexFile)); err != nil {
+		_ = ix.fsys.Remove(tmp)
+		return fmt.Errorf("rename index: %w", err)
+	}
+	ix.gen = gen
+	if err := ix.resetLog(); err != nil {
+		return err
+	}
+	return ix.cache.compactIfWasteful()
+}
+
+func writeFile(fsys vfs.FS, path string, data []byte, sync bool) error {
+	f, err := fsys.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// Field returns a cached field of a message.
+func (ix *Index) Field(uid uint32, name string) ([]byte, bool, error) {
+	return ix.cache.get(uid, name)
+}
+
+// HasFields reports whether fields of uid are cached.
+func (ix *Index) HasFields(uid uint32) bool { return ix.cache.has(uid) }
+
+// PutFields caches the fields of a message.
+func (ix *Index) PutFields(uid uint32, fields map[string][]byte) error {
+	return ix.cache.put(uid, fields)
+}
+
+func decodeTx(p []byte) (*Tx, error) {
+	d := decoder{b: p}
+	tx := &Tx{}
+	if d.u8() == 1 {
+		h := d.header()
+		tx.Header = &h
+	}
+	n := d.u32()
+	if d.err != nil || uint64(n)*recFixedSize > uint64(len(d.b)) {
+		return nil, ErrCorrupt
+	}
+	tx.Upserts = make([]Record, n)
+	for i := range tx.Upserts {
+		tx.Upserts[i] = d.record()
+	}
+	m := d.u32()
+	if d.err != nil || uint64(m)*4 > uint64(len(d.b)) {
+		return nil, ErrCorrupt
+	}
+	tx.Expunges = make([]uint32, m)
+	for i := range tx.Expunges {
+		tx.Expunges[i] = d.u32()
+	}
+	if d.err != nil {
+		return nil, ErrCorrupt
+	}
+	return tx, nil
+}
+
+func encodeTx(tx *Tx) []byte {
+	var e encoder
+	if tx.Header != nil {
+		e.u8(1)
+		e.header(*tx.Header)
+	} else {
+		e.u8(0)
+	}
+	e.u32(uint32(len(tx.Upserts)))
+	for i := range tx.Upserts {
+		e.record(&tx.Upserts[i])
+	}
+	e.u32(uint32(len(tx.Expunges)))
+	for _, u := range tx.Expunges {
+		e.u32(u)
+	}
+	return e.b
+}
+
+type encoder struct{ b []byte }
+
+func (e *encoder) u8(v uint8)   { e.b = append(e.b, v) }
+func (e *encoder) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
+func (e *encoder) u64(v uint64) { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
+func (e *encoder) bytes(p []byte) {
+	e.u32(uint32(len(p)))
+	e.b = append(e.b, p...)
+}
+
+func (e *encoder) header(h Header) {
+	e.u32(h.UIDValidity)
+	e.u32(h.UIDNext)
+	e.u64(h.HighestModSeq)
+	e.u32(h.FirstRecentUID)
+	e.bytes(h.Stamp)
+}
+
+// record writes the fixed part (recFixedSize bytes) and the name.
+func (e *encoder) record(r *Record) {
+	e.u32(r.UID)
+	e.u32(r.Flags)
+	e.u64(r.Keywords)
+	e.u64(r.ModSeq)
+	e.u64(uint64(r.InternalDate))
+	e.u64(uint64(r.SaveDate))
+	e.u64(uint64(r.Size))
+	e.u64(uint64(r.VSize))
+	e.b = append(e.b, r.GUID[:]...)
+	e.u32(0) // reserved
+	e.bytes([]byte(r.Name))
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) need(n int) bool {
+	if d.err != nil || len(d.b) < n {
+		d.err = io.ErrUnexpectedEOF
+		return false
+	}
+	return true
+}
+
+func (d *decoder) u8() uint8 {
+	if !d.need(1) {
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) u32() uint32 {
+	if !d.need(4) {
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(d.b)
+	d.b = d.b[4:]
+	return v
+}
+
+func (d *decoder) u64() uint64 {
+	if !d.need(8) {
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.u32()
+	if !d.need(int(n)) {
+		return nil
+	}
+	v := bytes.Clone(d.b[:n])
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) header() Header {
+	return Header{UIDValidity: d.u32(), UIDNext: d.u32(), HighestModSeq: d.u64(), FirstRecentUID: d.u32(), Stamp: d.bytes()}
+}
+
+func (d *decoder) record() Record {
+	r := Record{UID: d.u32(), Flags: d.u32(), Keywords: d.u64(), ModSeq: d.u64(),
+		InternalDate: int64(d.u64()), SaveDate: int64(d.u64()), Size: int64(d.u64()), VSize: int64(d.u64())}
+	if d.need(16) {
+		copy(r.GUID[:], d.b[:16])
+		d.b = d.b[16:]
+	}
+	d.u32()
+	r.Name = string(d.bytes())
+	return r
+}
