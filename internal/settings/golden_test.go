@@ -13,7 +13,7 @@ import (
 	"roost/internal/config"
 )
 
-var update = flag.Bool("update", false, "record doveconf output into testdata (needs Dovecot)")
+var update = flag.Bool("update", false, "rewrite goldens: doveconf output into testdata (needs Dovecot), roost output, docs/compat.md")
 
 // archive is a txtar file: a comment and named files.
 type archive struct {

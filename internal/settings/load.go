@@ -198,27 +198,26 @@ func (l *loader) global(dst *Section, c *config.Node) error {
 }
 
 func (l *loader) checkImplemented(c *config.Node) {
-	if !implemented(c.Key) {
-		l.warn(c, "not implemented by roost yet")
-		return
+	if s := globalStatus(l.sc.support.global, c.Key); s.Status.Warns() {
+		l.warn(c, s.warning(""))
 	}
 }
 
 // checkValues warns about the final protocols and mail_plugins values of a
-// scope naming things roost does not serve yet, at their last assignment.
+// scope naming things roost does not implement, at their last assignment.
 func (l *loader) checkValues(s *Section) {
-	if v, ok := s.Values["protocols"]; ok {
-		for _, p := range strings.Fields(v.Value) {
-			if !servedProtocol(p) {
-				l.warnings = append(l.warnings, Warning{Pos: v.Pos, Name: "protocols",
-					Msg: fmt.Sprintf("protocol %s is not served by roost yet", p)})
-			}
-		}
+	l.checkWords(s, "protocols", "protocol", l.sc.support.protocol)
+	l.checkWords(s, "mail_plugins", "mail plugin", l.sc.support.mailPlugin)
+}
+
+func (l *loader) checkWords(s *Section, key, what string, table map[string]Support) {
+	v, ok := s.Values[key]
+	if !ok {
+		return
 	}
-	if v, ok := s.Values["mail_plugins"]; ok {
-		for _, p := range strings.Fields(v.Value) {
-			l.warnings = append(l.warnings, Warning{Pos: v.Pos, Name: "mail_plugins",
-				Msg: fmt.Sprintf("mail plugin %s is not implemented by roost yet", p)})
+	for _, w := range strings.Fields(v.Value) {
+		if st := lookupSupport(table, w); st.Status.Warns() {
+			l.warnings = append(l.warnings, Warning{Pos: v.Pos, Name: key, Msg: st.warning(what + " " + w)})
 		}
 	}
 }
@@ -260,8 +259,13 @@ func (l *loader) freeform(dst *Section, c *config.Node) error {
 			return errAt(k.Pos, "Unknown section name: %s", k.Key)
 		}
 		s.Values[k.Key] = Value{Value: k.Value, File: k.ValueFile, Pos: k.Pos}
-		if c.Key == "plugin" && (strings.HasPrefix(k.Key, "autocreate") || strings.HasPrefix(k.Key, "autosubscribe")) {
-			l.warn(k, "legacy autocreate plugin setting, use mailbox { auto } (accepted)")
+		if c.Key != "plugin" {
+			continue
+		}
+		// Plugin settings are free-form, as in Dovecot: only the ones
+		// the status table knows warn.
+		if st, ok := l.sc.support.plugin[pluginKey(k.Key)]; ok && st.Status.Warns() {
+			l.warn(k, st.warning(""))
 		}
 	}
 	return nil
@@ -283,6 +287,10 @@ func subsections(kind string) []string {
 // (except passdb and userdb, which are a list).
 func (l *loader) generic(dst *Section, c *config.Node, kind string) error {
 	tmpl := l.sc.sections[kind]
+	whole, wholeKnown := l.sc.support.section[kind]
+	if wholeKnown && whole.Status.Warns() {
+		l.warn(c, whole.warning(""))
+	}
 	var s *Section
 	if kind != "passdb" && kind != "userdb" {
 		s = dst.find(kind, c.Name)
@@ -310,8 +318,25 @@ func (l *loader) generic(dst *Section, c *config.Node, kind string) error {
 		if err := checkSectionValue(kind, k); err != nil {
 			return err
 		}
+		if !wholeKnown {
+			l.checkSectionSupport(kind, k)
+		}
 	}
 	return nil
+}
+
+// checkSectionSupport warns about a section setting, or a passdb/userdb
+// driver, that roost does not implement.
+func (l *loader) checkSectionSupport(kind string, k *config.Node) {
+	if (kind == "passdb" || kind == "userdb") && k.Key == "driver" {
+		if st := lookupSupport(l.sc.support.driver, kind+"/"+k.Value); st.Status.Warns() {
+			l.warn(k, st.warning(kind+" driver "+k.Value))
+		}
+		return
+	}
+	if st := lookupSupport(l.sc.support.section, kind+"/"+k.Key); st.Status.Warns() {
+		l.warn(k, st.warning(""))
+	}
 }
 
 func checkSectionValue(kind string, k *config.Node) error {

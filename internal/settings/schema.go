@@ -38,6 +38,17 @@ type schema struct {
 	sections map[string]*config.Node // "namespace", "mailbox", "service", "inet_listener", ...
 	services map[string]*config.Node // built-in services by name
 	kinds    map[string]kind         // setting name -> kind (section-local names too)
+	support  supportTables
+}
+
+// supportTables are the status tables of status.go, built once per schema.
+type supportTables struct {
+	global, section, plugin, mailPlugin, protocol, driver map[string]Support
+}
+
+func newSupportTables() supportTables {
+	return supportTables{global: globalSupport(), section: sectionSupport(), plugin: pluginSupport(),
+		mailPlugin: mailPluginSupport(), protocol: protocolSupport(), driver: driverSupport()}
 }
 
 var (
@@ -120,7 +131,7 @@ func loadSchema() (*schema, error) {
 		return nil, fmt.Errorf("embedded section defaults: %w", err)
 	}
 	sc := &schema{global: g.Root, sections: map[string]*config.Node{},
-		services: map[string]*config.Node{}, kinds: map[string]kind{}}
+		services: map[string]*config.Node{}, kinds: map[string]kind{}, support: newSupportTables()}
 	for _, n := range s.Root.Children {
 		sc.sections[n.Key] = n
 	}
@@ -153,33 +164,3 @@ func (sc *schema) globalDefault(name string) (string, bool) {
 	}
 	return n.Value, true
 }
-
-// implemented lists the global settings roost implements; every other
-// setting of defaults.conf is accepted with a "not implemented yet" warning.
-func implemented(name string) bool {
-	switch name {
-	case "protocols", "listen", "base_dir", "instance_name", "login_greeting",
-		"login_trusted_networks", "disable_plaintext_auth", "auth_mechanisms",
-		"auth_username_format", "auth_failure_delay", "auth_verbose", "auth_verbose_passwords",
-		"auth_debug", "auth_debug_passwords", "ssl", "ssl_cert", "ssl_key", "ssl_ca",
-		"ssl_min_protocol", "ssl_cipher_list", "ssl_prefer_server_ciphers", "ssl_dh",
-		"mail_location", "mail_uid", "mail_gid", "mail_privileged_group", "first_valid_uid",
-		"last_valid_uid", "first_valid_gid", "last_valid_gid", "mail_fsync",
-		"mail_max_userip_connections", "mail_plugins", "mail_home", "log_path", "info_log_path",
-		"debug_log_path", "syslog_facility", "log_timestamp", "mail_debug",
-		"imap_max_line_length", "imap_idle_notify_interval", "imap_capability",
-		"imap_client_workarounds", "imap_logout_format", "imap_id_send", "imap_id_log",
-		"postmaster_address", "hostname", "recipient_delimiter", "verbose_proctitle",
-		"shutdown_clients", "default_login_user", "default_internal_user",
-		"default_internal_group", "mail_access_groups", "lda_mailbox_autocreate",
-		"lda_mailbox_autosubscribe", "lda_original_recipient_header", "quota_full_tempfail",
-		"sendmail_path", "submission_host", "rejection_reason", "rejection_subject",
-		"deliver_log_format", "state_dir", "default_process_limit", "default_client_limit",
-		"default_vsz_limit", "default_idle_kill":
-		return true
-	}
-	return strings.HasPrefix(name, "lmtp_") || strings.HasPrefix(name, "pop3_")
-}
-
-// servedProtocol reports whether roost serves protocol p.
-func servedProtocol(p string) bool { return p == "imap" || p == "none" }

@@ -172,11 +172,11 @@ func TestWarnings(t *testing.T) {
 		got = append(got, w.String())
 	}
 	want := []string{
-		"/etc/dovecot/dovecot.conf:2: imapc_host: not implemented by roost yet",
+		"/etc/dovecot/dovecot.conf:2: imapc_host: not implemented by roost yet (imapc and pop3c storage are later work)",
 		"/etc/dovecot/dovecot.conf:3: ssl_protocols: obsolete setting: ssl_protocols has been replaced by ssl_min_protocol",
-		"/etc/dovecot/dovecot.conf:5: autocreate: legacy autocreate plugin setting, use mailbox { auto } (accepted)",
+		"/etc/dovecot/dovecot.conf:5: autocreate: not implemented by roost yet (legacy Dovecot 2.0 plugin setting; mailbox { auto = create } does this)",
 		"/etc/dovecot/dovecot.conf:7: global_script_path: legacy name, use plugin { sieve_global_path } (accepted as alias)",
-		"/etc/dovecot/dovecot.conf:1: protocols: protocol pop3 is not served by roost yet",
+		"/etc/dovecot/dovecot.conf:1: protocols: protocol pop3 is not implemented by roost yet",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

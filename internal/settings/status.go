@@ -1,0 +1,524 @@
+package settings
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Status is how far roost implements a Dovecot setting, driver, storage
+// format, protocol or command. The tables in this file are the one source
+// for both the load warnings and docs/compat.md (TestCompatDoc).
+type Status int
+
+// Statuses, in the order docs/compat.md counts them.
+const (
+	// Done behaves as in Dovecot 2.3.
+	Done Status = iota
+	// Partial works, with the limits its note names. No warning.
+	Partial
+	// NotYet is accepted and ignored, with a warning; it is planned.
+	NotYet
+	// Never is accepted and ignored, with a warning; the note says why
+	// roost will not implement it.
+	Never
+)
+
+func (s Status) String() string {
+	switch s {
+	case Done:
+		return "done"
+	case Partial:
+		return "partial"
+	case NotYet:
+		return "not yet"
+	case Never:
+		return "never"
+	}
+	return "unknown"
+}
+
+// Warns reports whether configuring an item of this status warns at load.
+func (s Status) Warns() bool { return s == NotYet || s == Never }
+
+// Support is the status of one item with a short note for admins.
+type Support struct {
+	Status Status
+	Note   string
+}
+
+// warning is the text of the load warning for an item of status s. The
+// subject ("protocol pop3") may be empty when the warning names it.
+func (s Support) warning(subject string) string {
+	msg := "not implemented by roost yet"
+	if s.Status == Never {
+		msg = "not implemented by roost"
+	}
+	if subject != "" {
+		msg = subject + " is " + msg
+	}
+	if s.Note != "" {
+		msg += " (" + s.Note + ")"
+	}
+	return msg
+}
+
+// Notes shared by many rows.
+const (
+	noteOneProcess = "one process serves every connection (DESIGN.md section 2)"
+	noteNoDelivery = "no LMTP or LDA delivery yet"
+	noteNoPOP3     = "POP3 is not served yet"
+	noteNoSubmit   = "the submission service is not served yet"
+	noteNoSieve    = "ManageSieve is not served yet"
+	noteOwnIndex   = "roost keeps its own index and never reads dovecot.index*"
+	noteOpenSSL    = "OpenSSL-specific; roost uses Go's crypto/tls"
+	noteDirector   = "Dovecot 2.4 removed the director; proxying by passdb fields is the planned path"
+	noteOldStats   = "the pre-2.3 statistics, superseded by stats in Dovecot 2.3"
+	noteNoModules  = "roost has no loadable modules; features are built in"
+	noteReplicator = "dsync replication is later work"
+	noteNoImapc    = "imapc and pop3c storage are later work"
+	noteNoMbox     = "mbox storage is later work"
+	noteNoDbox     = "sdbox/mdbox storage is later work"
+)
+
+// lookupSupport returns the status of key in table; a key that is not
+// listed is NotYet with no note.
+func lookupSupport(table map[string]Support, key string) Support {
+	if s, ok := table[key]; ok {
+		return s
+	}
+	return Support{Status: NotYet}
+}
+
+// globalSupport is the status of every global setting roost does something
+// with, plus notes for the others worth explaining. Every other setting of
+// defaults.conf is NotYet.
+func globalSupport() map[string]Support {
+	d, p, n, x := Done, Partial, NotYet, Never
+	return map[string]Support{
+		// Core and process model.
+		"protocols":               {p, "imap is served; pop3, lmtp, sieve and submission warn"},
+		"listen":                  {d, ""},
+		"base_dir":                {p, "holds master.pid; no runtime sockets yet"},
+		"instance_name":           {n, ""},
+		"shutdown_clients":        {p, "clients are always disconnected with * BYE on stop; `no` cannot be honoured by one process"},
+		"verbose_proctitle":       {x, noteOneProcess + "; no per-session process titles"},
+		"default_login_user":      {x, noteOneProcess + "; pre-login code runs in the same process"},
+		"default_internal_user":   {x, noteOneProcess},
+		"default_internal_group":  {x, noteOneProcess},
+		"default_process_limit":   {x, noteOneProcess},
+		"default_client_limit":    {n, "no connection limit yet"},
+		"default_vsz_limit":       {x, noteOneProcess},
+		"default_idle_kill":       {x, noteOneProcess},
+		"config_cache_size":       {x, "no config process"},
+		"libexec_dir":             {x, noteNoModules},
+		"mail_plugin_dir":         {x, noteNoModules},
+		"login_plugin_dir":        {x, noteNoModules},
+		"login_plugins":           {x, noteNoModules},
+		"version_ignore":          {x, "one binary: its parts always have the same version"},
+		"import_environment":      {n, "roost starts no child processes yet"},
+		"process_shutdown_filter": {x, noteOneProcess},
+		"valid_chroot_dirs":       {x, noteOneProcess + "; no chroot per service"},
+		"state_dir":               {n, ""},
+		"dotlock_use_excl":        {p, "dot-locks are always created with O_EXCL"},
+		"lock_method":             {x, noteOwnIndex + "; dovecot-uidlist uses Dovecot's dot-lock"},
+		"mmap_disable":            {x, noteOwnIndex + ", which does not mmap"},
+
+		// Logging.
+		"log_path":                  {d, ""},
+		"info_log_path":             {d, ""},
+		"debug_log_path":            {d, ""},
+		"syslog_facility":           {d, ""},
+		"log_timestamp":             {p, "a subset of strftime"},
+		"mail_debug":                {p, "turns on debug lines; few components write them yet"},
+		"auth_debug":                {p, "turns on debug lines; few components write them yet"},
+		"auth_debug_passwords":      {n, ""},
+		"auth_verbose":              {n, ""},
+		"auth_verbose_passwords":    {n, ""},
+		"verbose_ssl":               {n, ""},
+		"log_debug":                 {n, "event filters"},
+		"log_core_filter":           {n, "event filters"},
+		"login_log_format":          {p, "Dovecot's default format is written; other values are ignored"},
+		"login_log_format_elements": {p, "Dovecot's default elements are written; other values are ignored"},
+		"mail_log_prefix":           {p, "Dovecot's default prefix is written; other values are ignored"},
+
+		// Login and authentication.
+		"login_greeting":             {d, ""},
+		"login_trusted_networks":     {p, "plaintext authentication is allowed from them; client address forwarding (ID x-originating-ip) not yet"},
+		"disable_plaintext_auth":     {d, "LOGINDISABLED and [PRIVACYREQUIRED] as Dovecot"},
+		"auth_mechanisms":            {p, "PLAIN and LOGIN; other mechanisms not yet"},
+		"auth_username_format":       {d, ""},
+		"auth_failure_delay":         {d, ""},
+		"auth_username_chars":        {n, ""},
+		"auth_username_translation":  {n, ""},
+		"auth_master_user_separator": {n, "master passdbs work with the passdb { master = yes } section"},
+		"master_user_separator":      {n, ""},
+		"auth_worker_max_count":      {x, noteOneProcess + "; no auth worker processes"},
+		"auth_socket_path":           {n, "auth sockets (Postfix SASL, userdb lookups)"},
+		"auth_use_winbind":           {n, "NTLM and GSS-SPNEGO"},
+		"auth_winbind_helper_path":   {n, "NTLM and GSS-SPNEGO"},
+		"auth_stats":                 {x, noteOldStats},
+		"haproxy_trusted_networks":   {n, "HAProxy PROXY protocol"},
+		"haproxy_timeout":            {n, "HAProxy PROXY protocol"},
+
+		// TLS.
+		"ssl":                          {d, ""},
+		"ssl_cert":                     {d, ""},
+		"ssl_key":                      {d, ""},
+		"ssl_min_protocol":             {d, "Go has no SSLv3: SSLv3 and ANY mean TLSv1"},
+		"ssl_cipher_list":              {p, "accepted; Go's crypto/tls picks its own suites"},
+		"ssl_cipher_suites":            {p, "accepted; Go's crypto/tls picks its own TLS 1.3 suites"},
+		"ssl_prefer_server_ciphers":    {p, "accepted; Go's crypto/tls applies its own preference order"},
+		"ssl_dh":                       {x, "Go's crypto/tls has no finite-field DHE suites; ECDHE needs no parameters"},
+		"ssl_ca":                       {n, "loaded, but client certificates are never requested"},
+		"ssl_verify_client_cert":       {n, ""},
+		"ssl_require_crl":              {n, ""},
+		"ssl_cert_username_field":      {n, ""},
+		"auth_ssl_require_client_cert": {n, ""},
+		"auth_ssl_username_from_cert":  {n, ""},
+		"ssl_crypto_device":            {x, noteOpenSSL},
+		"ssl_options":                  {n, "TLS compression is never offered"},
+		"ssl_curve_list":               {n, ""},
+
+		// Mail storage.
+		"mail_location":                       {p, "maildir only; see Mail storage formats"},
+		"mail_home":                           {d, ""},
+		"mail_uid":                            {d, ""},
+		"mail_gid":                            {d, ""},
+		"first_valid_uid":                     {d, ""},
+		"last_valid_uid":                      {d, ""},
+		"first_valid_gid":                     {n, ""},
+		"last_valid_gid":                      {n, ""},
+		"mail_privileged_group":               {n, ""},
+		"mail_access_groups":                  {n, ""},
+		"mail_fsync":                          {d, ""},
+		"mail_plugins":                        {p, "every plugin named is checked against the mail plugin table below and warns if not implemented"},
+		"mail_chroot":                         {n, ""},
+		"mail_full_filesystem_access":         {n, ""},
+		"mail_cache_fields":                   {x, noteOwnIndex + "; its cache holds a fixed set computed at save time"},
+		"mail_always_cache_fields":            {x, noteOwnIndex + "; its cache holds a fixed set computed at save time"},
+		"mail_never_cache_fields":             {x, noteOwnIndex + "; its cache holds a fixed set computed at save time"},
+		"mailbox_list_index":                  {x, noteOwnIndex},
+		"mailbox_list_index_include_inbox":    {x, noteOwnIndex},
+		"mailbox_list_index_very_dirty_syncs": {x, noteOwnIndex},
+		"mail_save_crlf":                      {n, ""},
+		"mail_attachment_dir":                 {n, "single-instance attachment storage is later work"},
+		"mail_attachment_fs":                  {n, "single-instance attachment storage is later work"},
+		"mail_attachment_hash":                {n, "single-instance attachment storage is later work"},
+		"mail_attachment_min_size":            {n, "single-instance attachment storage is later work"},
+		"maildir_copy_with_hardlinks":         {p, "copies are always hard links when possible"},
+		"mdbox_preallocate_space":             {n, noteNoDbox},
+		"mdbox_rotate_interval":               {n, noteNoDbox},
+		"mdbox_rotate_size":                   {n, noteNoDbox},
+		"mbox_dirty_syncs":                    {n, noteNoMbox},
+		"mbox_dotlock_change_timeout":         {n, noteNoMbox},
+		"mbox_lazy_writes":                    {n, noteNoMbox},
+		"mbox_lock_timeout":                   {n, noteNoMbox},
+		"mbox_md5":                            {n, noteNoMbox},
+		"mbox_min_index_size":                 {n, noteNoMbox},
+		"mbox_read_locks":                     {n, noteNoMbox},
+		"mbox_very_dirty_syncs":               {n, noteNoMbox},
+		"mbox_write_locks":                    {n, noteNoMbox},
+
+		// IMAP.
+		"imap_max_line_length":      {d, ""},
+		"imap_idle_notify_interval": {d, ""},
+		"imap_literal_minus":        {n, "LITERAL+ is always advertised"},
+		"imap_id_send":              {p, "Dovecot's default answer; other values not yet"},
+		"imap_logout_format":        {p, "Dovecot's default format is logged; other values are ignored"},
+		"imap_hibernate_timeout":    {x, "idle sessions are goroutines holding kilobytes; there is nothing to hibernate to"},
+		"imap_capability":           {n, ""},
+		"imap_client_workarounds":   {n, ""},
+		"imap_id_log":               {n, ""},
+		"imap_metadata":             {n, "METADATA"},
+		"imap_fetch_failure":        {n, ""},
+
+		// Delivery, POP3, submission, ManageSieve: not served yet.
+		"postmaster_address":            {n, noteNoDelivery},
+		"hostname":                      {n, noteNoDelivery},
+		"recipient_delimiter":           {n, noteNoDelivery},
+		"lda_mailbox_autocreate":        {n, noteNoDelivery},
+		"lda_mailbox_autosubscribe":     {n, noteNoDelivery},
+		"lda_original_recipient_header": {n, noteNoDelivery},
+		"quota_full_tempfail":           {n, noteNoDelivery},
+		"sendmail_path":                 {n, noteNoDelivery},
+		"submission_host":               {n, noteNoDelivery},
+		"rejection_reason":              {n, noteNoDelivery},
+		"rejection_subject":             {n, noteNoDelivery},
+		"deliver_log_format":            {n, noteNoDelivery},
+	}
+}
+
+// prefixSupport gives the status of families of global settings by prefix
+// when globalSupport does not list the name.
+func prefixSupport(name string) (Support, bool) {
+	for _, p := range []struct {
+		prefix string
+		s      Support
+	}{
+		{"lmtp_", Support{NotYet, noteNoDelivery}},
+		{"pop3c_", Support{NotYet, noteNoImapc}},
+		{"pop3_", Support{NotYet, noteNoPOP3}},
+		{"submission_", Support{NotYet, noteNoSubmit}},
+		{"managesieve_", Support{NotYet, noteNoSieve}},
+		{"imapc_", Support{NotYet, noteNoImapc}},
+		{"imap_urlauth_", Support{NotYet, "URLAUTH"}},
+		{"director_", Support{Never, noteDirector}},
+		{"old_stats_", Support{Never, noteOldStats}},
+		{"dsync_", Support{NotYet, noteReplicator}},
+		{"replication_", Support{NotYet, noteReplicator}},
+		{"replicator_", Support{NotYet, noteReplicator}},
+		{"doveadm_", Support{NotYet, "the doveadm server (remote doveadm, HTTP API)"}},
+		{"auth_policy_", Support{NotYet, "auth policy server"}},
+		{"auth_cache_", Support{NotYet, "auth cache"}},
+		{"login_proxy_", Support{NotYet, "proxying"}},
+		{"mail_attribute_", Support{NotYet, "METADATA"}},
+		{"maildir_", Support{NotYet, ""}},
+		{"mail_nfs_", Support{NotYet, ""}},
+	} {
+		if strings.HasPrefix(name, p.prefix) {
+			return p.s, true
+		}
+	}
+	return Support{}, false
+}
+
+// globalStatus returns the status of a global setting.
+func globalStatus(table map[string]Support, name string) Support {
+	if s, ok := table[name]; ok {
+		return s
+	}
+	if s, ok := prefixSupport(name); ok {
+		return s
+	}
+	return Support{Status: NotYet}
+}
+
+// sectionSupport is the status of the settings of repeatable sections,
+// keyed "section/setting" as in sections.conf. A key without "/" is a
+// whole section: it warns once, and the settings inside do not.
+func sectionSupport() map[string]Support {
+	d, p, n, x := Done, Partial, NotYet, Never
+	return map[string]Support{
+		"namespace/type":                {p, "private; shared and public namespaces not yet"},
+		"namespace/separator":           {d, ""},
+		"namespace/prefix":              {d, ""},
+		"namespace/location":            {d, ""},
+		"namespace/inbox":               {d, ""},
+		"namespace/hidden":              {d, ""},
+		"namespace/list":                {d, ""},
+		"namespace/subscriptions":       {d, ""},
+		"namespace/disabled":            {d, ""},
+		"namespace/ignore_on_failure":   {n, ""},
+		"namespace/order":               {n, ""},
+		"mailbox/auto":                  {d, ""},
+		"mailbox/special_use":           {d, ""},
+		"mailbox/autoexpunge":           {n, ""},
+		"mailbox/autoexpunge_max_mails": {n, ""},
+		"mailbox/comment":               {n, ""},
+		"mailbox/driver":                {n, ""},
+		"passdb/driver":                 {p, "see passdb and userdb drivers"},
+		"passdb/args":                   {d, ""},
+		"passdb/default_fields":         {d, ""},
+		"passdb/override_fields":        {d, ""},
+		"passdb/deny":                   {d, ""},
+		"passdb/master":                 {d, ""},
+		"passdb/pass":                   {d, ""},
+		"passdb/skip":                   {d, ""},
+		"passdb/result_success":         {d, ""},
+		"passdb/result_failure":         {d, ""},
+		"passdb/result_internalfail":    {d, ""},
+		"passdb/mechanisms":             {n, ""},
+		"passdb/username_filter":        {n, ""},
+		"passdb/name":                   {n, ""},
+		"passdb/auth_verbose":           {n, ""},
+		"userdb/driver":                 {p, "see passdb and userdb drivers"},
+		"userdb/args":                   {d, ""},
+		"userdb/default_fields":         {d, ""},
+		"userdb/override_fields":        {d, ""},
+		"userdb/skip":                   {d, ""},
+		"userdb/result_success":         {d, ""},
+		"userdb/result_failure":         {d, ""},
+		"userdb/result_internalfail":    {d, ""},
+		"userdb/name":                   {n, ""},
+		"userdb/auth_verbose":           {n, ""},
+		"service/process_limit":         {n, "no connection limit yet"},
+		"service/client_limit":          {n, "no connection limit yet"},
+		"service/executable":            {n, "script services (quota-warning); otherwise " + noteOneProcess},
+		"service/chroot":                {x, noteOneProcess},
+		"service/drop_priv_before_exec": {x, noteOneProcess},
+		"service/extra_groups":          {x, noteOneProcess},
+		"service/group":                 {x, noteOneProcess},
+		"service/user":                  {x, noteOneProcess},
+		"service/privileged_group":      {x, noteOneProcess},
+		"service/process_min_avail":     {x, noteOneProcess},
+		"service/service_count":         {x, noteOneProcess},
+		"service/vsz_limit":             {x, noteOneProcess},
+		"service/idle_kill":             {x, noteOneProcess},
+		"service/type":                  {x, noteOneProcess},
+		"service/protocol":              {x, noteOneProcess},
+		"inet_listener/address":         {d, ""},
+		"inet_listener/port":            {d, "imap-login's listeners; other services are not served yet"},
+		"inet_listener/ssl":             {d, ""},
+		"inet_listener/haproxy":         {n, "HAProxy PROXY protocol"},
+		"inet_listener/reuse_port":      {n, ""},
+		"unix_listener":                 {n, "no service roost runs listens on a unix socket yet (auth, lmtp)"},
+		"fifo_listener":                 {x, "fifos connect Dovecot's internal processes; " + noteOneProcess},
+	}
+}
+
+// pluginSupport is the status of the plugin { } settings named in the
+// seeds, by name with digits removed (quota_rule2 is quota_rule).
+func pluginSupport() map[string]Support {
+	n, x := NotYet, Never
+	sieve := "Sieve runs at delivery, which is not served yet"
+	quota := ""
+	return map[string]Support{
+		"sieve":                         {n, sieve},
+		"sieve_dir":                     {n, sieve},
+		"sieve_global_path":             {n, sieve},
+		"sieve_global_dir":              {n, sieve},
+		"sieve_before":                  {n, sieve},
+		"sieve_after":                   {n, sieve},
+		"sieve_default":                 {n, sieve},
+		"sieve_extensions":              {n, sieve},
+		"sieve_global_extensions":       {n, sieve},
+		"sieve_plugins":                 {n, sieve},
+		"sieve_max_script_size":         {n, sieve},
+		"sieve_max_actions":             {n, sieve},
+		"sieve_max_redirects":           {n, sieve},
+		"sieve_vacation_min_period":     {n, sieve},
+		"sieve_vacation_max_period":     {n, sieve},
+		"sieve_vacation_default_period": {n, sieve},
+		"imapsieve_mailbox_name":        {n, ""},
+		"imapsieve_mailbox_from":        {n, ""},
+		"imapsieve_mailbox_causes":      {n, ""},
+		"imapsieve_mailbox_before":      {n, ""},
+		"imapsieve_mailbox_after":       {n, ""},
+		"quota":                         {n, quota},
+		"quota_rule":                    {n, quota},
+		"quota_warning":                 {n, quota},
+		"quota_grace":                   {n, quota},
+		"quota_max_mail_size":           {n, quota},
+		"quota_vsizes":                  {n, quota},
+		"quota_exceeded_message":        {n, quota},
+		"quota_status_success":          {n, "quota policy service not yet"},
+		"quota_status_nouser":           {n, "quota policy service not yet"},
+		"quota_status_overquota":        {n, "quota policy service not yet"},
+		"autocreate":                    {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = create } does this"},
+		"autosubscribe":                 {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = subscribe } does this"},
+		"acl":                           {n, ""},
+		"acl_anyone":                    {n, ""},
+		"acl_shared_dict":               {n, ""},
+		"zlib_save":                     {n, "compression is later work"},
+		"zlib_save_level":               {n, "compression is later work"},
+		"mail_replica":                  {n, noteReplicator},
+		"expire":                        {x, "the expire plugin was removed in Dovecot 2.3; mailbox { autoexpunge } replaces it"},
+	}
+}
+
+// pluginKey is the pluginSupport key of a plugin setting: its name with
+// the digits of numbered variants removed (quota2_rule3 is quota_rule).
+func pluginKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return -1
+		}
+		return r
+	}, name)
+}
+
+// mailPluginSupport is the status of mail_plugins values.
+func mailPluginSupport() map[string]Support {
+	n, x := NotYet, Never
+	return map[string]Support{
+		"quota":             {n, ""},
+		"imap_quota":        {n, ""},
+		"quota_clone":       {n, ""},
+		"sieve":             {n, "loaded for lda and lmtp; delivery is not served yet"},
+		"imap_sieve":        {n, "IMAPSieve"},
+		"acl":               {n, ""},
+		"imap_acl":          {n, ""},
+		"zlib":              {n, "compression is later work"},
+		"imap_zlib":         {n, "COMPRESS=DEFLATE"},
+		"fts":               {n, ""},
+		"fts_lucene":        {n, ""},
+		"fts_solr":          {n, ""},
+		"fts_squat":         {x, "removed upstream after 2.3"},
+		"lazy_expunge":      {n, ""},
+		"mail_log":          {n, ""},
+		"notify":            {n, ""},
+		"push_notification": {n, ""},
+		"last_login":        {n, ""},
+		"trash":             {n, ""},
+		"virtual":           {n, ""},
+		"welcome":           {n, ""},
+		"mail_crypt":        {n, ""},
+		"listescape":        {n, ""},
+		"replication":       {n, noteReplicator},
+		"old_stats":         {x, noteOldStats},
+		"imap_old_stats":    {x, noteOldStats},
+		"autocreate":        {n, "removed in Dovecot 2.3; mailbox { auto } is done; mapping the legacy settings is planned"},
+		"expire":            {x, "removed in Dovecot 2.3; mailbox { autoexpunge } replaces it"},
+	}
+}
+
+// protocolSupport is the status of protocols values.
+func protocolSupport() map[string]Support {
+	n := NotYet
+	return map[string]Support{
+		"imap":       {Done, "see docs/rfc-status.md for the extensions"},
+		"none":       {Done, ""},
+		"pop3":       {n, ""},
+		"lmtp":       {n, ""},
+		"sieve":      {n, "ManageSieve"},
+		"submission": {n, ""},
+	}
+}
+
+// driverSupport is the status of passdb and userdb drivers, keyed
+// "passdb/NAME" and "userdb/NAME".
+func driverSupport() map[string]Support {
+	d, n, x := Done, NotYet, Never
+	return map[string]Support{
+		"passdb/passwd-file":   {d, ""},
+		"passdb/static":        {d, ""},
+		"passdb/sql":           {n, "MySQL, PostgreSQL, SQLite"},
+		"passdb/ldap":          {n, ""},
+		"passdb/pam":           {n, ""},
+		"passdb/passwd":        {n, ""},
+		"passdb/shadow":        {n, ""},
+		"passdb/checkpassword": {n, ""},
+		"passdb/imap":          {n, ""},
+		"passdb/oauth2":        {n, ""},
+		"passdb/lua":           {n, ""},
+		"passdb/dict":          {n, ""},
+		"passdb/bsdauth":       {x, "BSD only"},
+		"passdb/vpopmail":      {x, "deprecated upstream"},
+		"userdb/passwd-file":   {d, ""},
+		"userdb/static":        {d, ""},
+		"userdb/prefetch":      {n, ""},
+		"userdb/sql":           {n, ""},
+		"userdb/ldap":          {n, ""},
+		"userdb/passwd":        {n, "per-user system uids also need per-uid workers"},
+		"userdb/checkpassword": {n, ""},
+		"userdb/lua":           {n, ""},
+		"userdb/dict":          {n, ""},
+		"userdb/vpopmail":      {x, "deprecated upstream"},
+	}
+}
+
+// storageSupport is the status of mail_location formats.
+func storageSupport() map[string]Support {
+	n, x := NotYet, Never
+	return map[string]Support{
+		"maildir": {Partial, "Maildir++ and LAYOUT=fs, INBOX=, CONTROL=, INDEX= (roost's own index), DIRNAME=, UTF-8; maildirsize quota not yet"},
+		"mbox":    {n, noteNoMbox},
+		"sdbox":   {n, noteNoDbox},
+		"mdbox":   {n, noteNoDbox},
+		"imapc":   {n, noteNoImapc},
+		"pop3c":   {n, noteNoImapc},
+		"shared":  {n, "shared namespaces"},
+		"virtual": {n, "virtual mailboxes"},
+		"obox":    {x, "Dovecot Pro (closed) only; roost's own object-store format is later work"},
+	}
+}
