@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"roost/internal/mailindex"
 	"roost/internal/storage"
 )
 
@@ -80,7 +80,12 @@ type box struct {
 	dirty         bool
 	views         map[*view]struct{}
 	fields        map[uint32]map[string][]byte
-	fieldsDirty   bool
+	ix            *mailindex.Index // nil without an index
+	ixFailed      bool
+	needRebuild   bool
+	recentKnown   bool
+	ixUp          map[uint32]struct{}
+	ixExp         []uint32
 	flagNames     map[flagKey][]string
 }
 
@@ -222,11 +227,16 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	if err := b.loadKeywordsLocked(); err != nil {
 		return err
 	}
+	fresh := false
 	if !b.loaded {
 		b.highestModSeq = max(b.highestModSeq, b.readModseqLocked())
+		b.openIndexLocked()
+		fresh = b.seedFromIndexLocked(curSt, newSt, b.ul.stamp())
 	}
-	if err := b.scanLocked(ctx); err != nil {
-		return err
+	if !fresh {
+		if err := b.scanLocked(ctx); err != nil {
+			return err
+		}
 	}
 	if err := b.reserveModseqLocked(); err != nil {
 		return err
@@ -236,12 +246,22 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	b.dirty = now.Sub(curSt.mtime) < dirtyWindow || now.Sub(newSt.mtime) < dirtyWindow
 	if !b.loaded {
 		b.loaded = true
-		b.initRecentLocked()
+		if !b.recentKnown {
+			b.initRecentLocked()
+		}
 	}
+	var st []byte
+	if !b.dirty {
+		st = encodeStamp(curSt, newSt, b.ul.stamp())
+	} else if !fresh {
+		st = []byte{}
+	}
+	b.flushIndexLocked(st)
 	return nil
 }
 
 func (b *box) resetLocked() {
+	b.needRebuild = true
 	b.msgs = nil
 	b.byBase = map[string]*msg{}
 	b.fields = map[uint32]map[string][]byte{}
@@ -347,6 +367,7 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 		if !ok {
 			delete(b.byBase, m.base)
 			delete(b.fields, m.uid)
+			b.goneLocked(m.uid)
 			b.bumpModseqLocked()
 			b.changeSeq++
 			continue
@@ -356,6 +377,7 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 			_, letters, _ := splitName(e.name)
 			nf := parseLetters(letters)
 			m.name, m.inNew = e.name, e.inNew
+			b.touchLocked(m.uid)
 			if nf != m.flags {
 				m.flags = nf
 				b.bumpModseqLocked()
@@ -452,6 +474,7 @@ func (b *box) insertLocked(m *msg) {
 	copy(b.msgs[i+1:], b.msgs[i:])
 	b.msgs[i] = m
 	b.byBase[m.base] = m
+	b.touchLocked(m.uid)
 }
 
 // assignLocked gives new UIDs to files no one has numbered yet, in
@@ -639,5 +662,3 @@ func lockError(err error) error {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-var _ = strings.Compare

@@ -102,8 +102,13 @@ func (d *Driver) release(b *box) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b.refs--
-	if b.refs == 0 && d.boxes[b.p.dir] == b {
-		delete(d.boxes, b.p.dir)
+	if b.refs == 0 {
+		if d.boxes[b.p.dir] == b {
+			delete(d.boxes, b.p.dir)
+		}
+		b.mu.Lock()
+		b.closeIndexLocked()
+		b.mu.Unlock()
 	}
 }
 
@@ -120,6 +125,9 @@ func (d *Driver) forget(dir string) {
 	}
 	d.mu.Unlock()
 	for _, b := range gone {
+		b.mu.Lock()
+		b.gone = true
+		b.mu.Unlock()
 		b.notifyAll()
 	}
 }

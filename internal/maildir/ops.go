@@ -54,33 +54,36 @@ func (v *view) openFile(ctx context.Context, uid uint32) (vfs.File, error) {
 }
 
 // Field returns a cached field, computing all fields with the user's
-// FieldFunc when missing.
+// FieldFunc when none are cached.
 func (v *view) Field(ctx context.Context, uid uint32, name string) ([]byte, error) {
 	b := v.b
 	b.mu.Lock()
-	fields, ok := b.fields[uid]
+	val, ok, cached := b.cachedFieldLocked(uid, name)
 	b.mu.Unlock()
-	if !ok {
-		if b.p.fields == nil {
+	if cached {
+		if !ok {
 			return nil, storage.Errorf(storage.KindNotFound, "No such field: %s", name)
 		}
-		r, err := v.Open(ctx, uid)
-		if err != nil {
-			return nil, err
-		}
-		fields, err = b.p.fields(r, r.Size())
-		_ = r.Close()
-		if err != nil {
-			return nil, storage.Wrap(storage.KindInternal, "Internal error computing message fields", err)
-		}
-		b.mu.Lock()
-		if b.lookup(uid) != nil {
-			b.fields[uid] = fields
-			b.fieldsDirty = true
-		}
-		b.mu.Unlock()
+		return val, nil
 	}
-	val, ok := fields[name]
+	if b.p.fields == nil {
+		return nil, storage.Errorf(storage.KindNotFound, "No such field: %s", name)
+	}
+	r, err := v.Open(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := b.p.fields(r, r.Size())
+	_ = r.Close()
+	if err != nil {
+		return nil, storage.Wrap(storage.KindInternal, "Internal error computing message fields", err)
+	}
+	b.mu.Lock()
+	if b.lookup(uid) != nil {
+		b.storeFieldsLocked(uid, fields)
+	}
+	b.mu.Unlock()
+	val, ok = fields[name]
 	if !ok {
 		return nil, storage.Errorf(storage.KindNotFound, "No such field: %s", name)
 	}
@@ -140,6 +143,7 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 	if changed {
 		b.changeSeq++
 		v.changeSeq = b.changeSeq
+		b.flushIndexLocked(nil)
 		b.notifyLocked(v)
 	}
 	return res, nil
@@ -176,6 +180,7 @@ func (b *box) renameFlagsLocked(ctx context.Context, m *msg, nf flagSet) error {
 		err := b.d.fs.Rename(m.path(b.p.dir), to)
 		if err == nil {
 			m.name, m.inNew, m.flags = newName, false, nf
+			b.touchLocked(m.uid)
 			return nil
 		}
 		if !isNotExist(err) || attempt > 0 {
@@ -229,6 +234,7 @@ func (v *view) Expunge(ctx context.Context, uids []uint32) error {
 		changed = changed || ok
 	}
 	if changed {
+		b.flushIndexLocked(nil)
 		b.notifyLocked(nil)
 	}
 	return nil
@@ -247,6 +253,7 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 			b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
 			delete(b.byBase, m.base)
 			delete(b.fields, uid)
+			b.goneLocked(uid)
 			b.bumpModseqLocked()
 			b.changeSeq++
 			return true, nil

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"roost/internal/storage"
@@ -225,6 +224,7 @@ func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, e
 		b.insertLocked(m)
 	}
 	b.changeSeq++
+	b.flushIndexLocked(nil)
 	return uids, nil
 }
 
@@ -401,14 +401,39 @@ func (u *user) Append(ctx context.Context, name string, am storage.AppendMessage
 		return storage.AppendResult{}, err
 	}
 	p.flags, p.idate = am.Flags, am.InternalDate
+	fields := b.computeFields(p.tmp) // outside the lock: parsing may be slow
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	uids, err := b.commitLocked(ctx, []pending{p})
 	if err != nil {
 		return storage.AppendResult{}, err
 	}
+	if fields != nil {
+		b.storeFieldsLocked(uids[0], fields)
+	}
 	b.notifyLocked(nil)
 	return storage.AppendResult{UIDValidity: b.uidValidity, UID: uids[0]}, nil
 }
 
-var _ = syscall.ENOENT
+// computeFields runs the user's FieldFunc on a saved file; nil when there
+// is none or it fails (the fields are then computed on first use).
+func (b *box) computeFields(path string) map[string][]byte {
+	if b.p.fields == nil {
+		return nil
+	}
+	f, err := b.d.fs.Open(path)
+	if err != nil {
+		return nil
+	}
+	r, err := newCRLFReader(f)
+	if err != nil {
+		_ = f.Close()
+		return nil
+	}
+	defer r.Close()
+	fields, err := b.p.fields(r, r.Size())
+	if err != nil {
+		return nil
+	}
+	return fields
+}

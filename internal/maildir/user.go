@@ -54,9 +54,11 @@ func (d *Driver) openUser(ctx context.Context, cfg storage.UserConfig) (*user, e
 	return u, nil
 }
 
-// ensureRoot creates a missing mail root as Dovecot does, except when the
-// home directory it lives in is itself missing: that is unavailable
-// storage (an unmounted volume), never an empty mailbox.
+// ensureRoot creates a missing mail root (and a missing home directory
+// above it) as Dovecot does for virtual users on first login or delivery.
+// When nothing of the home's path exists below "/", the storage is
+// unavailable (a volume that is not mounted, a mistyped path), never an
+// empty mailbox.
 func (u *user) ensureRoot(ns *namespace) error {
 	root := ns.loc.root
 	if _, err := u.d.fs.Stat(root); err == nil {
@@ -66,12 +68,33 @@ func (u *user) ensureRoot(ns *namespace) error {
 	}
 	home := u.cfg.Home
 	if home != "" && (ns.loc.rootInHome || strings.HasPrefix(root, filepath.Clean(home)+"/")) {
-		if _, err := u.d.fs.Stat(home); err != nil {
-			return storage.Wrap(storage.KindUnavailable, "Mail storage is not available", err)
+		if err := u.ensureHome(filepath.Clean(home)); err != nil {
+			return err
 		}
 	}
 	if err := u.d.fs.MkdirAll(root, 0o700); err != nil {
 		return osError("create mail root", err)
+	}
+	return nil
+}
+
+// ensureHome creates a missing home directory with its parents, provided
+// its top-level directory exists.
+func (u *user) ensureHome(home string) error {
+	if _, err := u.d.fs.Stat(home); err == nil {
+		return nil
+	} else if !isNotExist(err) {
+		return osError("stat home", err)
+	}
+	top := home
+	for filepath.Dir(top) != "/" && filepath.Dir(top) != "." && filepath.Dir(top) != top {
+		top = filepath.Dir(top)
+	}
+	if _, err := u.d.fs.Stat(top); err != nil {
+		return storage.Wrap(storage.KindUnavailable, "Mail storage is not available", err)
+	}
+	if err := u.d.fs.MkdirAll(home, 0o700); err != nil {
+		return osError("create home directory", err)
 	}
 	return nil
 }
@@ -235,7 +258,7 @@ func (u *user) deleteFS(p boxPaths) error {
 			return osError("delete mailbox", err)
 		}
 	}
-	for _, f := range []string{uidlistName, keywordsName, "maildirfolder", indexFileName, indexLogName, modseqFileName} {
+	for _, f := range []string{uidlistName, keywordsName, "maildirfolder", indexFileName, indexLogName, cacheFileName, modseqFileName} {
 		_ = u.d.fs.Remove(filepath.Join(p.dir, f))
 	}
 	u.removeControl(p)
@@ -251,7 +274,7 @@ func (u *user) removeControl(p boxPaths) {
 		_ = u.d.fs.Remove(p.control)
 	}
 	if p.index != "" && p.index != p.dir {
-		for _, f := range []string{indexFileName, indexLogName, modseqFileName} {
+		for _, f := range []string{indexFileName, indexLogName, cacheFileName, modseqFileName} {
 			_ = u.d.fs.Remove(filepath.Join(p.index, f))
 		}
 		_ = u.d.fs.Remove(p.index)

@@ -60,7 +60,10 @@ func (v *view) refreshLocked(ctx context.Context) error {
 	for i := len(b.msgs) - 1; i >= 0 && b.msgs[i].uid >= b.firstRecent; i-- {
 		v.recent[b.msgs[i].uid] = struct{}{}
 	}
-	b.firstRecent = max(b.firstRecent, b.nextUID)
+	if b.firstRecent < b.nextUID {
+		b.firstRecent = b.nextUID
+		b.flushIndexLocked(nil)
+	}
 	return nil
 }
 
@@ -75,6 +78,7 @@ func (b *box) moveNewLocked() {
 		to := filepath.Join(b.p.dir, "cur", m.name)
 		if err := b.d.fs.Rename(from, to); err == nil {
 			m.inNew = false
+			b.touchLocked(m.uid)
 		}
 	}
 }
