@@ -36,10 +36,10 @@ func newUserdb(driver, args string, log *slog.Logger) (auth.Userdb, error) {
 var errNotYet = fmt.Errorf("not implemented yet")
 
 // authOptions builds the passdb and userdb chains from the passdb { } and
-// userdb { } sections. A driver roost does not have yet is skipped with a
-// warning naming it (the rest of the configuration still starts); a chain
-// left empty is an error.
-func authOptions(s *settings.Settings, log *slog.Logger, warn func(string)) (auth.Options, error) {
+// userdb { } sections. A driver roost does not have yet is skipped (the
+// settings package has warned about it with file:line, and the rest of the
+// configuration still starts); a chain left empty is an error.
+func authOptions(s *settings.Settings, log *slog.Logger) (auth.Options, error) {
 	o := auth.Options{
 		UsernameFormat: s.Auth.UsernameFormat,
 		FailureDelay:   s.Auth.FailureDelay,
@@ -51,7 +51,6 @@ func authOptions(s *settings.Settings, log *slog.Logger, warn func(string)) (aut
 	for _, db := range s.Passdbs {
 		d, err := newPassdb(db.Driver, db.Args, log)
 		if err == errNotYet {
-			warn(fmt.Sprintf("passdb driver %q is not implemented yet; skipping it", db.Driver))
 			continue
 		}
 		if err != nil {
@@ -67,7 +66,6 @@ func authOptions(s *settings.Settings, log *slog.Logger, warn func(string)) (aut
 	for _, db := range s.Userdbs {
 		d, err := newUserdb(db.Driver, db.Args, log)
 		if err == errNotYet {
-			warn(fmt.Sprintf("userdb driver %q is not implemented yet; skipping it", db.Driver))
 			continue
 		}
 		if err != nil {

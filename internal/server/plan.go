@@ -53,7 +53,7 @@ func (p *plan) checkMail() error {
 	if _, err := service.ParseTLSMode(p.imap.SSL.Mode); err != nil {
 		return &ConfigError{Err: err}
 	}
-	if _, err := authOptions(p.imap, nil, func(string) {}); err != nil {
+	if _, err := authOptions(p.imap, nil); err != nil {
 		return err
 	}
 	return nil
@@ -97,7 +97,7 @@ func (p *plan) planListeners() error {
 		for _, l := range svc.InetListeners {
 			il := &service.InetListener{Service: svc.Name, Name: l.Name, Address: l.Address, Port: int(l.Port), SSL: l.SSL}
 			if il.SSL && p.tls == nil {
-				return &ConfigError{Err: fmt.Errorf("service(imap-login): inet_listener %s has ssl = yes, but ssl = no", l.Name)}
+				continue // ssl = no: Dovecot does not bind ssl listeners either
 			}
 			p.inet = append(p.inet, il)
 		}
@@ -192,7 +192,7 @@ func (p *plan) dropPrivileges(log *logging.Logger) error {
 		return nil
 	}
 	if p.runUID == 0 {
-		log.Warnf("serving mail as root (mail_uid = 0 and first_valid_uid = 0)")
+		log.With("master").Warnf("serving mail as root (mail_uid = 0 and first_valid_uid = 0)")
 		return nil
 	}
 	if err := service.DropPrivileges(p.runUID, p.runGID, nil); err != nil {

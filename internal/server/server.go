@@ -41,6 +41,8 @@ type Options struct {
 	// Ready, if set, is called once the listeners are bound and
 	// privileges dropped, with their addresses.
 	Ready func(addrs []net.Addr)
+	// Reload, if set, triggers a reload like SIGHUP does.
+	Reload <-chan struct{}
 }
 
 // Run serves the configuration at opts.ConfigPath until ctx ends.
@@ -74,7 +76,7 @@ func Run(ctx context.Context, opts Options) error {
 		closeBound(bound)
 		return err
 	}
-	r := &runner{log: st.log, all: []*stack{st}}
+	r := &runner{log: st.log.With("master"), all: []*stack{st}}
 	r.cur.Store(st)
 	var addrs []net.Addr
 	for _, b := range bound {
@@ -82,7 +84,7 @@ func Run(ctx context.Context, opts Options) error {
 		r.wg.Add(1)
 		go r.accept(b)
 	}
-	st.log.Infof("roost %s starting up for %s", Version, joinProtocols(p))
+	r.log.Infof("roost %s starting up for %s", Version, joinProtocols(p))
 	if opts.Ready != nil {
 		opts.Ready(addrs)
 	}
@@ -95,9 +97,11 @@ func Run(ctx context.Context, opts Options) error {
 			closeBound(bound)
 			r.shutdown()
 			r.wg.Wait()
-			st.log.Infof("roost: shutting down")
+			r.log.Infof("roost %s shutting down", Version)
 			return nil
 		case <-hup:
+			r.reload(opts.ConfigPath, p)
+		case <-opts.Reload:
 			r.reload(opts.ConfigPath, p)
 		}
 	}

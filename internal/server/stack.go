@@ -45,8 +45,7 @@ func newStack(p *plan) (*stack, error) {
 		return nil, &ConfigError{Err: err}
 	}
 	st := &stack{plan: p, log: log, storage: maildir.New(maildir.Options{})}
-	authLog := log.With("auth")
-	ao, err := authOptions(p.imap, authLog.Slog(), func(msg string) { authLog.Warnf("%s", msg) })
+	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
 	}
