@@ -2,6 +2,8 @@ package maildir
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -146,8 +148,11 @@ func (u *user) openBox(ctx context.Context, name string) (*box, mbox, error) {
 		return nil, m, storage.Errorf(storage.KindNotFound, "Mailbox doesn't exist: %s", m.full)
 	}
 	p := u.paths(m)
+	if err := u.checkRoot(m.ns); err != nil {
+		return nil, m, err
+	}
 	if m.isInbox() {
-		if err := u.d.fs.MkdirAll(p.dir, 0o700); err != nil {
+		if err := u.d.fs.Mkdir(p.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, m, osError("create INBOX", err)
 		}
 	}
@@ -179,4 +184,16 @@ func (ns *namespace) levelsFromStorage(levels []string) []string {
 		out[i] = d
 	}
 	return out
+}
+
+// checkRoot fails with UNAVAILABLE when the namespace's mail root has
+// gone (unmounted storage): nothing is then created or delivered.
+func (u *user) checkRoot(ns *namespace) error {
+	if _, err := u.d.fs.Stat(ns.loc.root); err != nil {
+		if isNotExist(err) {
+			return storage.Wrap(storage.KindUnavailable, "Mail storage is not available", err)
+		}
+		return osError("stat mail root", err)
+	}
+	return nil
 }

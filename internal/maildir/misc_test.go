@@ -1,0 +1,210 @@
+package maildir_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"roost/internal/maildir"
+	"roost/internal/storage"
+)
+
+var bg = context.Background()
+
+// TestMissingHome: a mail root inside a missing home is unavailable
+// storage, never an empty mailbox; an existing home gets ~/Maildir.
+func TestMissingHome(t *testing.T) {
+	t.Parallel()
+	d := maildir.New(maildir.Options{})
+	// a home on a volume that is not there at all
+	home := filepath.Join("/roost-not-mounted-"+filepath.Base(t.TempDir()), "alice")
+	_, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if storage.KindOf(err) != storage.KindUnavailable {
+		t.Fatalf("missing home: %v (kind %v), want UNAVAILABLE", err, storage.KindOf(err))
+	}
+	if _, err := os.Stat(home); !os.IsNotExist(err) {
+		t.Fatalf("home created on a missing volume: %v", err)
+	}
+	home = t.TempDir()
+	u, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "Maildir")); err != nil {
+		t.Fatalf("~/Maildir not created: %v", err)
+	}
+	st, err := u.Status(bg, "INBOX")
+	if err != nil || st.Messages != 0 {
+		t.Fatalf("INBOX status = %+v, %v", st, err)
+	}
+}
+
+// TestRootVanishes: if the mail root disappears under an open mailbox
+// (unmounted storage), Sync fails instead of expunging everything.
+func TestRootVanishes(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 3)
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	if err := os.Rename(filepath.Join(home, "Maildir"), filepath.Join(home, "Unmounted")); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := mb.Sync(bg)
+	if err == nil {
+		t.Fatalf("sync on vanished root succeeded: %+v", ch)
+	}
+	if k := storage.KindOf(err); k != storage.KindUnavailable {
+		t.Errorf("kind = %v, want UNAVAILABLE", k)
+	}
+	if len(mb.Messages()) != 3 {
+		t.Errorf("view lost messages: %d", len(mb.Messages()))
+	}
+	if _, err := u.Append(bg, "INBOX", storage.AppendMessage{Body: strings.NewReader(ifMsg), Size: -1}); err == nil {
+		t.Errorf("delivery into a vanished root succeeded")
+	}
+	if err := os.Rename(filepath.Join(home, "Unmounted"), filepath.Join(home, "Maildir")); err != nil {
+		t.Fatal(err)
+	}
+	ch, err = mb.Sync(bg)
+	if err != nil || len(ch.Expunged) != 0 || len(mb.Messages()) != 3 {
+		t.Fatalf("after remount: %+v, %v", ch, err)
+	}
+}
+
+// TestPollWakesIdle: a file dropped into new/ by another process wakes
+// the views through the driver's shared poll.
+func TestPollWakesIdle(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	d := maildir.New(maildir.Options{})
+	u, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	d.Poll(bg)
+	select {
+	case <-mb.Notify():
+		mb.Sync(bg) // a dirty directory may report once
+	default:
+	}
+	if err := os.WriteFile(filepath.Join(home, "Maildir", "new", "1700000001.P9Q1.mx"), []byte(ifMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.Poll(bg)
+	select {
+	case <-mb.Notify():
+	default:
+		t.Fatal("Poll did not wake the view")
+	}
+	ch, err := mb.Sync(bg)
+	if err != nil || ch.New != 1 || !mb.Messages()[0].Recent {
+		t.Fatalf("sync after poll: %+v %v", ch, err)
+	}
+	// claimed: the file moved to cur/
+	if _, err := os.Stat(filepath.Join(home, "Maildir", "cur", "1700000001.P9Q1.mx")); err != nil {
+		t.Errorf("new/ file not moved to cur/: %v", err)
+	}
+}
+
+// TestAutoMailboxes: auto=create|subscribe mailboxes exist after
+// OpenUser, with their special-use flags.
+func TestAutoMailboxes(t *testing.T) {
+	t.Parallel()
+	cfg := storeConfig(t.TempDir(), "maildir:~/Maildir", "/", "")
+	cfg.Namespaces[0].Mailboxes = []storage.MailboxConfig{
+		{Name: "Sent", SpecialUse: []string{`\Sent`}, Auto: "subscribe"},
+		{Name: "Trash", SpecialUse: []string{`\Trash`}, Auto: "create"},
+		{Name: "Junk", SpecialUse: []string{`\Junk`}, Auto: "no"},
+	}
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := u.List(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, mi := range l {
+		got[mi.Name] = mi.SpecialUse
+	}
+	if !slices.Equal(got["Sent"], []string{`\Sent`}) || !slices.Equal(got["Trash"], []string{`\Trash`}) {
+		t.Errorf("list = %v", got)
+	}
+	if _, ok := got["Junk"]; ok {
+		t.Errorf("auto=no mailbox created")
+	}
+	subs, _ := u.Subscriptions(bg)
+	if !slices.Equal(subs, []string{"Sent"}) {
+		t.Errorf("subscriptions = %q", subs)
+	}
+	// CREATE-SPECIAL-USE matching the configuration is accepted
+	if err := u.Create(bg, "Junk", []string{`\Junk`}); err != nil {
+		t.Errorf("create Junk \\Junk: %v", err)
+	}
+	if err := u.Create(bg, "Other", []string{`\Archive`}); storage.KindOf(err) != storage.KindNotPossible {
+		t.Errorf("create with unconfigured special-use: %v", err)
+	}
+}
+
+// TestStaleLock: a dovecot-uidlist.lock left by a dead process or older
+// than two minutes is overridden; a live one makes saves wait.
+func TestStaleLock(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 1)
+	lock := filepath.Join(home, "Maildir", "dovecot-uidlist.lock")
+	// an old lock
+	if err := os.WriteFile(lock, []byte("1:otherhost"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Minute)
+	os.Chtimes(lock, old, old)
+	fill(t, u, 1)
+	// a lock of a dead process of this host
+	host, _ := os.Hostname()
+	if err := os.WriteFile(lock, []byte(fmt.Sprintf("%d:%s", 1<<30, host)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 1)
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Errorf("lock left behind: %v", err)
+	}
+	// a live lock: the save waits and gives up with TEMP when ctx ends
+	if err := os.WriteFile(lock, []byte(fmt.Sprintf("%d:%s", os.Getpid(), host)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	_, err = u.Append(ctx, "INBOX", storage.AppendMessage{Body: strings.NewReader(ifMsg), Size: -1})
+	if storage.KindOf(err) != storage.KindTemp {
+		t.Errorf("append under a live lock: %v", err)
+	}
+	os.Remove(lock)
+	st, err := u.Status(bg, "INBOX")
+	if err != nil || st.Messages != 3 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
