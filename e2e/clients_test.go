@@ -266,3 +266,58 @@ func searchSubjects(c *imapClient, criteria string) string {
 	}
 	return strings.Join(subjects, ",")
 }
+
+// TestClientCurl drives curl's IMAP support: LIST, SEARCH, FETCH by UID and section, a custom
+// STATUS command and APPEND by upload.
+func TestClientCurl(t *testing.T) {
+	t.Parallel()
+	curl := need(t, "curl")
+	forEachServer(t, func(t *testing.T, env *mailEnv, srv *server) {
+		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
+		msg1, msg2 := testMsg("curl one", "first"), testMsg("curl two", "second")
+		c.mustAppend("INBOX", `\Seen`, "", msg1)
+		c.mustAppend("INBOX", "", "", msg2)
+		c.must("CREATE Work")
+		c.logout()
+
+		base := fmt.Sprintf("imap://127.0.0.1:%d", env.Port)
+		run := func(args ...string) string {
+			t.Helper()
+			out, err := runClient(t, nil, curl, append([]string{"-sS", "--user", "alice:alicepw"}, args...)...)
+			if err != nil {
+				t.Fatalf("curl %q against %s: %v\n%s", args, srv.kind, err, out)
+			}
+			return out
+		}
+		list := run(base + "/")
+		for _, box := range []string{"INBOX", "Work", "Sent", "Trash"} {
+			if !strings.Contains(list, ` "/" `+box+"\r\n") && !strings.Contains(list, ` "/" "`+box+"\"\r\n") {
+				t.Errorf("%s: curl LIST lacks %s:\n%s", srv.kind, box, list)
+			}
+		}
+		if got := run(base + "/INBOX?ALL"); got != "* SEARCH 1 2\r\n" {
+			t.Errorf("%s: curl SEARCH ALL = %q", srv.kind, got)
+		}
+		if got := run(base + "/INBOX?UNSEEN"); got != "* SEARCH 2\r\n" {
+			t.Errorf("%s: curl SEARCH UNSEEN = %q", srv.kind, got)
+		}
+		if got := run(base + "/INBOX;UID=2"); got != crlf(msg2) {
+			t.Errorf("%s: curl FETCH UID 2 = %q, want %q", srv.kind, got, crlf(msg2))
+		}
+		if got := run(base + "/INBOX;UID=1;SECTION=HEADER.FIELDS%20(SUBJECT)"); got != "Subject: curl one\r\n\r\n" {
+			t.Errorf("%s: curl FETCH header field = %q", srv.kind, got)
+		}
+		// The FETCH of UID 2 above set \Seen.
+		if got := run(base+"/INBOX", "-X", "STATUS INBOX (MESSAGES UIDNEXT UNSEEN)"); got != "* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UNSEEN 0)\r\n" {
+			t.Errorf("%s: curl STATUS = %q", srv.kind, got)
+		}
+		upload := filepath.Join(t.TempDir(), "msg.eml")
+		if err := os.WriteFile(upload, []byte(crlf(testMsg("curl upload", "up"))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run("-T", upload, base+"/Work")
+		if got := run(base + "/Work;UID=1;SECTION=HEADER.FIELDS%20(SUBJECT)"); got != "Subject: curl upload\r\n\r\n" {
+			t.Errorf("%s: message uploaded with curl -T: %q", srv.kind, got)
+		}
+	})
+}
