@@ -17,12 +17,12 @@ import (
 // the home directory, the mail location (userdb `mail` overrides
 // mail_location) and the namespaces, with %-variables expanded as Dovecot
 // expands them for mail processes.
-func userConfig(s *settings.Settings, user string, fields auth.Fields, runUID int, fields2 storage.FieldFunc, now func() time.Time) (storage.UserConfig, error) {
-	uc := storage.UserConfig{Username: user, UID: -1, GID: -1, Fields: fields2, Now: now}
-	if err := checkUID(s, user, fields, runUID, &uc); err != nil {
+func userConfig(s *settings.Settings, proto, user string, fields auth.Fields, cache storage.FieldFunc, now func() time.Time) (storage.UserConfig, error) {
+	uc := storage.UserConfig{Username: user, UID: -1, GID: -1, Fields: cache, Now: now}
+	if err := checkUID(s, user, fields, &uc); err != nil {
 		return uc, err
 	}
-	vars := userVars(user, fields)
+	vars := userVars(proto, user, fields)
 	home := fields["home"]
 	if home == "" && s.Mail.Home != "" {
 		h, err := varexpand.Expand(s.Mail.Home, vars)
@@ -71,7 +71,7 @@ func userConfig(s *settings.Settings, user string, fields auth.Fields, runUID in
 // checkUID enforces the one-uid process model (DESIGN.md section 2): a
 // userdb uid other than the one the process runs as is refused, never
 // silently served as the wrong uid.
-func checkUID(s *settings.Settings, user string, fields auth.Fields, runUID int, uc *storage.UserConfig) error {
+func checkUID(s *settings.Settings, user string, fields auth.Fields, uc *storage.UserConfig) error {
 	uidStr := fields["uid"]
 	if uidStr == "" {
 		return nil
@@ -96,9 +96,9 @@ func checkUID(s *settings.Settings, user string, fields auth.Fields, runUID int,
 	return nil
 }
 
-func userVars(user string, fields auth.Fields) varexpand.Map {
+func userVars(proto, user string, fields auth.Fields) varexpand.Map {
 	n, d, _ := strings.Cut(user, "@")
-	m := varexpand.Map{"user": user, "username": n, "domain": d, "service": "imap"}
+	m := varexpand.Map{"user": user, "username": n, "domain": d, "service": proto}
 	if uid := fields["uid"]; uid != "" {
 		m["uid"] = uid
 	} else {

@@ -12,16 +12,13 @@ import (
 	"roost/internal/settings"
 )
 
-// served lists the protocols roost serves today; the settings package
-// warns about the others named in `protocols`.
-var served = []string{"imap"}
-
 // plan is what a snapshot asks for, checked before anything is bound.
 type plan struct {
 	snap   *settings.Snapshot
 	global *settings.Settings
 	imap   *settings.Settings // protocol imap { } applied
 	inet   []*service.InetListener
+	unix   []*service.UnixListener
 	tls    *service.TLSOptions // nil when ssl = no
 	tlsReq bool                // ssl = required
 	runUID int                 // -1: keep the current uid
@@ -45,8 +42,17 @@ func newPlan(snap *settings.Snapshot) (*plan, error) {
 	return p, nil
 }
 
-func (p *plan) serves(proto string) bool {
-	return slices.Contains(p.global.Protocols, proto) && slices.Contains(served, proto)
+// serves reports whether the configuration asks for pr and roost has it.
+func (p *plan) serves(pr protocol) bool {
+	return slices.Contains(p.global.Protocols, pr.name)
+}
+
+// settingsFor returns the settings with `protocol NAME { }` applied.
+func (p *plan) settingsFor(proto string) *settings.Settings {
+	if proto == "imap" {
+		return p.imap
+	}
+	return p.snap.For(settings.Filter{Protocol: proto})
 }
 
 func (p *plan) checkMail() error {
@@ -87,19 +93,24 @@ func (p *plan) planTLS() error {
 }
 
 func (p *plan) planListeners() error {
-	if !p.serves("imap") {
-		return nil
-	}
-	for _, svc := range p.global.Services {
-		if svc.Name != "imap-login" {
+	for _, pr := range protocols() {
+		if !p.serves(pr) {
 			continue
 		}
-		for _, l := range svc.InetListeners {
-			il := &service.InetListener{Service: svc.Name, Name: l.Name, Address: l.Address, Port: int(l.Port), SSL: l.SSL}
-			if il.SSL && p.tls == nil {
-				continue // ssl = no: Dovecot does not bind ssl listeners either
+		for _, svc := range p.global.Services {
+			if svc.Name != pr.service {
+				continue
 			}
-			p.inet = append(p.inet, il)
+			for _, l := range svc.InetListeners {
+				il := &service.InetListener{Service: svc.Name, Name: l.Name, Address: l.Address, Port: int(l.Port), SSL: l.SSL}
+				if il.SSL && p.tls == nil {
+					continue // ssl = no: Dovecot does not bind ssl listeners either
+				}
+				p.inet = append(p.inet, il)
+			}
+			for _, l := range svc.UnixListeners {
+				p.unix = append(p.unix, &service.UnixListener{Service: svc.Name, Path: l.Path, Mode: os.FileMode(l.Mode), User: l.User, Group: l.Group})
+			}
 		}
 	}
 	return nil
@@ -122,6 +133,14 @@ func (p *plan) listen() ([]service.Bound, error) {
 		}
 		out = append(out, bs...)
 	}
+	for _, ul := range p.unix {
+		b, err := service.ListenUnix(ul)
+		if err != nil {
+			closeBound(out)
+			return nil, err
+		}
+		out = append(out, b)
+	}
 	if len(out) == 0 {
 		return nil, &ConfigError{Err: fmt.Errorf("nothing to listen on: protocols = %v has no served protocol with a listener", p.global.Protocols)}
 	}
@@ -129,11 +148,16 @@ func (p *plan) listen() ([]service.Bound, error) {
 }
 
 func (p *plan) sameListeners(o *plan) bool {
-	if len(p.inet) != len(o.inet) {
+	if len(p.inet) != len(o.inet) || len(p.unix) != len(o.unix) {
 		return false
 	}
 	for i := range p.inet {
 		if *p.inet[i] != *o.inet[i] {
+			return false
+		}
+	}
+	for i := range p.unix {
+		if *p.unix[i] != *o.unix[i] {
 			return false
 		}
 	}

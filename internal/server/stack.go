@@ -20,18 +20,44 @@ import (
 	"roost/internal/storage"
 )
 
+// connServer is a protocol server the accept loops hand connections to.
+type connServer interface {
+	ServeConn(net.Conn)
+	Shutdown(ctx context.Context) error
+}
+
+// protocol is one protocol roost serves: its name in `protocols`, the
+// service whose listeners it takes, and how to build its server. A new
+// protocol is one entry here and one file with its builder.
+type protocol struct {
+	name    string
+	service string
+	// build makes the server for plain (implicitTLS false) or ssl = yes
+	// listeners.
+	build func(st *stack, implicitTLS bool) (connServer, error)
+}
+
+func protocols() []protocol {
+	return []protocol{
+		{name: "imap", service: "imap-login", build: buildIMAP},
+	}
+}
+
 // stack is everything built from one settings snapshot. Connections keep
 // the stack they were accepted by until they end.
 type stack struct {
 	plan    *plan
 	log     *logging.Logger
 	auth    *auth.Auth
-	login   *login.Service
 	storage storage.Driver
 	tls     *tls.Config
-	// imap serves plain listeners (with STARTTLS); imaps serves
-	// listeners with ssl = yes.
-	imap, imaps *imapserver.Server
+	// servers by listener service name, for plain and ssl = yes listeners.
+	servers map[serverKey]connServer
+}
+
+type serverKey struct {
+	service     string
+	implicitTLS bool
 }
 
 func newStack(p *plan) (*stack, error) {
@@ -44,7 +70,7 @@ func newStack(p *plan) (*stack, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st := &stack{plan: p, log: log, storage: maildir.New(maildir.Options{})}
+	st := &stack{plan: p, log: log, storage: maildir.New(maildir.Options{}), servers: map[serverKey]connServer{}}
 	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
@@ -52,40 +78,57 @@ func newStack(p *plan) (*stack, error) {
 	if st.auth, err = auth.New(ao); err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st.login, err = login.New(login.Options{
-		Auth:                   st.auth,
-		Mechanisms:             p.imap.Auth.Mechanisms,
-		AllowInsecurePlaintext: !p.imap.Auth.DisablePlaintext,
-		SSLRequired:            p.tlsReq,
-		TrustedNetworks:        p.imap.Login.TrustedNetworks,
-		Logger:                 log.With("imap-login").Slog(),
-	})
-	if err != nil {
-		return nil, &ConfigError{Err: err}
-	}
 	if p.tls != nil {
 		if st.tls, err = service.NewTLSConfig(*p.tls); err != nil {
 			return nil, &ConfigError{Err: err}
 		}
 	}
-	if st.imap, err = st.newIMAP(false); err != nil {
-		return nil, err
-	}
-	if st.tls != nil {
-		if st.imaps, err = st.newIMAP(true); err != nil {
-			return nil, err
+	for _, pr := range protocols() {
+		if !p.serves(pr) {
+			continue
+		}
+		for _, implicit := range []bool{false, true} {
+			if implicit && st.tls == nil {
+				continue
+			}
+			srv, err := pr.build(st, implicit)
+			if err != nil {
+				return nil, err
+			}
+			st.servers[serverKey{pr.service, implicit}] = srv
 		}
 	}
 	return st, nil
 }
 
-func (st *stack) newIMAP(implicitTLS bool) (*imapserver.Server, error) {
+// loginService builds the pre-auth policy for one protocol.
+func (st *stack) loginService(proto string) (*login.Service, error) {
+	s := st.plan.settingsFor(proto)
+	ls, err := login.New(login.Options{
+		Auth:                   st.auth,
+		Mechanisms:             s.Auth.Mechanisms,
+		AllowInsecurePlaintext: !s.Auth.DisablePlaintext,
+		SSLRequired:            st.plan.tlsReq,
+		TrustedNetworks:        s.Login.TrustedNetworks,
+		Logger:                 st.log.With(proto + "-login").Slog(),
+	})
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("%s: %w", proto, err)}
+	}
+	return ls, nil
+}
+
+func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 	s := st.plan.imap
-	a := &imapAuth{svc: st.login}
+	ls, err := st.loginService("imap")
+	if err != nil {
+		return nil, err
+	}
+	a := &imapAuth{svc: ls}
 	srv, err := imapserver.New(imapserver.Options{
 		Auth: a,
 		OpenUser: func(ctx context.Context, is *imapserver.Session) (storage.User, error) {
-			return st.openUser(ctx, a.take(is))
+			return st.openUser(ctx, "imap", a.take(is))
 		},
 		TLS:                st.tls,
 		ImplicitTLS:        implicitTLS,
@@ -100,27 +143,33 @@ func (st *stack) newIMAP(implicitTLS bool) (*imapserver.Server, error) {
 	return srv, nil
 }
 
-// serve hands one accepted connection to the right protocol server.
+// serve hands one accepted connection to its protocol's server.
 func (st *stack) serve(c net.Conn, b service.Bound) {
-	if tlsListener(b) {
-		st.imaps.ServeConn(c)
+	name := ""
+	if b.Inet != nil {
+		name = b.Inet.Service
+	} else if b.Unix != nil {
+		name = b.Unix.Service
+	}
+	srv, ok := st.servers[serverKey{name, tlsListener(b)}]
+	if !ok {
+		// The listener's protocol was removed by a reload.
+		c.Close()
 		return
 	}
-	st.imap.ServeConn(c)
+	srv.ServeConn(c)
 }
 
 func (st *stack) shutdown(ctx context.Context) {
-	for _, s := range []*imapserver.Server{st.imap, st.imaps} {
-		if s != nil {
-			if err := s.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				st.log.Errorf("shutdown: %v", err)
-			}
+	for _, s := range st.servers {
+		if err := s.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			st.log.Errorf("shutdown: %v", err)
 		}
 	}
 }
 
 // openUser opens the mail store of a logged-in user.
-func (st *stack) openUser(ctx context.Context, ls *login.Session) (storage.User, error) {
+func (st *stack) openUser(ctx context.Context, proto string, ls *login.Session) (storage.User, error) {
 	if ls == nil {
 		return nil, errors.New("no login session")
 	}
@@ -128,9 +177,9 @@ func (st *stack) openUser(ctx context.Context, ls *login.Session) (storage.User,
 	if fields == nil {
 		fields = auth.Fields{}
 	}
-	uc, err := userConfig(st.plan.imap, ls.User, fields, st.plan.runUID, imapserver.Fields, time.Now)
+	uc, err := userConfig(st.plan.settingsFor(proto), proto, ls.User, fields, imapserver.Fields, time.Now)
 	if err != nil {
-		st.log.With(fmt.Sprintf("imap(%s)", ls.User)).Errorf("%v", err)
+		st.log.With(fmt.Sprintf("%s(%s)", proto, ls.User)).Errorf("%v", err)
 		return nil, storage.Wrap(storage.KindUnavailable, "Internal error occurred. Refer to server log for more information.", err)
 	}
 	return st.storage.OpenUser(ctx, uc)
