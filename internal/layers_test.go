@@ -32,6 +32,8 @@ var layers = map[string]int{
 	// server (the composition root), which admin (the command table that
 	// also starts the daemon) uses.
 	"service": 5, "server": 6, "admin": 7,
+	// Tools beside the server: the benchmark load generator.
+	"loadgen": 7,
 }
 
 // drivers may be imported only by the composition root (and by tests).
