@@ -374,6 +374,21 @@ func TestRoostWritesDovecotReads(t *testing.T) {
 				t.Errorf("after Dovecot flag change: updated %+v", ch.Updated)
 			}
 			compareBox(t, dv, u, "INBOX")
+			// rename with children and delete, as Dovecot sees them
+			if err := u.Rename(ctx, "Work", "Jobs"); err != nil {
+				t.Fatal(err)
+			}
+			if err := u.Delete(ctx, "Entwürfe"); err != nil {
+				t.Fatal(err)
+			}
+			got := dv.lines("mailbox", "list")
+			if !slices.Contains(got, "Jobs/Projects") || slices.Contains(got, "Work/Projects") || slices.Contains(got, "Entwürfe") {
+				t.Errorf("Dovecot list after rename/delete = %q", got)
+			}
+			if got := dv.lines("mailbox", "list", "-s"); !slices.Contains(got, "Jobs/Projects") {
+				t.Errorf("Dovecot subscriptions after rename = %q", got)
+			}
+			compareBox(t, dv, u, "Jobs/Projects")
 		})
 	}
 }

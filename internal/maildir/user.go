@@ -258,11 +258,29 @@ func (u *user) deleteFS(p boxPaths) error {
 			return osError("delete mailbox", err)
 		}
 	}
-	for _, f := range []string{uidlistName, keywordsName, "maildirfolder", indexFileName, indexLogName, cacheFileName, modseqFileName} {
-		_ = u.d.fs.Remove(filepath.Join(p.dir, f))
+	// Every file left belongs to the deleted mailbox (uidlist, keywords,
+	// roost's and Dovecot's index files); directories are children,
+	// which keep the directory as a \Noselect parent.
+	ents, err := u.d.fs.ReadDir(p.dir)
+	if err != nil {
+		return osError("delete mailbox", err)
+	}
+	children := false
+	for _, e := range ents {
+		if e.IsDir() {
+			children = true
+			continue
+		}
+		if err := u.d.fs.Remove(filepath.Join(p.dir, e.Name())); err != nil && !isNotExist(err) {
+			return osError("delete mailbox", err)
+		}
 	}
 	u.removeControl(p)
-	_ = u.d.fs.Remove(p.dir) // fails, as it should, while children remain
+	if !children {
+		if err := u.d.fs.Remove(p.dir); err != nil && !isNotExist(err) {
+			return osError("delete mailbox", err)
+		}
+	}
 	return nil
 }
 
@@ -299,7 +317,7 @@ func (u *user) Rename(ctx context.Context, from, to string) error {
 	}
 	if ok, err := u.exists(src); err != nil {
 		return err
-	} else if !ok {
+	} else if !ok && !u.hasChildren(src) {
 		return storage.Errorf(storage.KindNotFound, "Mailbox doesn't exist: %s", from)
 	}
 	if ok, err := u.exists(dst); err != nil {
@@ -332,8 +350,10 @@ func (u *user) renameDirs(src, dst mbox) error {
 		return osError("rename mailbox", err)
 	}
 	srcRel, dstRel := src.relPath(), dst.relPath()
-	if err := renameAlso(u, ps, pd); err != nil {
-		return err
+	if _, err := u.d.fs.Stat(ps.dir); err == nil {
+		if err := renameAlso(u, ps, pd); err != nil {
+			return err
+		}
 	}
 	for _, n := range names {
 		if strings.HasPrefix(n, srcRel+".") {
@@ -491,4 +511,24 @@ func (u *user) walkFS(ns *namespace, dir, rel string, exists map[string]bool) er
 		}
 	}
 	return nil
+}
+
+// hasChildren reports whether a mailbox that does not exist itself has
+// child mailboxes (a \Noselect parent), which RENAME moves as Dovecot does.
+func (u *user) hasChildren(m mbox) bool {
+	if m.ns.loc.layoutFS {
+		fi, err := u.d.fs.Stat(u.paths(m).dir)
+		return err == nil && fi.IsDir()
+	}
+	names, err := u.d.fs.ReadDirNames(m.ns.loc.root)
+	if err != nil {
+		return false
+	}
+	prefix := m.relPath() + "."
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
 }
