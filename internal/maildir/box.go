@@ -401,13 +401,15 @@ func (b *box) addNewLocked(ctx context.Context, found map[string]dirEntry) error
 		return nil
 	}
 	var unknown []string
+	var known []*msg
 	for base := range found {
 		if uid := b.ul.lookup(base); uid != 0 && b.lookup(uid) == nil {
-			b.insertLocked(b.newMsg(uid, base, found[base]))
+			known = append(known, b.newMsg(uid, base, found[base]))
 			continue
 		}
 		unknown = append(unknown, base)
 	}
+	b.mergeLocked(known)
 	if len(unknown) > 0 {
 		if err := b.assignLocked(ctx, unknown, found); err != nil {
 			return err
@@ -466,6 +468,20 @@ func (b *box) computeVsize(m *msg) int64 {
 		return m.size
 	}
 	return n
+}
+
+// mergeLocked adds many messages at once (one sort instead of one
+// insertion each: a first open of a 100,000-message mailbox).
+func (b *box) mergeLocked(ms []*msg) {
+	if len(ms) == 0 {
+		return
+	}
+	b.msgs = append(b.msgs, ms...)
+	sort.Slice(b.msgs, func(i, j int) bool { return b.msgs[i].uid < b.msgs[j].uid })
+	for _, m := range ms {
+		b.byBase[m.base] = m
+		b.touchLocked(m.uid)
+	}
 }
 
 func (b *box) insertLocked(m *msg) {

@@ -73,12 +73,14 @@ func (b *box) seedFromIndexLocked(cur, nw, ul stamp) bool {
 		b.needRebuild = h.UIDValidity != 0
 		return false
 	}
+	var add []*msg
 	for _, r := range b.ix.Records() {
-		if b.lookup(r.UID) != nil {
-			continue
+		if b.lookup(r.UID) == nil {
+			add = append(add, msgFromRecord(r))
 		}
-		b.insertLocked(msgFromRecord(r))
 	}
+	b.mergeLocked(add)
+	b.ixUp = nil // seeded records are already in the index
 	b.highestModSeq = max(b.highestModSeq, h.HighestModSeq)
 	b.nextUID = max(b.nextUID, h.UIDNext, b.ul.nextUID)
 	if h.FirstRecentUID != 0 {
@@ -127,6 +129,9 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		return
 	}
 	h := b.ix.Header()
+	if stamp != nil && bytes.Equal(stamp, h.Stamp) {
+		stamp = nil
+	}
 	if stamp == nil && len(b.ixUp) == 0 && len(b.ixExp) == 0 && !b.needRebuild && h.HighestModSeq == b.highestModSeq {
 		return
 	}

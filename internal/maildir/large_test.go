@@ -1,0 +1,56 @@
+package maildir_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"roost/internal/storage"
+	"roost/internal/vfs"
+)
+
+// BenchmarkOpenLarge opens a 20,000-message mailbox written by an outside
+// writer: the first open numbers and indexes every file, later opens use
+// the index.
+func BenchmarkOpenLarge(b *testing.B) {
+	n := 20000
+	if s := os.Getenv("ROOST_LARGE_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	home := b.TempDir()
+	cur := filepath.Join(home, "Maildir", "cur")
+	for _, d := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(home, "Maildir", d), 0o700); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%d.M%dP1.host,S=%d,W=%d:2,S", 1600000000+i, i, len(ifMsg), len(ifMsg)+5)
+		if err := os.WriteFile(filepath.Join(cur, name), []byte(ifMsg), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	t0 := time.Now()
+	snapshotB(b, home)
+	b.Logf("first open of %d messages: %v", n, time.Since(t0))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		snapshotB(b, home)
+	}
+}
+
+func snapshotB(b *testing.B, home string) {
+	t := &testing.T{}
+	u := openUser(t, vfs.OS{}, home)
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(mb.Messages()) == 0 {
+		b.Fatal("no messages")
+	}
+	mb.Close()
+}
