@@ -73,6 +73,7 @@ type box struct {
 	kwStamp       stamp
 	highestModSeq uint64
 	modseqCeil    uint64 // persisted ceiling, see modseq.go
+	modseqInit    bool
 	changeSeq     uint64 // bumped by every change, for cheap view syncs
 	firstRecent   uint32 // lowest UID not yet claimed as \Recent
 	curStamp      stamp
@@ -229,8 +230,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	}
 	fresh := false
 	if !b.loaded {
-		b.highestModSeq = max(b.highestModSeq, b.readModseqLocked())
-		b.openIndexLocked()
+		b.initModseqLocked()
 		fresh = b.seedFromIndexLocked(curSt, newSt, b.ul.stamp())
 	}
 	if !fresh {

@@ -83,7 +83,7 @@ func (b *box) seedFromIndexLocked(cur, nw, ul stamp) bool {
 	b.ixUp = nil // seeded records are already in the index
 	b.highestModSeq = max(b.highestModSeq, h.HighestModSeq)
 	b.nextUID = max(b.nextUID, h.UIDNext, b.ul.nextUID)
-	if h.FirstRecentUID != 0 {
+	if h.FirstRecentUID != 0 && !b.recentKnown {
 		b.firstRecent = h.FirstRecentUID
 		b.recentKnown = true
 	}
@@ -135,8 +135,11 @@ func (b *box) flushIndexLocked(stamp []byte) {
 	if stamp == nil && len(b.ixUp) == 0 && len(b.ixExp) == 0 && !b.needRebuild && h.HighestModSeq == b.highestModSeq {
 		return
 	}
-	nh := mailindex.Header{UIDValidity: b.uidValidity, UIDNext: b.nextUID, HighestModSeq: b.highestModSeq,
-		FirstRecentUID: b.firstRecent, Stamp: h.Stamp}
+	nh := mailindex.Header{UIDValidity: b.uidValidity, UIDNext: b.nextUID, HighestModSeq: max(b.highestModSeq, h.HighestModSeq),
+		FirstRecentUID: h.FirstRecentUID, Stamp: h.Stamp}
+	if b.loaded || b.recentKnown {
+		nh.FirstRecentUID = b.firstRecent
+	}
 	if stamp != nil {
 		nh.Stamp = stamp
 	}

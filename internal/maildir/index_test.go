@@ -213,3 +213,31 @@ func TestFieldCache(t *testing.T) {
 		t.Errorf("FieldFunc called %d times, want 2 (once per save)", calls)
 	}
 }
+
+// TestDeliveryToClosedMailbox: a save into a mailbox nobody has open
+// continues its MODSEQs and \Recent state from the index.
+func TestDeliveryToClosedMailbox(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u := openUser(t, vfs.OS{}, home)
+	fill(t, u, 3)
+	mb, err := u.Open(context.Background(), "INBOX", storage.OpenOptions{}) // claims \Recent
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := mb.Store(context.Background(), []uint32{1}, storage.FlagsSet, []string{"k" + string(rune('a'+i))}, storage.StoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	high := mb.Status().HighestModSeq
+	mb.Close()
+	fill(t, openUser(t, vfs.OS{}, home), 1) // another process delivers
+	msgs, st := snapshot(t, openUser(t, vfs.OS{}, home))
+	if msgs[3].ModSeq <= high || st.HighestModSeq < msgs[3].ModSeq {
+		t.Fatalf("delivered modseq %d, old highest %d, status %d", msgs[3].ModSeq, high, st.HighestModSeq)
+	}
+	if st.Recent != 1 || !msgs[3].Recent || msgs[0].Recent {
+		t.Fatalf("recent after delivery: status %d, msgs %v %v", st.Recent, msgs[0].Recent, msgs[3].Recent)
+	}
+}

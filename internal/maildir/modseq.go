@@ -55,8 +55,28 @@ func (b *box) reserveModseqLocked() error {
 // bumpModseqLocked advances HIGHESTMODSEQ by one, keeping the persisted
 // ceiling ahead of it (a failed write is retried on the next change).
 func (b *box) bumpModseqLocked() {
+	b.initModseqLocked()
 	b.highestModSeq++
-	if b.loaded {
-		_ = b.reserveModseqLocked()
+	_ = b.reserveModseqLocked()
+}
+
+// initModseqLocked starts HIGHESTMODSEQ above every value that may have
+// been used before: the persisted ceiling and the index header.
+func (b *box) initModseqLocked() {
+	if b.modseqInit {
+		return
+	}
+	b.modseqInit = true
+	b.modseqCeil = b.readModseqLocked()
+	b.highestModSeq = max(b.highestModSeq, b.modseqCeil)
+	b.openIndexLocked()
+	if b.ix != nil {
+		h := b.ix.Header()
+		if h.UIDValidity != 0 && (b.ul.uidValidity == 0 || h.UIDValidity == b.ul.uidValidity) {
+			b.highestModSeq = max(b.highestModSeq, h.HighestModSeq)
+			if h.FirstRecentUID != 0 && !b.recentKnown {
+				b.firstRecent, b.recentKnown = h.FirstRecentUID, true
+			}
+		}
 	}
 }

@@ -156,6 +156,7 @@ func (b *box) prepareSaveLocked(ctx context.Context) error {
 	if b.uidValidity == 0 {
 		b.uidValidity = b.ul.uidValidity
 	}
+	b.initModseqLocked()
 	return b.loadKeywordsLocked()
 }
 
