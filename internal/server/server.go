@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"roost/internal/logging"
+	"roost/internal/maildir"
 	"roost/internal/service"
 	"roost/internal/settings"
 )
@@ -58,7 +59,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := newStack(p)
+	drv := maildir.New(maildir.Options{})
+	st, err := newStack(p, drv)
 	if err != nil {
 		return err
 	}
@@ -76,7 +78,7 @@ func Run(ctx context.Context, opts Options) error {
 		closeBound(bound)
 		return err
 	}
-	r := &runner{log: st.log.With("master"), all: []*stack{st}}
+	r := &runner{log: st.log.With("master"), drv: drv, all: []*stack{st}}
 	r.cur.Store(st)
 	var addrs []net.Addr
 	for _, b := range bound {
@@ -88,6 +90,9 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Ready != nil {
 		opts.Ready(addrs)
 	}
+	pollCtx, stopPoll := context.WithCancel(context.Background())
+	r.wg.Add(1)
+	go r.poll(pollCtx)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -96,6 +101,7 @@ func Run(ctx context.Context, opts Options) error {
 		case <-ctx.Done():
 			closeBound(bound)
 			r.shutdown()
+			stopPoll()
 			r.wg.Wait()
 			r.log.Infof("roost %s shutting down", Version)
 			return nil
@@ -121,9 +127,17 @@ func joinProtocols(p *plan) string {
 	return s
 }
 
-// runner owns the accept loops and every stack still serving connections.
+// pollInterval is how often the one poller looks for changes that other
+// processes made to mailboxes with open views (Postfix or a Dovecot
+// process writing into new/), to wake IDLE sessions. Changes made through
+// roost itself are announced at once by the in-process tracker.
+const pollInterval = time.Second
+
+// runner owns the accept loops, the storage poller and every stack still
+// serving connections.
 type runner struct {
 	log *logging.Logger
+	drv *maildir.Driver
 	cur atomic.Pointer[stack]
 	wg  sync.WaitGroup
 
@@ -152,6 +166,21 @@ func (r *runner) accept(b service.Bound) {
 	}
 }
 
+// poll runs the storage driver's change check until ctx ends.
+func (r *runner) poll(ctx context.Context) {
+	defer r.wg.Done()
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.drv.Poll(ctx)
+		}
+	}
+}
+
 // reload builds a new stack from the configuration file. Listener changes
 // are reported, not applied.
 func (r *runner) reload(path string, old *plan) {
@@ -164,7 +193,7 @@ func (r *runner) reload(path string, old *plan) {
 				r.log.Warnf("listener changes need a restart; keeping the current listeners")
 			}
 			var st *stack
-			if st, err = newStack(p); err == nil {
+			if st, err = newStack(p, r.drv); err == nil {
 				for _, w := range snap.Warnings() {
 					st.log.Warnf("%s", w)
 				}

@@ -14,7 +14,6 @@ import (
 	"roost/internal/imapserver"
 	"roost/internal/logging"
 	"roost/internal/login"
-	"roost/internal/maildir"
 	"roost/internal/service"
 	"roost/internal/settings"
 	"roost/internal/storage"
@@ -60,7 +59,10 @@ type serverKey struct {
 	implicitTLS bool
 }
 
-func newStack(p *plan) (*stack, error) {
+// newStack builds the servers of one snapshot over the process's one
+// storage driver, which outlives reloads so that every session of a
+// mailbox shares one change tracker.
+func newStack(p *plan, drv storage.Driver) (*stack, error) {
 	g := p.global
 	log, err := logging.New(logging.Options{
 		Path: g.Log.Path, InfoPath: g.Log.InfoPath, DebugPath: g.Log.DebugPath,
@@ -70,7 +72,7 @@ func newStack(p *plan) (*stack, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st := &stack{plan: p, log: log, storage: maildir.New(maildir.Options{}), servers: map[serverKey]connServer{}}
+	st := &stack{plan: p, log: log, storage: drv, servers: map[serverKey]connServer{}}
 	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
