@@ -274,7 +274,9 @@ var (
 //   - UIDVALIDITY values (also in APPENDUID/COPYUID) become <V1>, <V2>... by first appearance;
 //   - an INTERNALDATE within a day of now (APPEND without a date) becomes <now>;
 //   - the ID response's server fields become (...);
-//   - runs of LIST/LSUB responses are sorted.
+//   - runs of LIST/LSUB responses are sorted;
+//   - runs of EXPUNGE responses are rewritten to the equivalent descending order (expunging
+//     5,4,3 or 3,3,3 removes the same messages).
 func normalize(raw string, now time.Time) string {
 	uidv := map[string]string{}
 	var out []string
@@ -291,6 +293,7 @@ func normalize(raw string, now time.Time) string {
 		out = append(out, head+": "+body)
 	}
 	sortListRuns(out)
+	canonicalExpungeRuns(out)
 	return strings.Join(out, "\n") + "\n"
 }
 
@@ -381,4 +384,52 @@ func recentDate(date string, now time.Time) string {
 		return "<now>"
 	}
 	return date
+}
+
+var expungeLine = regexp.MustCompile(`^(S\d+): \* (\d+) EXPUNGE$`)
+
+// canonicalExpungeRuns rewrites each run of consecutive EXPUNGE responses on one connection so
+// the same set of messages is removed highest sequence number first.
+func canonicalExpungeRuns(lines []string) {
+	for i := 0; i < len(lines); {
+		m := expungeLine.FindStringSubmatch(lines[i])
+		if m == nil {
+			i++
+			continue
+		}
+		head := m[1]
+		var seqs []int
+		j := i
+		for ; j < len(lines); j++ {
+			mj := expungeLine.FindStringSubmatch(lines[j])
+			if mj == nil || mj[1] != head {
+				break
+			}
+			n, _ := strconv.Atoi(mj[2])
+			seqs = append(seqs, n)
+		}
+		orig := originalSeqs(seqs)
+		sort.Sort(sort.Reverse(sort.IntSlice(orig)))
+		for k, o := range orig {
+			lines[i+k] = fmt.Sprintf("%s: * %d EXPUNGE", head, o)
+		}
+		i = j
+	}
+}
+
+// originalSeqs maps successive EXPUNGE sequence numbers to the numbers the messages had before
+// the first of them.
+func originalSeqs(seqs []int) []int {
+	var removed []int // sorted original numbers already expunged
+	for _, n := range seqs {
+		o := n
+		for _, r := range removed { // removed is sorted: each earlier removal shifts by one
+			if r <= o {
+				o++
+			}
+		}
+		removed = append(removed, o)
+		sort.Ints(removed)
+	}
+	return removed
 }
