@@ -329,3 +329,34 @@ func TestQuickstartReusesUser(t *testing.T) {
 		t.Errorf("generated configuration does not load: %v", err)
 	}
 }
+
+// TestIdleSeesOutsideWriter: a message dropped into new/ by another
+// process (Postfix's virtual, procmail) reaches a session in IDLE through
+// the process's one poller.
+func TestIdleSeesOutsideWriter(t *testing.T) {
+	in := start(t, "")
+	c := dial(t, in.addrs[0])
+	c.expect("* OK")
+	c.send("a LOGIN alice secret")
+	c.expect("a OK")
+	c.send("b SELECT INBOX")
+	c.expect("b OK")
+	c.send("c IDLE")
+	c.expect("+ ")
+	msg := "From: x@example.org\r\nSubject: outside\r\n\r\nbody\r\n"
+	newDir := filepath.Join(in.dir, "home/alice/Maildir/new")
+	tmp := filepath.Join(in.dir, "home/alice/Maildir/tmp/outside.1")
+	if err := os.WriteFile(tmp, []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(newDir, "1700000000.outside.host")); err != nil {
+		t.Fatal(err)
+	}
+	c.expect("* 1 EXISTS")
+	c.send("DONE")
+	c.expect("c OK")
+	c.send("d FETCH 1 (RFC822.SIZE ENVELOPE)")
+	if got := c.expect("* 1 FETCH"); !strings.Contains(got, `"outside"`) {
+		t.Errorf("FETCH: %q", got)
+	}
+}
