@@ -1,0 +1,17 @@
+// Package delivery implements local delivery, shared by the LMTP server
+// and the LDA (dovecot-lda): recipient lookup in the userdb, the filter
+// hook where Sieve plugs in, and saving into the user's mailbox with the
+// trace headers Dovecot adds.
+//
+// A delivery is acknowledged only after storage.User.Append returned, that
+// is after the message is durable per mail_fsync. Every failure is
+// classified once, in result.go, as temporary (the sender retries) or
+// permanent; a failure to write (disk full, I/O error, userdb outage) is
+// always temporary and leaves nothing visible in the mailbox.
+//
+// Flow for one recipient: Resolve (at RCPT time) -> Deliver: open the
+// user's storage -> Filter (Sieve; implicit keep when nil) -> save into
+// the detail mailbox, the -m mailbox or INBOX, creating and subscribing a
+// missing mailbox when lda_mailbox_autocreate/autosubscribe say so, else
+// falling back to INBOX as Dovecot does.
+package delivery
