@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"roost/internal/imap"
@@ -27,7 +28,10 @@ func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 		}
 	}
 	var date time.Time
-	if dec.DateTime(&date) && !dec.ExpectSP() {
+	if dec.Err() == nil && dec.DateTime(&date) && !dec.ExpectSP() {
+		return dec.Err()
+	}
+	if dec.Err() != nil {
 		return dec.Err()
 	}
 	var lit imapwire.LiteralInfo
@@ -39,7 +43,7 @@ func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 	}
 	if err := c.checkAppend(ctx, name, lit); err != nil {
 		if lit.NonSync && lit.Size > c.srv.opts.MaxAppendSize {
-			return imapwire.ErrLineTooLong // cannot skip that much; disconnect
+			return imapwire.ErrLiteralTooLarge // data is on its way: disconnect
 		}
 		return err
 	}
@@ -61,19 +65,18 @@ func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 	return nil
 }
 
-// appendFlag reads one flag of APPEND's flag list; \Recent is dropped.
+// appendFlag reads one flag of APPEND's flag list. \Recent cannot be
+// set by a client (Dovecot: "Invalid system flag \RECENT").
 func appendFlag(dec *imapwire.Decoder, flags *[]string) bool {
 	var f string
 	if !dec.ExpectFlag(&f) {
 		return false
 	}
 	canon, ok := imap.CanonicalFlag(f)
-	if !ok {
-		return false
+	if !ok || canon == imap.FlagRecent || canon == imap.FlagWildcard {
+		return dec.Fail("Invalid system flag " + strings.ToUpper(f))
 	}
-	if canon != imap.FlagRecent {
-		*flags = append(*flags, canon)
-	}
+	*flags = append(*flags, canon)
 	return true
 }
 

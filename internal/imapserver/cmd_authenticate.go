@@ -27,7 +27,7 @@ func cmdAuthenticate(ctx context.Context, c *conn, cmd *command) error {
 		}
 		var err error
 		if resp, err = decodeSASL(ir); err != nil {
-			return bad("", "Invalid base64 data in initial response")
+			return no("ALERT", "Invalid base64 in response")
 		}
 	}
 	if !dec.ExpectCRLF() {
@@ -73,11 +73,11 @@ func (c *conn) saslRound(challenge []byte) ([]byte, error) {
 		return nil, err
 	}
 	if string(line) == "*" {
-		return nil, bad("", "Authentication aborted by client.")
+		return nil, &status{typ: typeBAD, text: "Authentication aborted by client."}
 	}
 	resp, err := base64.StdEncoding.DecodeString(string(line))
 	if err != nil {
-		return nil, bad("", "Invalid base64 data in continued response")
+		return nil, no("ALERT", "Invalid base64 in response")
 	}
 	return resp, nil
 }
@@ -90,6 +90,12 @@ func (c *conn) readLine() ([]byte, error) {
 		chunk, err := c.br.ReadSlice('\n')
 		line = append(line, chunk...)
 		if len(line) > c.srv.opts.MaxLineLength {
+			for err == bufio.ErrBufferFull {
+				_, err = c.br.ReadSlice('\n')
+			}
+			if err != nil {
+				return nil, err
+			}
 			return nil, imapwire.ErrLineTooLong
 		}
 		if err == nil {

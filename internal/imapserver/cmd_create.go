@@ -39,13 +39,15 @@ func cmdDelete(ctx context.Context, c *conn, cmd *command) error {
 	if name == "INBOX" {
 		return no("", "INBOX can't be deleted.")
 	}
-	if c.sel != nil && c.sel.name == name {
-		// Dovecot closes the mailbox being deleted.
-		c.unselect()
-		c.untaggedStatus(typeOK, "CLOSED", "Previous mailbox closed.")
-	}
 	if err := c.user.Delete(ctx, name); err != nil {
 		return c.storageError("delete "+name, err)
+	}
+	if c.sel != nil && c.sel.name == name {
+		// As Dovecot: the session cannot go on with its mailbox gone.
+		c.after = func() error {
+			c.bye("Selected mailbox was deleted, have to disconnect.", "Selected mailbox was deleted")
+			return errByeSent
+		}
 	}
 	return nil
 }
@@ -79,7 +81,7 @@ func cmdSubscribe(ctx context.Context, c *conn, cmd *command) error {
 		return dec.Err()
 	}
 	if err := c.user.SetSubscribed(ctx, name, cmd.name == "SUBSCRIBE"); err != nil {
-		return c.storageError(strings.ToLower(cmd.name)+" "+name, err)
+		return c.lookupError(strings.ToLower(cmd.name)+" "+name, err)
 	}
 	return nil
 }

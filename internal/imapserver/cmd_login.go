@@ -38,9 +38,9 @@ func (c *conn) authError(err error) error {
 	case errors.Is(err, ErrPrivacyRequired):
 		return no("PRIVACYREQUIRED", "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.")
 	case errors.Is(err, ErrUnknownMech):
-		return no("", "Unsupported authentication mechanism.")
+		return no("ALERT", "Unsupported authentication mechanism.")
 	case errors.Is(err, ErrAuthAborted):
-		return bad("", "Authentication aborted by client.")
+		return &status{typ: typeBAD, text: "Authentication aborted by client."}
 	case errors.Is(err, ErrAuthUnavailable):
 		return no("UNAVAILABLE", "Temporary authentication failure.")
 	case isConnError(err):

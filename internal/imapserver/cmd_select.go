@@ -17,11 +17,14 @@ func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
 		return dec.Err()
 	}
-	c.unselect()
+	if c.sel != nil {
+		c.unselect()
+		c.untaggedStatus(typeOK, "CLOSED", "Previous mailbox closed.")
+	}
 	readOnly := cmd.name == "EXAMINE"
 	mb, err := c.user.Open(ctx, name, storage.OpenOptions{ReadOnly: readOnly})
 	if err != nil {
-		return c.storageError("select "+name, err)
+		return c.lookupError("select "+name, err)
 	}
 	c.sel = &selected{mb: mb, name: name, readOnly: readOnly || mb.ReadOnly()}
 	c.state = stateSelected

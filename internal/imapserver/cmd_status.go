@@ -16,27 +16,31 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectSP() {
 		return dec.Err()
 	}
+	var unknown string
 	ok := dec.ExpectList(func() bool {
 		var item string
 		if !dec.ExpectAtom(&item) {
 			return false
 		}
 		item = strings.ToUpper(item)
-		if !isStatusItem(item) {
-			return false
+		if !isStatusItem(item) && unknown == "" {
+			unknown = item
 		}
 		want[item] = true
 		return true
 	})
-	if !ok || len(want) == 0 || !dec.ExpectCRLF() {
-		if dec.Err() == nil {
-			return bad("", "Error in IMAP command STATUS: Invalid status item")
-		}
+	if !ok || !dec.ExpectCRLF() {
 		return dec.Err()
+	}
+	switch {
+	case unknown != "":
+		return bad("", "Error in IMAP command STATUS: Invalid status item "+unknown)
+	case len(want) == 0:
+		return bad("", "Error in IMAP command STATUS: Empty status list")
 	}
 	st, err := c.user.Status(ctx, name)
 	if err != nil {
-		return c.storageError("status "+name, err)
+		return c.lookupError("status "+name, err)
 	}
 	vals := map[string]uint64{"MESSAGES": uint64(st.Messages), "RECENT": uint64(st.Recent),
 		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),

@@ -150,9 +150,7 @@ func (c *conn) next() bool {
 		return false
 	}
 	if c.bad >= c.srv.opts.MaxBadCommands {
-		c.untaggedStatus(typeBYE, "", "Too many invalid IMAP commands.")
-		c.enc.Flush()
-		c.logout = "Too many invalid commands."
+		c.bye("Too many invalid IMAP commands.", "Too many invalid commands.")
 		return false
 	}
 	if c.enc.Flush() != nil {
@@ -232,20 +230,23 @@ func (c *conn) shutdown() {
 	}
 }
 
-// errShutdown ends a connection whose "* BYE" was already sent.
-var errShutdown = errors.New("server shutting down")
+// errShutdown and errTooManyBad end a connection whose "* BYE" was
+// already sent.
+var (
+	errShutdown   = errors.New("server shutting down")
+	errTooManyBad = errors.New("too many invalid commands")
+	errByeSent    = errors.New("connection ended with BYE")
+)
 
 // fatal ends the connection after an unrecoverable error: I/O failure,
 // a line too long, or a broken literal.
 func (c *conn) fatal(err error) {
 	switch {
-	case errors.Is(err, errShutdown):
+	case errors.Is(err, errShutdown), errors.Is(err, errTooManyBad), errors.Is(err, errByeSent):
 	case errors.Is(err, errPipelinedTLS):
 		c.logout = "STARTTLS with pipelined data"
-	case errors.Is(err, imapwire.ErrLineTooLong):
-		c.untaggedStatus(typeBYE, "", "Too long argument.")
-		c.enc.Flush()
-		c.logout = "Too long argument."
+	case errors.Is(err, imapwire.ErrLiteralTooLarge):
+		c.bye("Literal size too large", "Literal size too large")
 	case isTimeout(err):
 		c.bye("Disconnected for inactivity.", "Inactivity")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
@@ -262,23 +263,23 @@ func (c *conn) runCommand() error {
 	if c.dec.CRLF() {
 		return nil // Dovecot ignores empty lines
 	}
-	if !c.dec.ExpectTag(&cmd.tag) || !c.dec.ExpectSP() {
+	if !c.dec.ExpectTag(&cmd.tag) {
 		return c.commandError(cmd, c.dec.Err(), "Error in IMAP tag: ")
 	}
 	var name string
-	if !c.dec.ExpectAtom(&name) {
+	if !c.dec.ExpectSP() || !c.dec.ExpectAtom(&name) {
 		return c.commandError(cmd, c.dec.Err(), "Error in IMAP command: ")
 	}
 	cmd.name = strings.ToUpper(name)
 	if cmd.name == "UID" {
 		if !c.dec.ExpectSP() || !c.dec.ExpectAtom(&name) {
-			return c.commandError(cmd, c.dec.Err(), "Error in IMAP command UID: ")
+			return c.commandError(cmd, c.dec.Err(), "Error in IMAP command: ")
 		}
 		cmd.name, cmd.uid = strings.ToUpper(name), true
 	}
 	spec := c.cmds[cmd.name]
 	if spec == nil || (cmd.uid && spec.flags&flagUID == 0) {
-		return c.finish(cmd, bad("", "Error in IMAP command "+cmd.fullName()+": Unknown command."))
+		return c.finish(cmd, c.unknownCommand(cmd))
 	}
 	cmd.spec, cmd.okText = spec, spec.okText
 	if err := c.checkState(cmd); err != nil {
@@ -287,19 +288,24 @@ func (c *conn) runCommand() error {
 	return c.finish(cmd, spec.handler(c.ctx, c, cmd))
 }
 
+// unknownCommand is the BAD for a command that does not exist (or not in
+// this state): imap-login and imap word it differently.
+func (c *conn) unknownCommand(cmd *command) error {
+	if c.state == stateNotAuth {
+		return bad("", "Error in IMAP command received by server.")
+	}
+	return bad("", "Error in IMAP command "+cmd.fullName()+": Unknown command.")
+}
+
 // checkState refuses a command that is not valid in the current state.
 func (c *conn) checkState(cmd *command) error {
 	if cmd.spec.states&c.state != 0 {
 		return nil
 	}
-	switch {
-	case cmd.spec.states == stateSelected && c.state == stateAuth:
+	if cmd.spec.states == stateSelected && c.state == stateAuth {
 		return bad("", "No mailbox selected.")
-	case c.state == stateNotAuth:
-		return bad("", "Error in IMAP command "+cmd.fullName()+": Unknown command.")
-	default:
-		return bad("", "Error in IMAP command "+cmd.fullName()+": Command not valid in this state.")
 	}
+	return c.unknownCommand(cmd)
 }
 
 // commandError answers a decoding failure before the command was known.
@@ -308,15 +314,24 @@ func (c *conn) commandError(cmd *command, err error, prefix string) error {
 	if !errors.As(err, &se) {
 		return err
 	}
-	if cmd.tag == "" {
-		cmd.tag = "*"
+	msg := se.Msg
+	switch {
+	case c.state == stateNotAuth:
+		return c.finish(cmd, bad("", "Error in IMAP command received by server."))
+	case cmd.tag == "":
+		msg = "Invalid tag."
+	case se != imapwire.ErrLineTooLong:
+		msg = "Invalid command name."
 	}
-	return c.finish(cmd, bad("", prefix+se.Msg))
+	return c.finish(cmd, bad("", prefix+msg))
 }
 
 // finish skips what is left of the command, announces changes where
 // allowed and writes the tagged response for err.
 func (c *conn) finish(cmd *command, err error) error {
+	if err != nil && isConnError(err) {
+		return err
+	}
 	if !c.dec.AtLineStart() {
 		if derr := c.dec.DiscardLine(); derr != nil {
 			return derr
@@ -342,6 +357,10 @@ func (c *conn) finish(cmd *command, err error) error {
 	}
 	if st.badCount {
 		c.bad++
+		if c.state == stateNotAuth && c.bad >= c.srv.opts.MaxLoginBadCommands {
+			c.bye("Too many invalid IMAP commands.", "Too many invalid commands.")
+			return errTooManyBad
+		}
 	}
 	writeStatus(c.enc, cmd.tag, st)
 	return c.enc.Err()
@@ -373,8 +392,8 @@ func (c *conn) resultStatus(cmd *command, err error) (*status, error) {
 func isConnError(err error) bool {
 	var ne net.Error
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, imapwire.ErrLineTooLong) || errors.As(err, &ne) || errors.Is(err, errShutdown) ||
-		errors.Is(err, errPipelinedTLS) || errors.Is(err, context.Canceled)
+		errors.Is(err, imapwire.ErrLiteralTooLarge) || errors.As(err, &ne) || errors.Is(err, errShutdown) ||
+		errors.Is(err, errPipelinedTLS) || errors.Is(err, context.Canceled) || errors.Is(err, errByeSent)
 }
 
 // shouldSync reports whether changes may be announced at the end of cmd.

@@ -66,3 +66,15 @@ func (c *conn) destError(what string, err error) error {
 	}
 	return c.storageError(what, err)
 }
+
+// lookupError is storageError for commands that name an existing mailbox
+// (SELECT, EXAMINE, STATUS, SUBSCRIBE): Dovecot sends no response code
+// when it does not exist.
+func (c *conn) lookupError(what string, err error) error {
+	if storage.KindOf(err) == storage.KindNotFound {
+		if text := storage.ClientText(err); text != "" {
+			return no("", text)
+		}
+	}
+	return c.storageError(what, err)
+}

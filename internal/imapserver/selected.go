@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"roost/internal/imap"
+	"roost/internal/imapwire"
 	"roost/internal/storage"
 )
 
@@ -35,7 +36,8 @@ func (s *selected) seqOf(uid uint32) uint32 {
 // resolve turns a sequence set (uid false) or UID set (uid true) into the
 // UIDs of existing messages, ascending. Sequence numbers beyond the
 // mailbox are a BAD, as in Dovecot; missing UIDs are ignored (RFC 3501
-// section 6.4.8). "*" is the last message; for UIDs, "n:*" always
+// section 6.4.8). The error is the decoder's kind, so returning it gives
+// "BAD Error in IMAP command FETCH: Invalid messageset". "*" is the last message; for UIDs, "n:*" always
 // includes the highest UID even when it is below n.
 func (s *selected) resolve(set imap.SeqSet, uid bool) ([]uint32, error) {
 	msgs := s.mb.Messages()
@@ -60,7 +62,7 @@ func (s *selected) resolveSeqs(set imap.SeqSet, msgs []storage.Message) ([]uint3
 	for _, r := range set {
 		lo, hi := r.Bounds(n)
 		if lo == 0 || hi > n {
-			return nil, bad("", "Error in IMAP command: Invalid messageset")
+			return nil, &imapwire.SyntaxError{Msg: "Invalid messageset"}
 		}
 	}
 	var out []uint32

@@ -18,13 +18,14 @@ import (
 
 // Defaults, as Dovecot 2.3 has them.
 const (
-	DefaultGreeting           = "Dovecot ready."
-	DefaultMaxLineLength      = imapwire.DefaultMaxLineLength // imap_max_line_length
-	DefaultMaxBadCommands     = 10                            // CLIENT_MAX_BAD_COMMANDS
-	DefaultLoginTimeout       = 3 * time.Minute               // pre-login inactivity
-	DefaultAutologout         = 30 * time.Minute              // RFC 3501 section 5.4 minimum
-	DefaultIdleNotifyInterval = 2 * time.Minute               // imap_idle_notify_interval
-	DefaultMaxAppendSize      = 1 << 30                       // largest APPEND literal
+	DefaultGreeting            = "Dovecot ready."
+	DefaultMaxLineLength       = imapwire.DefaultMaxLineLength // imap_max_line_length
+	DefaultMaxBadCommands      = 20                            // imap's CLIENT_MAX_BAD_COMMANDS
+	DefaultMaxLoginBadCommands = 3                             // imap-login's limit
+	DefaultLoginTimeout        = 3 * time.Minute               // pre-login inactivity
+	DefaultAutologout          = 30 * time.Minute              // RFC 3501 section 5.4 minimum
+	DefaultIdleNotifyInterval  = 2 * time.Minute               // imap_idle_notify_interval
+	DefaultMaxAppendSize       = 1 << 30                       // largest APPEND literal
 )
 
 // Options configures a Server. The zero value of every optional field
@@ -42,13 +43,14 @@ type Options struct {
 	// Logger receives Dovecot-shaped lines; nil discards them.
 	Logger *logging.Logger
 
-	Greeting           string        // login_greeting
-	MaxLineLength      int           // imap_max_line_length
-	MaxAppendSize      int64         // largest APPEND message
-	MaxBadCommands     int           // disconnect after this many BADs
-	LoginTimeout       time.Duration // pre-login inactivity limit
-	Autologout         time.Duration // post-login inactivity limit
-	IdleNotifyInterval time.Duration // imap_idle_notify_interval ("* OK Still here")
+	Greeting            string        // login_greeting
+	MaxLineLength       int           // imap_max_line_length
+	MaxAppendSize       int64         // largest APPEND message
+	MaxBadCommands      int           // disconnect after this many BADs once logged in
+	MaxLoginBadCommands int           // ... and before login
+	LoginTimeout        time.Duration // pre-login inactivity limit
+	Autologout          time.Duration // post-login inactivity limit
+	IdleNotifyInterval  time.Duration // imap_idle_notify_interval ("* OK Still here")
 	// LiteralMinus advertises LITERAL- instead of LITERAL+.
 	LiteralMinus bool
 	// ServerID is the ID response (RFC 2971); nil means
@@ -109,6 +111,9 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxBadCommands <= 0 {
 		o.MaxBadCommands = DefaultMaxBadCommands
+	}
+	if o.MaxLoginBadCommands <= 0 {
+		o.MaxLoginBadCommands = DefaultMaxLoginBadCommands
 	}
 	if o.LoginTimeout <= 0 {
 		o.LoginTimeout = DefaultLoginTimeout

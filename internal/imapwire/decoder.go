@@ -35,9 +35,16 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return e.Msg }
 
-// ErrLineTooLong means a command exceeded the line length limit. It is
-// fatal: the rest of the command cannot be resynchronised cheaply.
-var ErrLineTooLong = errors.New("too long argument")
+// ErrLineTooLong means a command exceeded the line length limit. Like
+// other syntax errors it is answered with BAD; DiscardLine then skips the
+// rest of the line without buffering it (Dovecot: "Too long argument").
+var ErrLineTooLong = &SyntaxError{Msg: "Too long argument"}
+
+// ErrLiteralTooLarge is a literal over MaxLiteralSize in a command that
+// reads it into memory. It is fatal: Dovecot answers "* BYE Literal size
+// too large" and disconnects, since a non-synchronising literal's data
+// may already be on its way.
+var ErrLiteralTooLarge = errors.New("Literal size too large")
 
 // MailboxNameError is a mailbox name that parsed but is not valid
 // modified UTF-7; servers answer NO, not BAD.
@@ -68,6 +75,9 @@ type Decoder struct {
 	err  error
 	n    int  // bytes of the current command outside literal data
 	bol  bool // at the beginning of a line (previous command ended)
+	// unlimited lifts the line length limit while DiscardLine skips an
+	// over-long line.
+	unlimited bool
 
 	// A literal whose header was read: litLeft bytes of data follow
 	// unless it is synchronising and no continuation was sent.
@@ -104,6 +114,10 @@ func (d *Decoder) AtLineStart() bool { return d.bol }
 // Reader returns the underlying reader. Use only between commands (for
 // IDLE's DONE line or a SASL response), never in the middle of one.
 func (d *Decoder) Reader() *bufio.Reader { return d.r }
+
+// Fail records a syntax error with a client-safe message (for checks
+// callers make on what they decoded) and returns false.
+func (d *Decoder) Fail(msg string) bool { return d.fail(msg) }
 
 func (d *Decoder) fail(msg string) bool {
 	if d.err == nil {
@@ -142,7 +156,7 @@ func (d *Decoder) readByte() (byte, bool) {
 	d.r.Discard(1)
 	d.bol = false
 	d.n++
-	if d.n > d.opts.MaxLineLength {
+	if d.n > d.opts.MaxLineLength && !d.unlimited {
 		return 0, d.setErr(ErrLineTooLong)
 	}
 	return b, true
@@ -443,7 +457,7 @@ func (d *Decoder) Literal(s *string) bool {
 		return false
 	}
 	if info.Size > d.opts.MaxLiteralSize {
-		return d.fail("Literal size too large.")
+		return d.setErr(ErrLiteralTooLarge)
 	}
 	r, err := d.LiteralBody(info)
 	if err != nil {
@@ -541,7 +555,8 @@ func (d *Decoder) ExpectList(elem func() bool) bool {
 }
 
 // ExpectFlagList reads a list of flags, canonicalising system flags. An
-// unknown backslash flag fails (Dovecot: "Invalid system flag").
+// unknown backslash flag, \Recent and \* fail as in Dovecot ("Invalid
+// system flag \RECENT"): clients cannot set them.
 func (d *Decoder) ExpectFlagList(flags *[]string) bool {
 	var out []string
 	ok := d.ExpectList(func() bool {
@@ -550,7 +565,7 @@ func (d *Decoder) ExpectFlagList(flags *[]string) bool {
 			return false
 		}
 		c, valid := imap.CanonicalFlag(f)
-		if !valid {
+		if !valid || c == imap.FlagWildcard || c == imap.FlagRecent {
 			return d.fail("Invalid system flag " + strings.ToUpper(f))
 		}
 		out = append(out, c)
@@ -647,7 +662,7 @@ func (d *Decoder) DateTime(t *time.Time) bool {
 	}
 	v, err := time.Parse("2-Jan-2006 15:04:05 -0700", s)
 	if err != nil {
-		return d.fail("Invalid date-time.")
+		return d.fail("Invalid internal date")
 	}
 	*t = v
 	return true
@@ -668,6 +683,8 @@ func (d *Decoder) DiscardLine() error {
 	default:
 		return d.err
 	}
+	d.unlimited = true
+	defer func() { d.unlimited = false }()
 	if d.inLit {
 		d.inLit = false
 		if !d.litSent {
@@ -720,4 +737,26 @@ func (d *Decoder) DiscardLine() error {
 			state = plain
 		}
 	}
+}
+
+func isListChar(c byte) bool { return isAStringChar(c) || c == '%' || c == '*' }
+
+// ExpectListMailbox reads a LIST pattern (list-mailbox: a string, or
+// ASTRING-CHARs with the wildcards % and *) and decodes modified UTF-7;
+// a pattern that is not valid mUTF-7 is returned as received.
+func (d *Decoder) ExpectListMailbox(s *string) bool {
+	var raw string
+	if !d.String(&raw) {
+		if d.err != nil {
+			return false
+		}
+		if raw = d.readWhile(isListChar); raw == "" || d.err != nil {
+			return d.fail("Invalid arguments.")
+		}
+	}
+	if dec, err := imap.DecodeMailbox(raw); err == nil {
+		raw = dec
+	}
+	*s = raw
+	return true
 }

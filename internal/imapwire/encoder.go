@@ -76,11 +76,13 @@ func (e *Encoder) Atom(s string) *Encoder {
 	return e.String(s)
 }
 
-// isRawAtom accepts atoms plus the characters Dovecot writes unquoted in
-// flags and section names: a leading backslash, '[', ']', '.', '<', '>'.
+// isRawAtom accepts atoms, a flag's leading backslash, ']' and `\*`.
 func isRawAtom(s string) bool {
 	if s == "" {
 		return false
+	}
+	if s == `\*` {
+		return true // PERMANENTFLAGS wildcard
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -173,13 +175,10 @@ func (e *Encoder) NString(s string, ok bool) *Encoder {
 	return e.String(s)
 }
 
-// Mailbox writes a UTF-8 mailbox name in modified UTF-7 as an astring,
-// quoted as Dovecot does unless it is INBOX.
+// Mailbox writes a UTF-8 mailbox name in modified UTF-7 as an astring
+// (an atom when it is one, as Dovecot writes it).
 func (e *Encoder) Mailbox(name string) *Encoder {
-	if name == "INBOX" {
-		return e.write(name)
-	}
-	return e.String(imap.EncodeMailbox(name))
+	return e.AString(imap.EncodeMailbox(name))
 }
 
 // LiteralString writes s as a literal.

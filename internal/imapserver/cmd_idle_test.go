@@ -1,0 +1,94 @@
+package imapserver
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestIdle(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	c.cmd("a SELECT INBOX").ok()
+	c.send("b IDLE")
+	c.expect("+ idling")
+	ts.appendMsg("alice", "INBOX", testMsg)
+	c.expect("* 1 EXISTS")
+	c.expect("* 1 RECENT")
+	c.send("DONE")
+	c.collect("b").status("OK Idle completed.")
+
+	c.send("c IDLE")
+	c.expect("+ idling")
+	c.send("FOO")
+	c.collect("c").status("BAD Expected DONE.")
+
+	// IDLE without a selected mailbox only waits.
+	c.cmd("d UNSELECT").ok()
+	c.send("e IDLE")
+	c.expect("+ idling")
+	c.send("done")
+	c.collect("e").ok()
+}
+
+func TestIdleKeepalive(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t)
+		c := ts.login()
+		c.cmd("a SELECT INBOX").ok()
+		c.send("b IDLE")
+		c.expect("+ idling")
+		time.Sleep(DefaultIdleNotifyInterval + time.Second)
+		c.expect("* OK Still here")
+		c.send("DONE")
+		c.collect("b").ok()
+		c.cmd("c LOGOUT").ok()
+		c.expectClosed()
+	})
+}
+
+func TestAutologout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t)
+		c, _ := ts.dial()
+		time.Sleep(DefaultLoginTimeout + time.Second)
+		c.expect("* BYE Disconnected for inactivity.")
+		c.expectClosed()
+
+		c = ts.login()
+		time.Sleep(DefaultAutologout - time.Minute)
+		c.cmd("a NOOP").ok() // activity resets the timer
+		time.Sleep(DefaultAutologout - time.Minute)
+		c.cmd("b NOOP").ok()
+		time.Sleep(DefaultAutologout + time.Second)
+		c.expect("* BYE Disconnected for inactivity.")
+		c.expectClosed()
+	})
+}
+
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	idle := ts.login()
+	idle.cmd("a SELECT INBOX").ok()
+	idle.send("b IDLE")
+	idle.expect("+ idling")
+	waiting := ts.login()
+	pre, _ := ts.dial()
+
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+	idle.expect("* BYE Server shutting down.")
+	idle.expectClosed()
+	waiting.expect("* BYE Server shutting down.")
+	waiting.expectClosed()
+	pre.expect("* BYE Server shutting down.")
+	pre.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
