@@ -15,19 +15,26 @@ const clientTimeout = 2 * time.Minute
 
 // forEachServer runs f as a parallel subtest against a fresh Dovecot and a fresh roost, so each
 // client script is validated against the oracle too.
-func forEachServer(t *testing.T, f func(t *testing.T, env *mailEnv, srv *server)) {
+func forEachServer(t *testing.T, f func(t testing.TB, env *mailEnv, srv *server)) {
 	for _, kind := range serverKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			env := newMailEnv(t)
-			srv := startServer(t, env, kind)
-			f(t, env, srv)
+			body := func(t testing.TB) {
+				env := newMailEnv(t)
+				srv := startServer(t, env, kind)
+				f(t, env, srv)
+			}
+			if kind == "roost" {
+				roostCase(t, body)
+				return
+			}
+			body(t)
 		})
 	}
 }
 
 // runClient runs a client program with a bounded time and returns its combined output.
-func runClient(t *testing.T, env []string, name string, args ...string) (string, error) {
+func runClient(t testing.TB, env []string, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	defer cancel()
@@ -47,7 +54,7 @@ func runClient(t *testing.T, env []string, name string, args ...string) (string,
 func TestClientPythonImaplib(t *testing.T) {
 	t.Parallel()
 	py := need(t, "python3")
-	forEachServer(t, func(t *testing.T, env *mailEnv, srv *server) {
+	forEachServer(t, func(t testing.TB, env *mailEnv, srv *server) {
 		out, err := runClient(t, nil, py, "testdata/clients/imaplib_session.py",
 			"127.0.0.1", fmt.Sprint(env.Port), "alice", "alicepw")
 		if err != nil || !strings.Contains(out, "imaplib: ok") {
@@ -62,7 +69,7 @@ func TestClientPythonImaplib(t *testing.T) {
 func TestClientMbsync(t *testing.T) {
 	t.Parallel()
 	mbsync := need(t, "mbsync")
-	forEachServer(t, func(t *testing.T, env *mailEnv, srv *server) {
+	forEachServer(t, func(t testing.TB, env *mailEnv, srv *server) {
 		local := t.TempDir()
 		if err := os.MkdirAll(filepath.Join(local, "mail"), 0o700); err != nil {
 			t.Fatal(err)
@@ -116,7 +123,7 @@ func TestClientMbsync(t *testing.T) {
 	})
 }
 
-func writeMbsyncrc(t *testing.T, local string, port int) string {
+func writeMbsyncrc(t testing.TB, local string, port int) string {
 	t.Helper()
 	rc := fmt.Sprintf(`IMAPAccount srv
 Host 127.0.0.1
@@ -152,7 +159,7 @@ SyncState *
 
 // localMaildir inspects and edits mbsync's local Maildir.
 type localMaildir struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 }
 
@@ -272,7 +279,7 @@ func searchSubjects(c *imapClient, criteria string) string {
 func TestClientCurl(t *testing.T) {
 	t.Parallel()
 	curl := need(t, "curl")
-	forEachServer(t, func(t *testing.T, env *mailEnv, srv *server) {
+	forEachServer(t, func(t testing.TB, env *mailEnv, srv *server) {
 		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
 		msg1, msg2 := testMsg("curl one", "first"), testMsg("curl two", "second")
 		c.mustAppend("INBOX", `\Seen`, "", msg1)

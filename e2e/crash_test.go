@@ -26,6 +26,10 @@ func TestCrashSafety(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
+				if kind == "roost" {
+					roostCase(t, func(t testing.TB) { crashRounds(t, kind, dropIndex) })
+					return
+				}
 				crashRounds(t, kind, dropIndex)
 			})
 		}
@@ -42,10 +46,10 @@ const (
 // acked after each acknowledged one.
 type crashOp struct {
 	name string
-	run  func(t *testing.T, c *imapClient, l *ledger, round int, acked func())
+	run  func(t testing.TB, c *imapClient, l *ledger, round int, acked func())
 }
 
-func crashRounds(t *testing.T, kind string, dropIndex bool) {
+func crashRounds(t testing.TB, kind string, dropIndex bool) {
 	env := newMailEnv(t)
 	srv := startServer(t, env, kind)
 	c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
@@ -92,7 +96,7 @@ func crashRounds(t *testing.T, kind string, dropIndex bool) {
 }
 
 // removeIndexFiles deletes the server's own index files under the user's Maildir.
-func removeIndexFiles(t *testing.T, env *mailEnv, kind string) {
+func removeIndexFiles(t testing.TB, env *mailEnv, kind string) {
 	t.Helper()
 	prefix := "roost.index"
 	if kind == "dovecot" {
@@ -115,7 +119,7 @@ func removeIndexFiles(t *testing.T, env *mailEnv, kind string) {
 // crashMsg is a message whose Subject identifies it.
 func crashMsg(subject string) string { return testMsg(subject, "crash test "+subject) }
 
-func crashAppend(t *testing.T, c *imapClient, l *ledger, round int, acked func()) {
+func crashAppend(t testing.TB, c *imapClient, l *ledger, round int, acked func()) {
 	flagSets := []string{"", `\Seen`, `$K1`, `\Flagged $K2`}
 	for i := range crashMaxOps {
 		subject := fmt.Sprintf("r%d-append-%d", round, i)
@@ -130,7 +134,7 @@ func crashAppend(t *testing.T, c *imapClient, l *ledger, round int, acked func()
 	}
 }
 
-func crashStore(t *testing.T, c *imapClient, l *ledger, round int, acked func()) {
+func crashStore(t testing.TB, c *imapClient, l *ledger, round int, acked func()) {
 	c.must("SELECT INBOX")
 	flagSets := []string{`\Seen`, `\Answered $K3`, `\Flagged \Seen`, ``, `$K1 \Draft`}
 	uids := l.uids("INBOX")
@@ -147,7 +151,7 @@ func crashStore(t *testing.T, c *imapClient, l *ledger, round int, acked func())
 	}
 }
 
-func crashExpunge(t *testing.T, c *imapClient, l *ledger, round int, acked func()) {
+func crashExpunge(t testing.TB, c *imapClient, l *ledger, round int, acked func()) {
 	c.must("SELECT INBOX")
 	for i, uid := range l.uids("INBOX") {
 		if i%2 == 1 {
@@ -167,7 +171,7 @@ func crashExpunge(t *testing.T, c *imapClient, l *ledger, round int, acked func(
 	}
 }
 
-func crashCopy(t *testing.T, c *imapClient, l *ledger, round int, acked func()) {
+func crashCopy(t testing.TB, c *imapClient, l *ledger, round int, acked func()) {
 	c.must("SELECT INBOX")
 	uids := l.uids("INBOX")
 	for i := range crashMaxOps {
@@ -227,7 +231,7 @@ func (l *ledger) doubt(box, subject string)                   { l.doubtSubjects[
 func (l *ledger) doubtFlags(box string, uid uint32, f string) { l.doubtFlag[box][uid] = f }
 func (l *ledger) doubtExpunge(box string, uid uint32)         { l.doubtGone[box][uid] = true }
 
-func (l *ledger) add(t *testing.T, box string, uid uint32, subject, flags string) {
+func (l *ledger) add(t testing.TB, box string, uid uint32, subject, flags string) {
 	t.Helper()
 	if uid == 0 {
 		t.Fatalf("%s: acknowledged without a UID (APPENDUID/COPYUID missing)", box)
@@ -264,7 +268,7 @@ func (l *ledger) uids(box string) []uint32 {
 
 // verify compares the restarted server's state with the ledger, then adopts what the server
 // decided about the operations that were in doubt.
-func (l *ledger) verify(t *testing.T, c *imapClient, when string) {
+func (l *ledger) verify(t testing.TB, c *imapClient, when string) {
 	t.Helper()
 	for _, box := range []string{"INBOX", "Target"} {
 		st := c.snapshot(box)
@@ -317,7 +321,7 @@ func (l *ledger) verify(t *testing.T, c *imapClient, when string) {
 	l.resetDoubt()
 }
 
-func (l *ledger) checkFlags(t *testing.T, when, box string, uid uint32, got string) {
+func (l *ledger) checkFlags(t testing.TB, when, box string, uid uint32, got string) {
 	t.Helper()
 	want := l.boxes[box][uid].flags
 	ok := got == want

@@ -15,12 +15,12 @@ import (
 // from a second connection.
 func TestClientGoIMAP(t *testing.T) {
 	t.Parallel()
-	forEachServer(t, func(t *testing.T, env *mailEnv, srv *server) {
+	forEachServer(t, func(t testing.TB, env *mailEnv, srv *server) {
 		goIMAPSession(t, srv)
 	})
 }
 
-func dialGoIMAP(t *testing.T, srv *server, opts *imapclient.Options) *imapclient.Client {
+func dialGoIMAP(t testing.TB, srv *server, opts *imapclient.Options) *imapclient.Client {
 	t.Helper()
 	c, err := imapclient.DialInsecure(srv.Addr(), opts)
 	if err != nil {
@@ -33,7 +33,7 @@ func dialGoIMAP(t *testing.T, srv *server, opts *imapclient.Options) *imapclient
 	return c
 }
 
-func goIMAPSession(t *testing.T, srv *server) {
+func goIMAPSession(t testing.TB, srv *server) {
 	exists := make(chan uint32, 16)
 	c := dialGoIMAP(t, srv, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
