@@ -30,6 +30,9 @@ func (a Address) IsNull() bool { return a.Local == "" && a.Domain == "" }
 // String is the address in path form, without brackets; a local part
 // that is not a dot-string is quoted.
 func (a Address) String() string {
+	if a.IsNull() {
+		return ""
+	}
 	local := a.Local
 	if !isDotString(local) {
 		local = quote(local)
@@ -236,7 +239,7 @@ func isAtext(c byte) bool {
 
 func isDotString(s string) bool {
 	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return s == ""
+		return false
 	}
 	for i := 0; i < len(s); i++ {
 		if !isAtext(s[i]) && s[i] != '.' {

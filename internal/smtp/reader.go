@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -24,6 +23,13 @@ var ErrLineTooLong = errors.New("smtp: line too long")
 // size limit. The rest of the message has been read and discarded, so the
 // session can go on.
 var ErrTooBig = errors.New("smtp: message too big")
+
+// WriteError is returned by ReadData and ReadChunk when the destination
+// failed; the message was still read to its end.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write message: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
 
 // Reader reads command lines and message data.
 type Reader struct {
@@ -108,7 +114,7 @@ func (r *Reader) ReadData(w io.Writer, max int64) (int64, error) {
 			m, e := w.Write(frag)
 			n += int64(m)
 			if e != nil {
-				werr = fmt.Errorf("write message: %w", e)
+				werr = &WriteError{Err: e}
 			}
 		}
 	}
@@ -136,7 +142,7 @@ func (r *Reader) ReadChunk(w io.Writer, size, written, max int64) (int64, error)
 		return sw.n, err
 	}
 	if sw.err != nil && sw.err != ErrTooBig {
-		return sw.n, fmt.Errorf("write message: %w", sw.err)
+		return sw.n, &WriteError{Err: sw.err}
 	}
 	return sw.n, sw.err
 }

@@ -1,0 +1,63 @@
+package lmtp
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"roost/internal/delivery"
+	"roost/internal/smtp"
+)
+
+// cmdMAIL starts a transaction. Parameters: BODY=7BIT|8BITMIME (RFC 6152)
+// and SIZE (RFC 1870); anything else is 555 as in Dovecot.
+func (c *conn) cmdMAIL(args string) {
+	if c.tx != nil {
+		c.fail(smtp.R(503, "5.5.0", "MAIL already given"))
+		return
+	}
+	addr, params, err := smtp.ParseMail(args)
+	if err != nil {
+		c.fail(pathError("FROM", err))
+		return
+	}
+	for _, p := range params {
+		if r, ok := c.mailParam(p); !ok {
+			c.fail(r)
+			return
+		}
+	}
+	c.tx = &transaction{sender: addr.String(), id: c.s.opts.NewSessionID(), spool: delivery.NewSpool(c.s.opts.SpoolDir, 0)}
+	c.ok(smtp.R(250, "2.1.0", "OK"))
+}
+
+func (c *conn) mailParam(p smtp.Param) (smtp.Reply, bool) {
+	switch p.Key {
+	case "BODY":
+		v := strings.ToUpper(p.Value)
+		if v == "7BIT" || v == "8BITMIME" {
+			return smtp.Reply{}, true
+		}
+	case "SIZE":
+		n, err := strconv.ParseInt(p.Value, 10, 64)
+		if err != nil || n < 0 {
+			return smtp.R(501, "5.5.4", "Invalid SIZE parameter"), false
+		}
+		if max := c.s.opts.MaxMessageSize; max > 0 && n > max {
+			return smtp.R(552, "5.3.4", "Message size exceeds fixed maximum message size"), false
+		}
+		return smtp.Reply{}, true
+	}
+	return smtp.R(555, "5.5.4", "Unsupported parameters"), false
+}
+
+func pathError(what string, err error) smtp.Reply {
+	var pe *smtp.PathError
+	if errors.As(err, &pe) {
+		if pe.Msg == "Invalid parameters" {
+			return smtp.R(501, "5.5.4", "Invalid parameters")
+		}
+		return smtp.R(501, "5.5.4", "Invalid "+what+": "+pe.Msg)
+	}
+	return smtp.R(501, "5.5.4", "Invalid parameters")
+}
