@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -195,15 +196,35 @@ func serviceUsers() (string, string) {
 	return internal, login
 }
 
-// freePort asks the kernel for a free loopback port.
+// Ports are taken from a range below Linux's ephemeral ports (32768-60999), so outgoing client
+// connections never hold them, and no port is handed out twice by this test process.
+const portLow, portHigh = 20000, 32000
+
+var portsUsed = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// freePort picks a loopback port that is free now and was not given out before.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsUsed.Lock()
+	defer portsUsed.Unlock()
+	for range 1000 {
+		p := portLow + rand.IntN(portHigh-portLow)
+		if portsUsed.m[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsUsed.m[p] = true
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free loopback port")
+	return 0
 }
 
 // server is one running Dovecot or roost.
@@ -225,6 +246,31 @@ var serverKinds = []string{"dovecot", "roost"}
 // startServer starts kind ("dovecot" or "roost") on env and waits for its IMAP greeting.
 // A missing Dovecot skips (fails under CI); roost skips only while it does not build.
 func startServer(t testing.TB, env *mailEnv, kind string) *server {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := launch(t, env, kind)
+		if err == nil {
+			return s
+		}
+		logs := s.logs()
+		if attempt < 3 && strings.Contains(strings.ToLower(logs), "address already in use") {
+			t.Logf("%s: port %d taken, retrying on another port", kind, env.Port)
+			env.Port = freePort(t)
+			if err := env.write(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		msg := fmt.Sprintf("%s did not start: %v\n%s", kind, err, logs)
+		if kind == "roost" && !inCI() {
+			t.Skip("roost cannot start yet: " + msg)
+		}
+		t.Fatal(msg)
+	}
+}
+
+// launch starts kind once and waits until it greets on env.Port.
+func launch(t testing.TB, env *mailEnv, kind string) (*server, error) {
 	t.Helper()
 	var argv []string
 	switch kind {
@@ -256,13 +302,9 @@ func startServer(t testing.TB, env *mailEnv, kind string) *server {
 	})
 	if err := s.waitReady(); err != nil {
 		s.stop(t)
-		msg := fmt.Sprintf("%s did not start: %v\n%s", kind, err, s.logs())
-		if kind == "roost" && !inCI() {
-			t.Skip("roost cannot start yet: " + msg)
-		}
-		t.Fatal(msg)
+		return s, err
 	}
-	return s
+	return s, nil
 }
 
 // waitReady polls the IMAP port until a server greeting arrives or the deadline passes.
@@ -277,7 +319,12 @@ func (s *server) waitReady() error {
 		}
 		last = probeGreeting(s.Addr(), deadline)
 		if last == nil {
-			return nil
+			select {
+			case <-s.done: // someone else answered on our port
+				return fmt.Errorf("exited: %v", s.err)
+			default:
+				return nil
+			}
 		}
 		select {
 		case <-s.done:
