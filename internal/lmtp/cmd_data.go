@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"roost/internal/delivery"
 	"roost/internal/smtp"
@@ -32,7 +33,7 @@ func (c *conn) cmdDATA(args string) {
 		c.quit = true
 		return
 	}
-	c.nc.SetReadDeadline(c.s.opts.Now().Add(c.s.opts.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
 	n, err := c.r.ReadData(c.tx.spool, c.s.opts.MaxMessageSize)
 	c.tx.written = n
 	switch {
@@ -73,7 +74,7 @@ func (c *conn) cmdBDAT(args string) {
 	}
 	tx := c.tx
 	tx.bdat = true
-	c.nc.SetReadDeadline(c.s.opts.Now().Add(c.s.opts.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
 	n, err := c.r.ReadChunk(tx.spool, size, tx.written, c.s.opts.MaxMessageSize)
 	tx.written += n
 	switch {

@@ -117,7 +117,7 @@ func (c *conn) readCommand() (string, error) {
 	}
 	c.idle = true
 	c.mu.Unlock()
-	c.nc.SetReadDeadline(c.s.opts.Now().Add(c.s.opts.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
 	line, err := c.r.ReadLine()
 	c.mu.Lock()
 	c.idle = false
@@ -230,7 +230,7 @@ func (c *conn) dispatch(line string) {
 
 func (c *conn) startTLS() error {
 	tc := tls.Server(c.nc, c.s.opts.TLS)
-	c.nc.SetReadDeadline(c.s.opts.Now().Add(c.s.opts.IdleTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IdleTimeout))
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		return err
 	}
