@@ -58,6 +58,7 @@ func commands() []Command {
 	return []Command{
 		{Name: "serve", Args: "[-c FILE] [-F]", Short: "run the mail server (quickstart instance when no configuration exists)", Run: runServe},
 		{Name: "config", Args: "[-n|-a] [-h] [-c FILE] [SETTING...]", Short: "print the configuration, as doveconf", Run: runConfig},
+		{Name: "lda", Args: "[-c FILE] [-d USER] [-f SENDER] [-a ADDR] [-r ADDR] [-m MAILBOX] [-p FILE] [-e] [-k] [-o KEY=VALUE]...", Short: "deliver a message from standard input, as dovecot-lda", Run: runLDA},
 		{Name: "help", Args: "[COMMAND]", Short: "list commands or describe one", Run: runHelp},
 	}
 }
@@ -81,6 +82,9 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runConfig(ctx, env, args)
 	case "doveadm":
 		env.Prog, env.DefaultConfig = name, dovecotConfigPath
+	case "dovecot-lda", "deliver":
+		env.Prog, env.DefaultConfig = name, dovecotConfigPath
+		return runLDA(ctx, env, args)
 	}
 	return dispatch(ctx, env, args)
 }

@@ -39,6 +39,7 @@ type protocol struct {
 func protocols() []protocol {
 	return []protocol{
 		{name: "imap", service: "imap-login", build: buildIMAP},
+		{name: "lmtp", service: "lmtp", build: buildLMTP},
 	}
 }
 

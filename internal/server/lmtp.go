@@ -1,0 +1,252 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+
+	"roost/internal/auth"
+	"roost/internal/config"
+	"roost/internal/delivery"
+	"roost/internal/lmtp"
+	"roost/internal/logging"
+	"roost/internal/login"
+	"roost/internal/maildir"
+	"roost/internal/settings"
+	"roost/internal/storage"
+)
+
+// buildLMTP makes the LMTP server of `service lmtp` listeners. LMTP has no
+// implicit-TLS form; an ssl = yes listener gets the same server, with
+// STARTTLS offered when TLS is configured.
+func buildLMTP(st *stack, _ bool) (connServer, error) {
+	s := st.plan.settingsFor("lmtp")
+	d, err := newDeliverer(st, "lmtp", s)
+	if err != nil {
+		return nil, err
+	}
+	lt := s.LMTPTyped()
+	srv, err := lmtp.New(lmtp.Options{
+		Delivery:                d,
+		Hostname:                hostname(s),
+		TLS:                     st.tls,
+		Logger:                  st.log,
+		AddReceivedHeader:       lt.AddReceivedHeader,
+		DeliveryAddress:         lt.HdrDeliveryAddress,
+		OriginalRecipientHeader: s.LDA.OriginalRecipientHeader,
+	})
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("lmtp: %w", err)}
+	}
+	return srv, nil
+}
+
+// newDeliverer builds the delivery core for proto ("lmtp" or "lda") on
+// the stack's userdb chain and storage driver, so that IMAP sessions of
+// the same process see delivered mail at once.
+func newDeliverer(st *stack, proto string, s *settings.Settings) (*delivery.Deliverer, error) {
+	d, err := delivery.New(delivery.Options{
+		Users:               &deliveryUsers{st: st, proto: proto},
+		RecipientDelimiter:  s.RecipientDelimiter,
+		SaveToDetailMailbox: proto == "lmtp" && s.LMTPTyped().SaveToDetailMailbox,
+		Autocreate:          s.LDA.MailboxAutocreate,
+		Autosubscribe:       s.LDA.MailboxAutosubscribe,
+		QuotaFullTempfail:   s.LDA.QuotaFullTempfail,
+		Logger:              st.log.With(proto),
+	})
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("%s: %w", proto, err)}
+	}
+	return d, nil
+}
+
+func hostname(s *settings.Settings) string {
+	if s.Hostname != "" {
+		return s.Hostname
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return "localhost"
+}
+
+// deliveryUsers is delivery.Users on the userdb chain and storage.
+type deliveryUsers struct {
+	st    *stack
+	proto string
+}
+
+func (u *deliveryUsers) Lookup(ctx context.Context, name string) (delivery.Account, error) {
+	res := u.st.auth.LookupUser(ctx, &auth.Request{Service: u.proto, User: name})
+	switch res.Status {
+	case auth.OK:
+		return delivery.Account{User: res.User, Fields: res.Fields}, nil
+	case auth.UserUnknown:
+		return delivery.Account{}, delivery.ErrUnknownUser
+	}
+	if res.Err != nil {
+		return delivery.Account{}, fmt.Errorf("userdb lookup: %w", res.Err)
+	}
+	return delivery.Account{}, fmt.Errorf("userdb lookup: %s", res.Status)
+}
+
+func (u *deliveryUsers) Open(ctx context.Context, a delivery.Account) (storage.User, error) {
+	info, err := auth.UserResult{Status: auth.OK, User: a.User, Fields: a.Fields}.Info()
+	if err != nil {
+		return nil, storage.Wrap(storage.KindTemp, "Temporary user lookup failure", err)
+	}
+	return u.st.openUser(ctx, u.proto, &login.Session{User: a.User, UserInfo: info})
+}
+
+// LDARequest is one dovecot-lda invocation.
+type LDARequest struct {
+	ConfigPath string
+	Overrides  []string // -o key=value, "section/key=value" for sections
+	User       string   // -d; "" is the invoking user
+	Sender     string   // -f; "" takes the mbox From_ line's
+	Mailbox    string   // -m
+	Original   string   // -a
+	Final      string   // -r
+	Message    io.Reader
+	Stderr     io.Writer
+}
+
+// LDA delivers one message as dovecot-lda does, in this process, on the
+// same store layout and locks as a running server.
+func LDA(ctx context.Context, req LDARequest) (delivery.Result, error) {
+	snap, err := load(req.ConfigPath, nil, settings.Options{FS: overlayFS{path: req.ConfigPath, extra: overrideLines(req.Overrides)}})
+	if err != nil {
+		return delivery.Result{}, err
+	}
+	p := &plan{snap: snap, global: snap.Global(), imap: snap.For(settings.Filter{Protocol: "imap"}), runUID: -1, runGID: -1}
+	s := p.settingsFor("lda")
+	log, err := logging.New(logging.Options{Path: s.Log.Path, InfoPath: s.Log.InfoPath, DebugPath: s.Log.DebugPath,
+		SyslogFacility: s.Log.SyslogFacility, Timestamp: s.Log.Timestamp, Debug: s.Mail.Debug})
+	if err != nil {
+		log = logging.NewWriter(req.Stderr, false)
+	}
+	defer log.Close()
+	st := &stack{plan: p, log: log, storage: maildir.New(maildir.Options{})}
+	ao, err := authOptions(s, log.With("auth").Slog())
+	if err != nil {
+		return delivery.Result{}, err
+	}
+	if st.auth, err = auth.New(ao); err != nil {
+		return delivery.Result{}, &ConfigError{Err: err}
+	}
+	d, err := newDeliverer(st, "lda", s)
+	if err != nil {
+		return delivery.Result{}, err
+	}
+	return ldaDeliver(ctx, d, req)
+}
+
+func ldaDeliver(ctx context.Context, d *delivery.Deliverer, req LDARequest) (delivery.Result, error) {
+	name := req.User
+	if name == "" {
+		u, err := user.Current()
+		if err != nil {
+			return delivery.Result{}, fmt.Errorf("no -d and no invoking user: %w", err)
+		}
+		name = u.Username
+	}
+	rcpt, res := d.Resolve(ctx, name)
+	if !res.OK() {
+		return res, nil
+	}
+	rcpt.Mailbox, rcpt.Original = req.Mailbox, req.Original
+	spool := delivery.NewSpool("", 0)
+	defer spool.Close()
+	fromLine, err := copyMessage(spool, req.Message)
+	if err != nil {
+		return delivery.TempFailure(fmt.Errorf("read message: %w", err)), nil
+	}
+	sender := req.Sender
+	if sender == "" {
+		sender = fromLineSender(fromLine)
+	}
+	if req.Final != "" {
+		rcpt.Address = req.Final
+	}
+	// The LDA adds no trace header: Postfix pipe's D and R flags do.
+	return d.Deliver(ctx, delivery.Envelope{Sender: sender}, rcpt, delivery.Trace{}, spool), nil
+}
+
+// copyMessage copies the message to w, without a leading mbox "From "
+// line, which it returns.
+func copyMessage(w io.Writer, r io.Reader) (string, error) {
+	head := make([]byte, 5)
+	n, err := io.ReadFull(r, head)
+	head = head[:n]
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return "", err
+	}
+	var from string
+	if string(head) == "From " {
+		line := []byte{}
+		b := make([]byte, 1)
+		for {
+			if _, err := r.Read(b); err != nil || b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+		}
+		from = strings.TrimSuffix(string(line), "\r")
+		head = nil
+	}
+	if _, err := w.Write(head); err != nil {
+		return "", err
+	}
+	_, err = io.Copy(w, r)
+	return from, err
+}
+
+// fromLineSender is the address of "From sender date": only a full
+// address is taken, as Dovecot ("Failed to parse address ... Missing
+// domain" otherwise).
+func fromLineSender(line string) string {
+	f := strings.Fields(line)
+	if len(f) == 0 || !strings.Contains(f[0], "@") {
+		return ""
+	}
+	return strings.Trim(f[0], "<>")
+}
+
+// overrideLines renders -o settings as configuration lines appended to
+// the main file: "plugin/quota=x" becomes "plugin {\n quota = x\n}".
+func overrideLines(overrides []string) []byte {
+	var b bytes.Buffer
+	for _, o := range overrides {
+		k, v, _ := strings.Cut(o, "=")
+		parts := strings.Split(strings.TrimSpace(k), "/")
+		for _, sec := range parts[:len(parts)-1] {
+			fmt.Fprintf(&b, "%s {\n", sec)
+		}
+		fmt.Fprintf(&b, "%s = %s\n", parts[len(parts)-1], v)
+		for range parts[:len(parts)-1] {
+			b.WriteString("}\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// overlayFS reads the configuration from the OS, with extra lines after
+// the main file's end (dovecot-lda -o).
+type overlayFS struct {
+	path  string
+	extra []byte
+}
+
+func (o overlayFS) ReadFile(name string) ([]byte, error) {
+	b, err := config.OS{}.ReadFile(name)
+	if err != nil || name != o.path || len(o.extra) == 0 {
+		return b, err
+	}
+	return append(append(b, '\n'), o.extra...), nil
+}
+
+func (o overlayFS) Glob(pattern string) ([]string, error) { return config.OS{}.Glob(pattern) }
