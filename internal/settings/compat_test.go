@@ -33,7 +33,7 @@ func programs() []command {
 		{"dovecot", "", Support{p, "invoked as `dovecot`: `-F`, `-c`, `-n`, `-a`, `--version`, `stop`, `reload`; `--hostdomain`, `--build-options` and `-p` not yet"}},
 		{"doveconf", "config", Support{p, "`roost config`, or invoked as `doveconf`: `-n`, `-a`, `-h`, `-P`, `-f`, `-c` and setting names; `-x`, `-S`, `-m`, `-N`, `-d` not yet"}},
 		{"doveadm", "", Support{p, "invoked as `doveadm`, runs the roost command of the same name; see the table below"}},
-		{"dovecot-lda, deliver", "", Support{n, "`roost lda`"}},
+		{"dovecot-lda, deliver", "lda", Support{p, "`roost lda`, or invoked as `dovecot-lda`/`deliver`: `-d`, `-f`, `-a`, `-r`, `-m`, `-p`, `-e`, `-k`, `-c`, `-o`; exit codes 0, 67, 75, 77; no bounce is sent (a permanent refusal exits 77 for the MTA to bounce)"}},
 		{"sieve-filter", "", Support{n, ""}},
 	}
 }
