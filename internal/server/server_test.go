@@ -216,12 +216,12 @@ func TestCheckNamesFileAndLine(t *testing.T) {
 func TestNotYetImplementedWarns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	path := writeConfig(t, dir, "protocols = imap pop3\n")
+	path := writeConfig(t, dir, "protocols = imap submission\n")
 	var warn strings.Builder
 	if err := Check(path, &warn); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(warn.String(), "roost.conf:23") || !strings.Contains(warn.String(), "pop3") {
+	if !strings.Contains(warn.String(), "roost.conf:23") || !strings.Contains(warn.String(), "submission") {
 		t.Errorf("warnings: %q", warn.String())
 	}
 }

@@ -40,6 +40,7 @@ func protocols() []protocol {
 	return []protocol{
 		{name: "imap", service: "imap-login", build: buildIMAP},
 		{name: "lmtp", service: "lmtp", build: buildLMTP},
+		{name: "pop3", service: "pop3-login", build: buildPOP3},
 	}
 }
 

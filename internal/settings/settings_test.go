@@ -163,7 +163,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	t.Parallel()
-	snap, err := load(t, "protocols = imap pop3\nimapc_host = x\nssl_protocols = !SSLv3\nplugin {\n  autocreate = Trash\n}\nglobal_script_path = /x.sieve\n", nil)
+	snap, err := load(t, "protocols = imap submission\nimapc_host = x\nssl_protocols = !SSLv3\nplugin {\n  autocreate = Trash\n}\nglobal_script_path = /x.sieve\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestWarnings(t *testing.T) {
 		"/etc/dovecot/dovecot.conf:3: ssl_protocols: obsolete setting: ssl_protocols has been replaced by ssl_min_protocol",
 		"/etc/dovecot/dovecot.conf:5: autocreate: not implemented by roost yet (legacy Dovecot 2.0 plugin setting; mailbox { auto = create } does this)",
 		"/etc/dovecot/dovecot.conf:7: global_script_path: legacy name, use plugin { sieve_global_path } (accepted as alias)",
-		"/etc/dovecot/dovecot.conf:1: protocols: protocol pop3 is not implemented by roost yet",
+		"/etc/dovecot/dovecot.conf:1: protocols: protocol submission is not implemented by roost yet",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -66,7 +66,6 @@ func (s Support) warning(subject string) string {
 const (
 	noteOneProcess = "one process serves every connection (DESIGN.md section 2)"
 	noteNoDelivery = "no LMTP or LDA delivery yet"
-	noteNoPOP3     = "POP3 is not served yet"
 	noteNoSubmit   = "the submission service is not served yet"
 	noteNoSieve    = "ManageSieve is not served yet"
 	noteOwnIndex   = "roost keeps its own index and never reads dovecot.index*"
@@ -96,7 +95,7 @@ func globalSupport() map[string]Support {
 	d, p, n, x := Done, Partial, NotYet, Never
 	return map[string]Support{
 		// Core and process model.
-		"protocols":               {p, "imap is served; pop3, lmtp, sieve and submission warn"},
+		"protocols":               {p, "imap and pop3 are served; lmtp, sieve and submission warn"},
 		"listen":                  {d, ""},
 		"base_dir":                {p, "holds master.pid; no runtime sockets yet"},
 		"instance_name":           {n, ""},
@@ -232,7 +231,21 @@ func globalSupport() map[string]Support {
 		"imap_metadata":             {n, "METADATA"},
 		"imap_fetch_failure":        {n, ""},
 
-		// Delivery, POP3, submission, ManageSieve: not served yet.
+		// POP3.
+		"pop3_uidl_format":        {p, "%v %u as Dovecot; %f %g %m need storage support Maildir does not give yet (the session ends, as Dovecot's does for %m)"},
+		"pop3_reuse_xuidl":        {d, ""},
+		"pop3_save_uidl":          {p, "needs storage support for the uidlist P field that Maildir does not give yet"},
+		"pop3_uidl_duplicates":    {d, ""},
+		"pop3_lock_session":       {p, "locks within the roost process; no dovecot-pop3-session.lock file"},
+		"pop3_no_flag_updates":    {d, ""},
+		"pop3_deleted_flag":       {d, ""},
+		"pop3_delete_type":        {d, ""},
+		"pop3_logout_format":      {d, ""},
+		"pop3_enable_last":        {d, ""},
+		"pop3_fast_size_lookups":  {x, "sizes always come from roost's index"},
+		"pop3_client_workarounds": {n, ""},
+
+		// Delivery, submission, ManageSieve: not served yet.
 		"postmaster_address":            {p, "accepted; used once bounces and Sieve reject are sent"},
 		"hostname":                      {d, ""},
 		"recipient_delimiter":           {d, ""},
@@ -260,7 +273,7 @@ func prefixSupport(name string) (Support, bool) {
 	}{
 		{"lmtp_", Support{NotYet, noteNoDelivery}},
 		{"pop3c_", Support{NotYet, noteNoImapc}},
-		{"pop3_", Support{NotYet, noteNoPOP3}},
+		{"pop3_", Support{NotYet, ""}},
 		{"submission_", Support{NotYet, noteNoSubmit}},
 		{"managesieve_", Support{NotYet, noteNoSieve}},
 		{"imapc_", Support{NotYet, noteNoImapc}},
@@ -471,7 +484,7 @@ func protocolSupport() map[string]Support {
 	return map[string]Support{
 		"imap":       {Done, "see docs/rfc-status.md for the extensions"},
 		"none":       {Done, ""},
-		"pop3":       {n, ""},
+		"pop3":       {Done, "RFC 1939, 2449, 2595, 5034"},
 		"lmtp":       {Done, "RFC 2033; see docs/rfc-status.md"},
 		"sieve":      {n, "ManageSieve"},
 		"submission": {n, ""},
