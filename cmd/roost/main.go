@@ -1,14 +1,63 @@
 // Command roost is the roost mail server and its admin tool. Invoked as
 // dovecot, doveconf, doveadm, dovecot-lda or deliver it behaves as that
 // program.
+//
+// For benchmarking, ROOST_CPUPROFILE=FILE writes a CPU profile and
+// ROOST_MEMPROFILE=FILE an allocation profile (go tool pprof) when the
+// command returns, e.g. after SIGTERM ends `roost serve`. The files are
+// created at start, before privileges are dropped.
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"roost/internal/admin"
 )
 
 func main() {
-	os.Exit(admin.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	stop := startProfiles()
+	code := admin.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// startProfiles starts the profiles named by the environment and returns
+// the function that writes them.
+func startProfiles() func() {
+	var cpu, mem *os.File
+	if p := os.Getenv("ROOST_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "roost: cpu profile: %v\n", err)
+		} else {
+			cpu = f
+		}
+	}
+	if p := os.Getenv("ROOST_MEMPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "roost: memory profile: %v\n", err)
+		} else {
+			mem = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if mem != nil {
+			runtime.GC()
+			if err := pprof.Lookup("allocs").WriteTo(mem, 0); err != nil {
+				fmt.Fprintf(os.Stderr, "roost: memory profile: %v\n", err)
+			}
+			mem.Close()
+		}
+	}
 }

@@ -1,0 +1,184 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// dialConcurrency bounds how many idle sessions log in at once.
+const dialConcurrency = 32
+
+// idleSession is one session waiting in IDLE.
+type idleSession struct {
+	ic     *imapConn
+	user   string
+	before int // EXISTS when IDLE started
+}
+
+// runIdle opens o.Sessions sessions in IDLE on INBOX, calls o.OnIdle,
+// appends one message to every user's INBOX through a separate
+// connection per user, and measures how long each session takes to see
+// the new EXISTS. Headline "notify": per session, from the first APPEND
+// sent to its EXISTS; Values["notify_all_s"] is when the last one saw it.
+func runIdle(ctx context.Context, o Options) (*Result, error) {
+	rec := newRecorder()
+	var col collector
+	col.add(rec)
+	t0 := time.Now()
+	sessions, err := openIdle(ctx, o, rec)
+	defer func() {
+		for _, s := range sessions {
+			s.ic.Close()
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if o.OnIdle != nil {
+		o.OnIdle()
+	}
+	users := distinctUsers(sessions)
+	deliverers, err := openDeliverers(ctx, o, users)
+	defer func() {
+		for _, d := range deliverers {
+			d.Close()
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	last := notifyAll(o, sessions, deliverers, users, rec)
+	res := col.result(o.Workload, len(sessions), time.Since(t0), "notify")
+	res.Values["sessions"] = float64(len(sessions))
+	res.Values["notify_all_s"] = last.Seconds()
+	return res, nil
+}
+
+// openIdle logs in o.Sessions sessions, dialConcurrency at a time.
+func openIdle(ctx context.Context, o Options, rec *recorder) ([]*idleSession, error) {
+	out := make([]*idleSession, o.Sessions)
+	errs := make([]error, o.Sessions)
+	setup := make([]time.Duration, o.Sessions)
+	sem := make(chan struct{}, dialConcurrency)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t0 := time.Now()
+			out[i], errs[i] = openIdleOne(ctx, o, o.Users[i%len(o.Users)])
+			setup[i] = time.Since(t0)
+		})
+	}
+	wg.Wait()
+	var ok []*idleSession
+	for i, s := range out {
+		if errs[i] != nil {
+			rec.fail("idle_open", errs[i])
+			continue
+		}
+		rec.observe("idle_open", setup[i])
+		ok = append(ok, s)
+	}
+	if len(ok) == 0 {
+		return nil, fmt.Errorf("no idle session opened: %w", errors.Join(errs...))
+	}
+	return ok, nil
+}
+
+func openIdleOne(ctx context.Context, o Options, user string) (*idleSession, error) {
+	ic, err := dialIMAP(ctx, o.Target)
+	if err != nil {
+		return nil, err
+	}
+	ic.c.SetDeadline(time.Now().Add(o.Timeout))
+	if err := ic.login(user, o.Password); err != nil {
+		ic.Close()
+		return nil, err
+	}
+	if err := ic.cmd("SELECT INBOX"); err != nil {
+		ic.Close()
+		return nil, err
+	}
+	if err := ic.idle(); err != nil {
+		ic.Close()
+		return nil, err
+	}
+	ic.c.SetDeadline(time.Time{})
+	return &idleSession{ic: ic, user: user, before: ic.exists}, nil
+}
+
+func distinctUsers(ss []*idleSession) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s.user] {
+			seen[s.user] = true
+			out = append(out, s.user)
+		}
+	}
+	return out
+}
+
+// openDeliverers logs in one APPEND connection per user.
+func openDeliverers(ctx context.Context, o Options, users []string) ([]*imapConn, error) {
+	var out []*imapConn
+	for _, u := range users {
+		ic, err := dialIMAP(ctx, o.Target)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, ic)
+		ic.c.SetDeadline(time.Now().Add(o.Timeout))
+		if err := ic.login(u, o.Password); err != nil {
+			return out, fmt.Errorf("deliverer login %s: %w", u, err)
+		}
+	}
+	return out, nil
+}
+
+// notifyAll appends one message per user and waits for every session
+// to see it; it returns the time until the last session saw it.
+func notifyAll(o Options, sessions []*idleSession, deliverers []*imapConn, users []string, rec *recorder) time.Duration {
+	seen := make([]time.Duration, len(sessions))
+	errs := make([]error, len(sessions))
+	start := make(chan struct{})
+	var t0 time.Time
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		wg.Go(func() {
+			<-start
+			s.ic.c.SetDeadline(time.Now().Add(o.Timeout))
+			if errs[i] = s.ic.waitExists(s.before + 1); errs[i] == nil {
+				seen[i] = time.Since(t0)
+			}
+		})
+	}
+	msg := o.Messages[0]
+	t0 = time.Now()
+	close(start)
+	var dwg sync.WaitGroup
+	for i, d := range deliverers {
+		dwg.Go(func() {
+			d.c.SetDeadline(time.Now().Add(o.Timeout))
+			if err := d.appendMsg("INBOX", "", msg); err != nil {
+				rec.fail("deliver "+users[i], err)
+			}
+		})
+	}
+	dwg.Wait()
+	wg.Wait()
+	var last time.Duration
+	for i := range sessions {
+		if errs[i] != nil {
+			rec.fail("notify", errs[i])
+			continue
+		}
+		rec.observe("notify", seen[i])
+		last = max(last, seen[i])
+	}
+	return last
+}
