@@ -40,6 +40,7 @@ func cmdAuthenticate(ctx context.Context, c *conn, cmd *command) error {
 	for {
 		challenge, s, err := ex.Next(ctx, resp)
 		if err != nil {
+			c.failedAuth("", mech)
 			return c.authError(err)
 		}
 		if s != nil {

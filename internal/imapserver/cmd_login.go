@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 )
 
 // cmdLogin is LOGIN (RFC 3501 section 6.2.3).
@@ -22,6 +21,7 @@ func cmdLogin(ctx context.Context, c *conn, cmd *command) error {
 	}
 	s, err := c.srv.opts.Auth.Login(ctx, c.ci, user, pass)
 	if err != nil {
+		c.failedAuth(user, "PLAIN")
 		return c.authError(err)
 	}
 	if s.Method == "" {
@@ -60,7 +60,7 @@ func (c *conn) loggedIn(ctx context.Context, cmd *command, s *Session) error {
 		return no("UNAVAILABLE", internalErrorText+" ["+c.srv.opts.Now().Format("2006-01-02 15:04:05")+"]")
 	}
 	c.log.Infof("Login: user=<%s>, method=%s, rip=%s, lip=%s, mpid=%d%s, session=<%s>",
-		s.User, s.Method, c.ci.Remote.Addr(), c.ci.Local.Addr(), os.Getpid(), c.tlsLogTag(), c.ci.SessionID)
+		s.User, s.Method, addrString(c.ci.Remote), addrString(c.ci.Local), os.Getpid(), c.tlsLogTag(), c.ci.SessionID)
 	c.session, c.user, c.state = s, u, stateAuth
 	c.log = c.srv.log.With(fmt.Sprintf("imap(%s)<%d><%s>", s.User, os.Getpid(), c.ci.SessionID))
 	c.cnt.in.Store(0)
@@ -69,11 +69,14 @@ func (c *conn) loggedIn(ctx context.Context, cmd *command, s *Session) error {
 	return nil
 }
 
+// tlsLogTag is ", TLS" or ", secured" (loopback, or the same IP at both
+// ends) as in Dovecot's login lines.
 func (c *conn) tlsLogTag() string {
-	if c.ci.TLS {
+	r := c.ci.Remote.Addr().Unmap()
+	switch {
+	case c.ci.TLS:
 		return ", TLS"
-	}
-	if strings.HasPrefix(c.ci.Remote.Addr().String(), "127.") || c.ci.Remote.Addr().IsLoopback() {
+	case r.IsValid() && (r.IsLoopback() || r == c.ci.Local.Addr().Unmap()):
 		return ", secured"
 	}
 	return ""

@@ -151,3 +151,28 @@ func TestPostLoginBadCommands(t *testing.T) {
 	c.expect("* BYE Too many invalid IMAP commands.")
 	c.expectClosed()
 }
+
+func TestDisconnectLogLines(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c, _ := ts.dial()
+	c.cmd("a LOGIN alice wrong").status("NO ")
+	c.nc.Close()
+	c, _ = ts.dial()
+	c.nc.Close()
+	c = ts.login()
+	c.cmd("b NOOP").ok()
+	c.nc.Close()
+	ts.srv.Close() // waits for the connections to log
+	log := ts.log.String()
+	for _, want := range []string{
+		"imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 0 secs): user=<alice>, method=PLAIN, rip=",
+		"imap-login: Info: Disconnected: Connection closed (no auth attempts in 0 secs): user=<>, rip=",
+		": Info: Disconnected: Connection closed (NOOP finished 0.000 secs ago) in=",
+		" deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}

@@ -45,6 +45,12 @@ type conn struct {
 	bad     int // BAD responses so far
 	cmds    map[string]*commandSpec
 	logout  string // reason logged at disconnect
+	// For the log lines (sessionlog.go).
+	started  time.Time
+	attempts authAttempts
+	stats    sessionStats
+	lastCmd  string // name of the last command finished
+	lastDone time.Time
 	// after runs once the tagged response has been flushed (STARTTLS
 	// handshake); an error ends the connection.
 	after func() error
@@ -60,6 +66,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{srv: s, ctx: ctx, cancel: cancel, state: stateNotAuth,
 		enabled: map[string]bool{}, cmds: newCommandTable(), shutdownCh: make(chan struct{})}
 	c.raw = nc
+	c.started = s.opts.Now()
 	c.ci = ConnInfo{Service: "imap", Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()),
 		SessionID: s.sessionID()}
 	c.log = s.log.With("imap-login")
@@ -196,10 +203,7 @@ func (c *conn) waitCommand() bool {
 	case isTimeout(err):
 		c.bye("Disconnected for inactivity.", fmt.Sprintf("Inactivity - no input for %d secs", int(timeout.Seconds())))
 	default:
-		c.logout = "Connection closed"
-		if !errors.Is(err, io.EOF) {
-			c.logout = "Connection closed: " + err.Error()
-		}
+		c.logout = c.closedReason(err)
 	}
 	return false
 }
@@ -249,10 +253,8 @@ func (c *conn) fatal(err error) {
 		c.bye("Literal size too large", "Literal size too large")
 	case isTimeout(err):
 		c.bye("Disconnected for inactivity.", "Inactivity")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		c.logout = "Connection closed"
 	default:
-		c.logout = "Connection closed: " + err.Error()
+		c.logout = c.closedReason(err)
 	}
 }
 
@@ -363,6 +365,7 @@ func (c *conn) finish(cmd *command, err error) error {
 		}
 	}
 	writeStatus(c.enc, cmd.tag, st)
+	c.lastCmd, c.lastDone = cmd.fullName(), c.srv.opts.Now()
 	return c.enc.Err()
 }
 
@@ -414,18 +417,4 @@ func (c *conn) closeUser() {
 		c.user.Close()
 		c.user = nil
 	}
-}
-
-// logDisconnect writes Dovecot's disconnect line.
-func (c *conn) logDisconnect() {
-	reason := c.logout
-	if reason == "" {
-		reason = "Connection closed"
-	}
-	if c.session == nil {
-		c.log.Infof("Disconnected: %s (no auth attempts): rip=%s, lip=%s, session=<%s>",
-			reason, c.ci.Remote.Addr(), c.ci.Local.Addr(), c.ci.SessionID)
-		return
-	}
-	c.log.Infof("Disconnected: %s in=%d out=%d", reason, c.cnt.in.Load(), c.cnt.out.Load())
 }
