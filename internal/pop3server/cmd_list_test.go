@@ -61,3 +61,18 @@ func TestPipelining(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login("alice", "secret")
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(t.Context()) }()
+	if l := c.line(); l != "-ERR [SYS/TEMP] Server shutting down." {
+		t.Fatal(l)
+	}
+	c.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
