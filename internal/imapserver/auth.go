@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+
+	"roost/internal/login"
 )
 
-// The login package (L3) is being written concurrently. Until it lands,
-// imapserver defines the shapes it needs here; they will become aliases of
-// login's types. See HANDOFF.md.
+// imapserver defines the small auth shapes it needs; LoginAuthenticator
+// (auth_login.go) implements them with the login package, and tests use a
+// tiny in-memory one.
 
 // ConnInfo describes a client connection to the pre-auth policy.
 type ConnInfo struct {
@@ -17,6 +19,7 @@ type ConnInfo struct {
 	Remote    netip.AddrPort
 	TLS       bool   // the connection is TLS (implicit or after STARTTLS)
 	SessionID string // Dovecot-style session id, as logged
+	LocalName string // TLS SNI name, if any
 }
 
 // Session is an authenticated login.
@@ -25,6 +28,9 @@ type Session struct {
 	// Method is the SASL mechanism, or "PLAIN" for the LOGIN command
 	// (as Dovecot logs it).
 	Method string
+	// Login is the login package's session when the Authenticator is
+	// LoginAuthenticator (userdb fields for Options.OpenUser); else nil.
+	Login *login.Session
 }
 
 // Exchange is one SASL authentication in progress.

@@ -140,6 +140,7 @@ func (c *conn) handshake() error {
 		return err
 	}
 	c.ci.TLS = true
+	c.ci.LocalName = tc.ConnectionState().ServerName
 	c.setIO(tc)
 	return nil
 }
@@ -380,6 +381,9 @@ func (c *conn) resultStatus(cmd *command, err error) (*status, error) {
 		return &status{typ: typeOK, code: cmd.okCode, text: cmd.okText}, nil
 	case errors.As(err, &st):
 		return st, nil
+	case errors.As(err, &se) && c.state == stateNotAuth:
+		// imap-login does not say what was wrong.
+		return &status{typ: typeBAD, text: "Error in IMAP command received by server.", badCount: true}, nil
 	case errors.As(err, &se):
 		return &status{typ: typeBAD, text: "Error in IMAP command " + cmd.fullName() + ": " + se.Msg, badCount: true}, nil
 	case errors.As(err, &me):

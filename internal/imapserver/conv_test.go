@@ -68,7 +68,7 @@ func (a *testAuth) Begin(ctx context.Context, ci ConnInfo, mech string) (Exchang
 	case "PLAIN":
 		return &plainExchange{a: a, ci: ci}, nil
 	case "LOGIN":
-		return &loginExchange{a: a, ci: ci}, nil
+		return &saslLoginExchange{a: a, ci: ci}, nil
 	}
 	return nil, ErrUnknownMech
 }
@@ -93,14 +93,14 @@ func (p *plainExchange) Next(ctx context.Context, resp []byte) ([]byte, *Session
 	return nil, s, err
 }
 
-// loginExchange is SASL LOGIN: two challenges.
-type loginExchange struct {
+// saslLoginExchange is SASL LOGIN: two challenges.
+type saslLoginExchange struct {
 	a    *testAuth
 	ci   ConnInfo
 	user *string
 }
 
-func (l *loginExchange) Next(ctx context.Context, resp []byte) ([]byte, *Session, error) {
+func (l *saslLoginExchange) Next(ctx context.Context, resp []byte) ([]byte, *Session, error) {
 	switch {
 	case resp == nil:
 		return []byte("Username:"), nil, nil
