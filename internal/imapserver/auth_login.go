@@ -19,7 +19,9 @@ func loginConnInfo(ci ConnInfo) login.ConnInfo {
 		SessionID: ci.SessionID, LocalName: ci.LocalName}
 }
 
-func (a loginAuth) PlaintextAllowed(ci ConnInfo) bool { return a.svc.PlaintextAllowed(loginConnInfo(ci)) }
+func (a loginAuth) PlaintextAllowed(ci ConnInfo) bool {
+	return a.svc.PlaintextAllowed(loginConnInfo(ci))
+}
 
 func (a loginAuth) Mechanisms(ci ConnInfo) []string { return a.svc.Mechanisms(loginConnInfo(ci)) }
 
