@@ -53,7 +53,11 @@ func TestIMAPScripts(t *testing.T) {
 // runScriptOn starts kind on a fresh installation, runs s and returns the normalised transcript.
 func runScriptOn(t testing.TB, kind string, s *script) string {
 	t.Helper()
-	env := newMailEnv(t)
+	var opts []envOption
+	if s.tls {
+		opts = append(opts, withTLS())
+	}
+	env := newMailEnv(t, opts...)
 	srv := startServer(t, env, kind)
 	raw := runScript(srv.Addr(), s)
 	if testing.Verbose() {

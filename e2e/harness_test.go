@@ -3,7 +3,14 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -32,13 +39,19 @@ const startTimeout = 30 * time.Second
 type mailEnv struct {
 	Dir      string
 	Conf     string
-	Port     int // IMAP port
-	UID, GID int // owner of the mail files
+	Port     int  // IMAP port
+	UID, GID int  // owner of the mail files
+	TLS      bool // ssl = yes with a generated self-signed certificate for localhost
 	extra    string
 }
 
 // envOption adjusts a mailEnv before its config is written.
 type envOption func(*mailEnv)
+
+// withTLS enables ssl = yes with a generated self-signed certificate (STARTTLS on the IMAP port).
+func withTLS() envOption {
+	return func(e *mailEnv) { e.TLS = true }
+}
 
 // withConfig appends raw lines to dovecot.conf.
 func withConfig(lines string) envOption {
@@ -98,6 +111,11 @@ func (e *mailEnv) write() error {
 	if err := os.WriteFile(filepath.Join(e.Dir, "users"), []byte(users.String()), 0o644); err != nil {
 		return fmt.Errorf("write users: %w", err)
 	}
+	if e.TLS {
+		if err := writeSelfSigned(e.certPath(), e.keyPath()); err != nil {
+			return fmt.Errorf("certificate: %w", err)
+		}
+	}
 	e.Conf = filepath.Join(e.Dir, "dovecot.conf")
 	if err := os.WriteFile(e.Conf, []byte(e.config()), 0o644); err != nil {
 		return fmt.Errorf("write config: %w", err)
@@ -106,6 +124,16 @@ func (e *mailEnv) write() error {
 }
 
 // config renders dovecot.conf. Each setting is on its own line: Dovecot 2.3 rejects `{ a = b }`.
+func (e *mailEnv) certPath() string { return filepath.Join(e.Dir, "cert.pem") }
+func (e *mailEnv) keyPath() string  { return filepath.Join(e.Dir, "key.pem") }
+
+func (e *mailEnv) sslSettings() string {
+	if !e.TLS {
+		return "ssl = no"
+	}
+	return fmt.Sprintf("ssl = yes\nssl_cert = <%s\nssl_key = <%s", e.certPath(), e.keyPath())
+}
+
 func (e *mailEnv) config() string {
 	internal, login := serviceUsers()
 	var b strings.Builder
@@ -115,7 +143,7 @@ state_dir = %[1]s/state
 log_path = %[2]s
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+%[8]s
 disable_plaintext_auth = no
 auth_failure_delay = 0
 default_internal_user = %[3]s
@@ -149,7 +177,7 @@ service imap-login {
     port = 0
   }
 }
-`, e.Dir, e.LogPath(), internal, login, e.UID, e.GID, e.Port)
+`, e.Dir, e.LogPath(), internal, login, e.UID, e.GID, e.Port, e.sslSettings())
 	if os.Geteuid() != 0 {
 		// Without root nothing can chroot.
 		b.WriteString("service imap-login {\n  chroot =\n}\nservice anvil {\n  chroot =\n}\n")
@@ -416,4 +444,38 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// writeSelfSigned writes a fresh ECDSA certificate for localhost/127.0.0.1 and its key, unless
+// both files exist already.
+func writeSelfSigned(certPath, keyPath string) error {
+	if _, err := os.Stat(keyPath); err == nil {
+		return nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -157,4 +158,20 @@ func (rc *rawConn) close() {
 		rc.c.Close()
 		rc.closed = true
 	}
+}
+
+// startTLS upgrades the connection after a tagged OK to STARTTLS.
+func (rc *rawConn) startTLS() error {
+	if rc.r.Buffered() > 0 {
+		return fmt.Errorf("STARTTLS: %d bytes after the tagged OK", rc.r.Buffered())
+	}
+	tc := tls.Client(rc.c, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}) //nolint:gosec // test server's self-signed cert
+	tc.SetDeadline(time.Now().Add(stepTimeout))
+	if err := tc.Handshake(); err != nil {
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	tc.SetDeadline(time.Time{})
+	rc.c, rc.r = tc, bufio.NewReader(tc)
+	rc.tr.note(rc.id, "TLS handshake done")
+	return nil
 }

@@ -34,14 +34,24 @@ import (
 //	!raw TEXT       send TEXT CRLF and read nothing
 //	!eof            read until the server closes the connection
 //	!close          close the connection from the client side
+//
+// A comment line `# env: tls` runs the script with ssl = yes and a self-signed certificate; a
+// tagged OK to STARTTLS then upgrades the connection.
 type script struct {
 	name  string
 	lines []string
+	tls   bool
 }
 
 func parseScript(name, text string) *script {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
-	return &script{name: name, lines: strings.Split(strings.TrimRight(text, "\n"), "\n")}
+	s := &script{name: name, lines: strings.Split(strings.TrimRight(text, "\n"), "\n")}
+	for _, l := range s.lines {
+		if strings.TrimSpace(l) == "# env: tls" {
+			s.tls = true
+		}
+	}
+	return s
 }
 
 // part is a piece of a command line, optionally followed by a literal.
@@ -231,9 +241,15 @@ func (r *scriptRun) command(id int, parts []part) error {
 	if err != nil {
 		return err
 	}
+	wasPending := c.pending != ""
 	c.pending = ""
 	if strings.HasPrefix(resp, "+") {
 		c.pending = tag
+		return nil
+	}
+	if f := strings.Fields(parts[0].text); !wasPending && len(f) == 2 && strings.EqualFold(f[1], "STARTTLS") &&
+		strings.HasPrefix(resp, tag+" OK") {
+		return c.startTLS()
 	}
 	return nil
 }
