@@ -88,6 +88,7 @@ func crashRounds(t testing.TB, kind string, dropIndex bool) {
 			}
 			srv = startServer(t, env, kind)
 			c = dialIMAP(t, srv.Addr(), "alice", "alicepw")
+			t.Logf("%s round %d: killed after %d acknowledged; in flight: %s", op.name, round, n, l.inFlight())
 			l.verify(t, c, fmt.Sprintf("after SIGKILL during %s loop (round %d, %d acknowledged)", op.name, round, n))
 			c.logout()
 		}
@@ -230,6 +231,24 @@ func (l *ledger) resetDoubt() {
 func (l *ledger) doubt(box, subject string)                   { l.doubtSubjects[box][subject] = true }
 func (l *ledger) doubtFlags(box string, uid uint32, f string) { l.doubtFlag[box][uid] = f }
 func (l *ledger) doubtExpunge(box string, uid uint32)         { l.doubtGone[box][uid] = true }
+
+// inFlight describes what was in doubt when the server died.
+func (l *ledger) inFlight() string {
+	var parts []string
+	for _, box := range []string{"INBOX", "Target"} {
+		for subj := range l.doubtSubjects[box] {
+			parts = append(parts, fmt.Sprintf("%s %q", box, subj))
+		}
+		for uid, f := range l.doubtFlag[box] {
+			parts = append(parts, fmt.Sprintf("%s UID %d FLAGS (%s)", box, uid, f))
+		}
+		for uid := range l.doubtGone[box] {
+			parts = append(parts, fmt.Sprintf("%s UID %d expunge", box, uid))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
 
 func (l *ledger) add(t testing.TB, box string, uid uint32, subject, flags string) {
 	t.Helper()
