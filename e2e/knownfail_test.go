@@ -11,8 +11,8 @@ import (
 
 // Known failures of roost, listed in testdata/known-failures.txt (one test name per line, `#`
 // comments), are run and reported but do not fail the run: the test is marked skipped with every
-// mismatch in its message. A listed test that passes fails, so the list only ever shrinks.
-// E2E_STRICT=1 ignores the list.
+// mismatch in its message. A listed test that passes fails outside CI (under CI=true it only logs,
+// so a fix landing before its line is removed does not break CI). E2E_STRICT=1 ignores the list.
 
 const knownFailuresFile = "testdata/known-failures.txt"
 
@@ -35,7 +35,12 @@ func roostCase(t *testing.T, f func(tb testing.TB)) {
 			t.Skipf("KNOWN FAILURE (listed in e2e/%s; E2E_STRICT=1 fails on it):\n%s",
 				knownFailuresFile, strings.Join(msgs, "\n"))
 		}
-		t.Errorf("%s is listed in e2e/%s but passes now: remove it from the list", t.Name(), knownFailuresFile)
+		msg := fmt.Sprintf("%s is listed in e2e/%s but passes now: remove it from the list", t.Name(), knownFailuresFile)
+		if inCI() {
+			t.Log(msg) // a fix landing while the list still names it must not break CI
+			return
+		}
+		t.Error(msg)
 	}()
 	f(x)
 }
