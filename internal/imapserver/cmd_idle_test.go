@@ -9,28 +9,30 @@ import (
 
 func TestIdle(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.login()
-	c.cmd("a SELECT INBOX").ok()
-	c.send("b IDLE")
-	c.expect("+ idling")
-	ts.appendMsg("alice", "INBOX", testMsg)
-	c.expect("* 1 EXISTS")
-	c.expect("* 1 RECENT")
-	c.send("DONE")
-	c.collect("b").status("OK Idle completed.")
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd("a SELECT INBOX").ok()
+		c.send("b IDLE")
+		c.expect("+ idling")
+		ts.appendMsg("alice", "INBOX", testMsg)
+		c.expect("* 1 EXISTS")
+		c.expect("* 1 RECENT")
+		c.send("DONE")
+		c.collect("b").status("OK Idle completed.")
 
-	c.send("c IDLE")
-	c.expect("+ idling")
-	c.send("FOO")
-	c.collect("c").status("BAD Expected DONE.")
+		c.send("c IDLE")
+		c.expect("+ idling")
+		c.send("FOO")
+		c.collect("c").status("BAD Expected DONE.")
 
-	// IDLE without a selected mailbox only waits.
-	c.cmd("d UNSELECT").ok()
-	c.send("e IDLE")
-	c.expect("+ idling")
-	c.send("done")
-	c.collect("e").ok()
+		// IDLE without a selected mailbox only waits.
+		c.cmd("d UNSELECT").ok()
+		c.send("e IDLE")
+		c.expect("+ idling")
+		c.send("done")
+		c.collect("e").ok()
+	})
 }
 
 func TestIdleKeepalive(t *testing.T) {

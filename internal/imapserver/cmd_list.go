@@ -267,7 +267,6 @@ func (lb *listBuilder) subscribedEntries() []listEntry {
 	for n := range lb.subs {
 		names = append(names, n)
 	}
-	sort.Strings(names)
 	names = sortNamesInboxFirst(names)
 	var out []listEntry
 	seen := map[string]int{}
@@ -348,27 +347,28 @@ func (c *conn) writeListEntry(cmdName string, e listEntry) {
 	enc.CRLF()
 }
 
-// sortInboxFirst returns all with INBOX moved to the front, other
-// mailboxes in storage order.
+// sortInboxFirst returns the mailboxes ordered by name with INBOX (and
+// its children) first, so that replies do not depend on directory order.
 func sortInboxFirst(all []storage.MailboxInfo) []storage.MailboxInfo {
-	for i, mi := range all {
-		if mi.Name == "INBOX" && i > 0 {
-			out := make([]storage.MailboxInfo, 0, len(all))
-			out = append(out, mi)
-			out = append(out, all[:i]...)
-			return append(out, all[i+1:]...)
-		}
-	}
-	return all
+	out := append([]storage.MailboxInfo(nil), all...)
+	sort.SliceStable(out, func(i, j int) bool { return listLess(out[i].Name, out[j].Name) })
+	return out
 }
 
 func sortNamesInboxFirst(names []string) []string {
-	for i, n := range names {
-		if n == "INBOX" && i > 0 {
-			copy(names[1:i+1], names[:i])
-			names[0] = "INBOX"
-			break
-		}
-	}
+	sort.SliceStable(names, func(i, j int) bool { return listLess(names[i], names[j]) })
 	return names
+}
+
+func listLess(a, b string) bool {
+	ai, bi := isInboxTree(a), isInboxTree(b)
+	if ai != bi {
+		return ai
+	}
+	return a < b
+}
+
+// isInboxTree reports whether name is INBOX or one of its children.
+func isInboxTree(name string) bool {
+	return strings.HasPrefix(name, "INBOX") && (len(name) == 5 || name[5] == '/' || name[5] == '.')
 }

@@ -57,40 +57,42 @@ func TestListSpecialUse(t *testing.T) {
 
 func TestListPatterns(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.login()
-	for _, name := range []string{"a", "a/b", "a/b/c", "ab", "x%y", "INBOX/child"} {
-		c.cmd("c CREATE " + quoteTest(name)).ok()
-	}
-	tests := []struct {
-		ref, pat string
-		want     []string
-	}{
-		{`""`, "%", []string{"INBOX", "a", "ab", "x%y"}},
-		{`""`, "a%", []string{"a", "ab"}},
-		{`""`, "a*", []string{"a", "a/b", "a/b/c", "ab"}},
-		{`""`, "a/%", []string{"a/b"}},
-		{`""`, "*/c", []string{"a/b/c"}},
-		{`""`, "%/%/%", []string{"a/b/c"}},
-		{"a/", "%", []string{"a/b"}},
-		{"a/", "*", []string{"a/b", "a/b/c"}},
-		{`""`, "inbox", []string{"INBOX"}},
-		{`""`, "InBoX/*", []string{"INBOX/child"}},
-		{`""`, "A", nil},
-		{`""`, `"x%y"`, []string{"x%y"}},
-		{`""`, "***%%%***c", []string{"a/b/c"}},
-	}
-	for _, tt := range tests {
-		r := c.cmd("l LIST " + tt.ref + " " + tt.pat).ok()
-		var got []string
-		for _, l := range r.untagged {
-			got = append(got, listName(l))
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		for _, name := range []string{"a", "a/b", "a/b/c", "ab", "x%y", "INBOX/child"} {
+			c.cmd("c CREATE " + quoteTest(name)).ok()
 		}
-		if !equalStrings(got, tt.want) {
-			t.Errorf("LIST %s %s = %q, want %q", tt.ref, tt.pat, got, tt.want)
+		tests := []struct {
+			ref, pat string
+			want     []string
+		}{
+			{`""`, "%", []string{"INBOX", "a", "ab", "x%y"}},
+			{`""`, "a%", []string{"a", "ab"}},
+			{`""`, "a*", []string{"a", "a/b", "a/b/c", "ab"}},
+			{`""`, "a/%", []string{"a/b"}},
+			{`""`, "*/c", []string{"a/b/c"}},
+			{`""`, "%/%/%", []string{"a/b/c"}},
+			{"a/", "%", []string{"a/b"}},
+			{"a/", "*", []string{"a/b", "a/b/c"}},
+			{`""`, "inbox", []string{"INBOX"}},
+			{`""`, "InBoX/*", []string{"INBOX/child"}},
+			{`""`, "A", nil},
+			{`""`, `"x%y"`, []string{"x%y"}},
+			{`""`, "***%%%***c", []string{"a/b/c"}},
 		}
-	}
-	c.cmd(`m LIST "a/b" ""`).ok().equal(`* LIST (\Noselect) "/" a/`)
+		for _, tt := range tests {
+			r := c.cmd("l LIST " + tt.ref + " " + tt.pat).ok()
+			var got []string
+			for _, l := range r.untagged {
+				got = append(got, listName(l))
+			}
+			if !equalStrings(got, tt.want) {
+				t.Errorf("LIST %s %s = %q, want %q", tt.ref, tt.pat, got, tt.want)
+			}
+		}
+		c.cmd(`m LIST "a/b" ""`).ok().equal(`* LIST (\Noselect) "/" a/`)
+	})
 }
 
 // listName returns the unquoted mailbox name of a LIST line.

@@ -12,111 +12,119 @@ const testMsg = "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
 
 func TestSelectExamine(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.appendMsg("alice", "INBOX", testMsg, `\Seen`, "$Foo")
-	res := ts.appendMsg("alice", "INBOX", testMsg)
-	c := ts.login()
-	st, _ := ts.user("alice").Status(context.Background(), "INBOX")
-	uv := itoa(st.UIDValidity)
-	c.cmd("a SELECT inbox").status("OK [READ-WRITE] Select completed.").equal(
-		`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo)`,
-		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo \*)] Flags permitted.`,
-		`* 2 EXISTS`,
-		`* 2 RECENT`,
-		`* OK [UNSEEN 2] First unseen.`,
-		`* OK [UIDVALIDITY `+uv+`] UIDs valid`,
-		`* OK [UIDNEXT `+itoa(res.UID+1)+`] Predicted next UID`,
-	)
-	c.cmd("b EXAMINE INBOX").status("OK [READ-ONLY] Examine completed.").equal(
-		`* OK [CLOSED] Previous mailbox closed.`,
-		`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo)`,
-		`* OK [PERMANENTFLAGS ()] Read-only mailbox.`,
-		`* 2 EXISTS`,
-		`* 0 RECENT`,
-		`* OK [UNSEEN 2] First unseen.`,
-		`* OK [UIDVALIDITY `+uv+`] UIDs valid`,
-		`* OK [UIDNEXT `+itoa(res.UID+1)+`] Predicted next UID`,
-	)
-	c.cmd("c SELECT nonexist").status("NO Mailbox doesn't exist: nonexist")
-	// A failed SELECT leaves no mailbox selected.
-	c.cmd("d CHECK").status("BAD No mailbox selected.")
-	c.cmd("e SELECT &AOk").status("NO Mailbox name is not valid mUTF-7")
-	c.cmd("f SELECT").status("BAD Error in IMAP command SELECT: ")
-	c.cmd("g SELECT INBOX extra").status("BAD Error in IMAP command SELECT: Extra arguments.")
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		res := ts.appendMsg("alice", "INBOX", testMsg, `\Seen`, "$Foo")
+		c := ts.login()
+		st, _ := ts.user("alice").Status(context.Background(), "INBOX")
+		uv := itoa(st.UIDValidity)
+		c.cmd("a SELECT inbox").status("OK [READ-WRITE] Select completed.").equal(
+			`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo)`,
+			`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo \*)] Flags permitted.`,
+			`* 2 EXISTS`,
+			`* 2 RECENT`,
+			`* OK [UNSEEN 1] First unseen.`,
+			`* OK [UIDVALIDITY `+uv+`] UIDs valid`,
+			`* OK [UIDNEXT `+itoa(res.UID+1)+`] Predicted next UID`,
+		)
+		c.cmd("b EXAMINE INBOX").status("OK [READ-ONLY] Examine completed.").equal(
+			`* OK [CLOSED] Previous mailbox closed.`,
+			`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Foo)`,
+			`* OK [PERMANENTFLAGS ()] Read-only mailbox.`,
+			`* 2 EXISTS`,
+			`* 0 RECENT`,
+			`* OK [UNSEEN 1] First unseen.`,
+			`* OK [UIDVALIDITY `+uv+`] UIDs valid`,
+			`* OK [UIDNEXT `+itoa(res.UID+1)+`] Predicted next UID`,
+		)
+		c.cmd("c SELECT nonexist").status("NO Mailbox doesn't exist: nonexist")
+		// A failed SELECT leaves no mailbox selected.
+		c.cmd("d CHECK").status("BAD No mailbox selected.")
+		c.cmd("e SELECT &AOk").status("NO Mailbox name is not valid mUTF-7")
+		c.cmd("f SELECT").status("BAD Error in IMAP command SELECT: ")
+		c.cmd("g SELECT INBOX extra").status("BAD Error in IMAP command SELECT: Extra arguments.")
+	})
 }
 
 func TestCloseUnselect(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.appendMsg("alice", "INBOX", testMsg, `\Deleted`)
-	ts.appendMsg("alice", "INBOX", testMsg)
-	c := ts.login()
-	c.cmd("a CLOSE").status("BAD No mailbox selected.")
-	c.cmd("b UNSELECT").status("BAD No mailbox selected.")
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		ts.appendMsg("alice", "INBOX", testMsg, `\Deleted`)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		c := ts.login()
+		c.cmd("a CLOSE").status("BAD No mailbox selected.")
+		c.cmd("b UNSELECT").status("BAD No mailbox selected.")
 
-	c.cmd("c EXAMINE INBOX").ok()
-	c.cmd("d CLOSE").ok().equal() // read-only: nothing expunged
-	c.cmd("e SELECT INBOX").ok().has("* 2 EXISTS")
-	c.cmd("f UNSELECT").ok().equal()
-	c.cmd("g SELECT INBOX").ok().has("* 2 EXISTS")
-	c.cmd("h CHECK").ok()
-	c.cmd("i CLOSE").ok().equal() // silent expunge
-	c.cmd("j STATUS INBOX (MESSAGES)").ok().equal("* STATUS INBOX (MESSAGES 1)")
-	c.cmd("k NOOP").ok().equal()
+		c.cmd("c EXAMINE INBOX").ok()
+		c.cmd("d CLOSE").ok().equal() // read-only: nothing expunged
+		c.cmd("e SELECT INBOX").ok().has("* 2 EXISTS")
+		c.cmd("f UNSELECT").ok().equal()
+		c.cmd("g SELECT INBOX").ok().has("* 2 EXISTS")
+		c.cmd("h CHECK").ok()
+		c.cmd("i CLOSE").ok().equal() // silent expunge
+		c.cmd("j STATUS INBOX (MESSAGES)").ok().equal("* STATUS INBOX (MESSAGES 1)")
+		c.cmd("k NOOP").ok().equal()
+	})
 }
 
 func TestSyncAnnouncements(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.appendMsg("alice", "INBOX", testMsg)
-	ts.appendMsg("alice", "INBOX", testMsg)
-	ts.appendMsg("alice", "INBOX", testMsg)
-	c := ts.login()
-	c.cmd("a SELECT INBOX").ok()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		c := ts.login()
+		c.cmd("a SELECT INBOX").ok()
 
-	other, err := ts.user("alice").Open(context.Background(), "INBOX", storage.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	uids := []uint32{other.Messages()[0].UID, other.Messages()[2].UID}
-	if _, err := other.Store(context.Background(), uids[1:], storage.FlagsAdd, []string{`\Flagged`}, storage.StoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Expunge(context.Background(), uids[:1]); err != nil {
-		t.Fatal(err)
-	}
-	ts.appendMsg("alice", "INBOX", testMsg)
-
-	// FETCH, STORE, SEARCH and COPY by sequence number must not see an
-	// EXPUNGE (RFC 3501 section 7.4.1).
-	for _, cmd := range []string{"b FETCH 1 FLAGS", "b SEARCH ALL", "b STORE 1 +FLAGS.SILENT (x)", "b COPY 1 INBOX"} {
-		r := c.cmd(cmd)
-		r.lacks("* 1 EXPUNGE")
-	}
-	r := c.cmd("c NOOP").ok()
-	r.has("* 1 EXPUNGE").has("* 3 EXISTS")
-	found := false
-	for _, l := range r.untagged {
-		if strings.HasPrefix(l, "* 2 FETCH (FLAGS (") && strings.Contains(l, `\Flagged`) {
-			found = true
+		other, err := ts.user("alice").Open(context.Background(), "INBOX", storage.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !found {
-		t.Fatalf("no FETCH FLAGS for the flag change: %q", r.untagged)
-	}
-	c.cmd("d NOOP").ok().equal()
+		defer other.Close()
+		uids := []uint32{other.Messages()[0].UID, other.Messages()[2].UID}
+		if _, err := other.Store(context.Background(), uids[1:], storage.FlagsAdd, []string{`\Flagged`}, storage.StoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Expunge(context.Background(), uids[:1]); err != nil {
+			t.Fatal(err)
+		}
+		ts.appendMsg("alice", "INBOX", testMsg)
+
+		// FETCH, STORE, SEARCH and COPY by sequence number must not see an
+		// EXPUNGE (RFC 3501 section 7.4.1).
+		for _, cmd := range []string{"b FETCH 1 FLAGS", "b SEARCH ALL", "b STORE 1 +FLAGS.SILENT (x)", "b COPY 1 INBOX"} {
+			r := c.cmd(cmd)
+			r.lacks("* 1 EXPUNGE")
+		}
+		r := c.cmd("c NOOP").ok()
+		r.has("* 1 EXPUNGE").has("* 3 EXISTS")
+		found := false
+		for _, l := range r.untagged {
+			if strings.HasPrefix(l, "* 2 FETCH (FLAGS (") && strings.Contains(l, `\Flagged`) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no FETCH FLAGS for the flag change: %q", r.untagged)
+		}
+		c.cmd("d NOOP").ok().equal()
+	})
 }
 
 func TestDeleteSelected(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	c := ts.login()
-	c.cmd("a CREATE x").ok()
-	c.cmd("b SELECT x").ok()
-	c.cmd("c DELETE x").ok()
-	c.expect("* BYE Selected mailbox was deleted, have to disconnect.")
-	c.expectClosed()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd("a CREATE x").ok()
+		c.cmd("b SELECT x").ok()
+		c.cmd("c DELETE x").ok()
+		c.expect("* BYE Selected mailbox was deleted, have to disconnect.")
+		c.expectClosed()
+	})
 }
 
 func itoa(n uint32) string {

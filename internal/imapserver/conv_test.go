@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"roost/internal/logging"
+	"roost/internal/maildir"
 	"roost/internal/memstore"
 	"roost/internal/storage"
 )
@@ -134,11 +135,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// testDrivers are the storage drivers conversation scenarios run on.
+var testDrivers = []string{"memstore", "maildir"}
+
+// forDrivers runs a scenario once per storage driver.
+func forDrivers(t *testing.T, f func(t *testing.T, driver string)) {
+	for _, d := range testDrivers {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			f(t, d)
+		})
+	}
+}
+
 // testServer is a server plus its storage and log.
 type testServer struct {
 	t    testing.TB
 	srv  *Server
-	drv  *memstore.Driver
+	drv  storage.Driver
+	dir  string // maildir root, when drv is maildir
 	log  *syncBuffer
 	auth *testAuth
 	opts Options
@@ -147,10 +162,17 @@ type testServer struct {
 	namespaces []storage.NamespaceConfig
 }
 
-// newTestServer starts a server; mod may adjust the options.
+// newTestServer starts a server on memstore; mod may adjust the options.
 func newTestServer(t testing.TB, mod ...func(*Options)) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, drv: memstore.New(memstore.Options{}), log: &syncBuffer{},
+	return newDriverServer(t, "memstore", mod...)
+}
+
+// newDriverServer starts a server on the named storage driver
+// ("memstore" or "maildir", in a temporary directory).
+func newDriverServer(t testing.TB, driver string, mod ...func(*Options)) *testServer {
+	t.Helper()
+	ts := &testServer{t: t, log: &syncBuffer{},
 		auth: &testAuth{users: map[string]string{"alice": "secret", "bob": "hunter2", "broken": "x"}, insecure: true}}
 	opts := Options{
 		Auth:     ts.auth,
@@ -162,6 +184,11 @@ func newTestServer(t testing.TB, mod ...func(*Options)) *testServer {
 	for _, m := range mod {
 		m(&opts)
 	}
+	ts.drv = memstore.New(memstore.Options{})
+	if driver == "maildir" {
+		ts.dir = t.TempDir()
+		ts.drv = maildir.New(maildir.Options{Hostname: "test", Pid: 1, Now: func() time.Time { return testNow }})
+	}
 	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +199,18 @@ func newTestServer(t testing.TB, mod ...func(*Options)) *testServer {
 }
 
 func (ts *testServer) userConfig(name string) storage.UserConfig {
-	return storage.UserConfig{Username: name, Fields: Fields, Namespaces: ts.namespaces,
+	nss := ts.namespaces
+	if ts.dir != "" {
+		if nss == nil {
+			nss = []storage.NamespaceConfig{{Name: "inbox", Type: "private", Separator: "/", Inbox: true,
+				List: "yes", Subscriptions: true}}
+		}
+		nss = append([]storage.NamespaceConfig(nil), nss...)
+		for i := range nss {
+			nss[i].Location = "maildir:" + ts.dir + "/" + name + ":LAYOUT=fs"
+		}
+	}
+	return storage.UserConfig{Username: name, Fields: Fields, Namespaces: nss, UID: -1, GID: -1,
 		Now: func() time.Time { return testNow }}
 }
 
