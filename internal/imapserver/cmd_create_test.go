@@ -20,7 +20,7 @@ func TestCreateDeleteRename(t *testing.T) {
 		c.cmd("g RENAME nonexist x").status("NO [NONEXISTENT] ")
 		c.cmd("h RENAME foo/bar baz").ok()
 		want := []string{`* LIST (\HasNoChildren) "/" INBOX`, `* LIST (\HasNoChildren) "/" baz`}
-		if driver == "maildir" {
+		if isMaildir(driver) {
 			// LAYOUT=fs keeps the emptied parent directory, as Dovecot does.
 			want = append(want, `* LIST (\Noselect \HasNoChildren) "/" foo`)
 		}

@@ -135,8 +135,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testDrivers are the storage drivers conversation scenarios run on.
-var testDrivers = []string{"memstore", "maildir"}
+// testDrivers are the storage drivers conversation scenarios run on;
+// "+tls" runs the scenario over implicit TLS.
+var testDrivers = []string{"memstore", "maildir", "maildir+tls"}
 
 // forDrivers runs a scenario once per storage driver.
 func forDrivers(t *testing.T, f func(t *testing.T, driver string)) {
@@ -148,6 +149,9 @@ func forDrivers(t *testing.T, f func(t *testing.T, driver string)) {
 	}
 }
 
+// isMaildir reports whether a scenario runs on the maildir driver.
+func isMaildir(driver string) bool { return strings.HasPrefix(driver, "maildir") }
+
 // testServer is a server plus its storage and log.
 type testServer struct {
 	t    testing.TB
@@ -157,6 +161,7 @@ type testServer struct {
 	log  *syncBuffer
 	auth *testAuth
 	opts Options
+	clientTLS *tls.Config // set when the server runs implicit TLS
 	// namespaces is the users' namespace configuration (nil: memstore's
 	// default, one inbox namespace with separator "/").
 	namespaces []storage.NamespaceConfig
@@ -185,6 +190,11 @@ func newDriverServer(t testing.TB, driver string, mod ...func(*Options)) *testSe
 		m(&opts)
 	}
 	ts.drv = memstore.New(memstore.Options{})
+	if name, ok := strings.CutSuffix(driver, "+tls"); ok {
+		driver = name
+		opts.TLS, ts.clientTLS = testTLSConfig(t)
+		opts.ImplicitTLS = true
+	}
 	if driver == "maildir" {
 		ts.dir = t.TempDir()
 		ts.drv = maildir.New(maildir.Options{Hostname: "test", Pid: 1, Now: func() time.Time { return testNow }})
@@ -254,6 +264,9 @@ func (ts *testServer) dial() (*tconn, string) {
 	ts.srv.ServeConn(srv)
 	c := &tconn{t: ts.t, nc: cli, br: bufio.NewReader(cli)}
 	ts.t.Cleanup(func() { cli.Close() })
+	if ts.clientTLS != nil {
+		c.startTLS(ts.clientTLS)
+	}
 	return c, c.line()
 }
 

@@ -91,7 +91,7 @@ func TestRenameInbox(t *testing.T) {
 		ts.appendMsg("alice", "INBOX", testMsg)
 		c := ts.login()
 		c.cmd("a CREATE INBOX/child").ok()
-		if driver == "maildir" {
+		if isMaildir(driver) {
 			// As Dovecot's maildir: RENAME INBOX is refused.
 			c.cmd("b RENAME INBOX old").status("NO [CANNOT] ")
 			return

@@ -1,6 +1,7 @@
 package imapserver
 
 import (
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -15,8 +16,12 @@ func TestGoIMAPClient(t *testing.T) {
 	t.Parallel()
 	forDrivers(t, func(t *testing.T, driver string) {
 		ts := newDriverServer(t, driver)
+		var cli net.Conn
 		cli, srv := net.Pipe()
 		ts.srv.ServeConn(srv)
+		if ts.clientTLS != nil {
+			cli = tls.Client(cli, ts.clientTLS)
+		}
 
 		exists := make(chan uint32, 4)
 		c := imapclient.New(cli, &imapclient.Options{
