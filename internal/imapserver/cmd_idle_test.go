@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"net"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -93,4 +94,23 @@ func TestShutdown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestWriteTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t)
+		cli, srv := net.Pipe()
+		ts.srv.ServeConn(srv)
+		defer cli.Close()
+		// The client never reads: the greeting cannot be written.
+		time.Sleep(DefaultWriteTimeout + time.Second)
+		synctest.Wait()
+		ts.srv.mu.Lock()
+		n := len(ts.srv.conns)
+		ts.srv.mu.Unlock()
+		if n != 0 {
+			t.Fatalf("%d connections still open", n)
+		}
+	})
 }

@@ -85,7 +85,7 @@ func addrPort(a net.Addr) netip.AddrPort {
 func (c *conn) setIO(nc net.Conn) {
 	c.nc = nc
 	c.br = bufio.NewReaderSize(countReader{nc, &c.cnt.in}, 8192)
-	c.bw = bufio.NewWriterSize(countWriter{nc, &c.cnt.out}, 8192)
+	c.bw = bufio.NewWriterSize(countWriter{nc, &c.cnt.out, c.armWriteDeadline}, 8192)
 	c.enc = imapwire.NewEncoder(c.bw)
 	c.dec = imapwire.NewDecoder(c.br, imapwire.DecoderOptions{
 		MaxLineLength:  c.srv.opts.MaxLineLength,
@@ -93,6 +93,11 @@ func (c *conn) setIO(nc net.Conn) {
 		LiteralMinus:   c.srv.opts.LiteralMinus,
 		Continue:       c.continueLiteral,
 	})
+}
+
+// armWriteDeadline bounds the next write by Options.WriteTimeout.
+func (c *conn) armWriteDeadline() {
+	c.raw.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
 }
 
 // continueLiteral answers a synchronising literal (Dovecot: "+ OK").

@@ -23,12 +23,16 @@ func (c countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// countWriter also arms a write deadline before each write, so a client
+// that stops reading cannot hold its connection forever.
 type countWriter struct {
-	w io.Writer
-	n *atomic.Int64
+	w      io.Writer
+	n      *atomic.Int64
+	before func()
 }
 
 func (c countWriter) Write(p []byte) (int, error) {
+	c.before()
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err

@@ -26,6 +26,7 @@ const (
 	DefaultAutologout          = 30 * time.Minute              // RFC 3501 section 5.4 minimum
 	DefaultIdleNotifyInterval  = 2 * time.Minute               // imap_idle_notify_interval
 	DefaultMaxAppendSize       = 1 << 30                       // largest APPEND literal
+	DefaultWriteTimeout        = 5 * time.Minute               // a client that stops reading is dropped
 )
 
 // Options configures a Server. The zero value of every optional field
@@ -51,6 +52,7 @@ type Options struct {
 	LoginTimeout        time.Duration // pre-login inactivity limit
 	Autologout          time.Duration // post-login inactivity limit
 	IdleNotifyInterval  time.Duration // imap_idle_notify_interval ("* OK Still here")
+	WriteTimeout        time.Duration // longest a write may block on a client that does not read
 	// LiteralMinus advertises LITERAL- instead of LITERAL+.
 	LiteralMinus bool
 	// ServerID is the ID response (RFC 2971); nil means
@@ -123,6 +125,9 @@ func setDefaults(o *Options) {
 	}
 	if o.IdleNotifyInterval <= 0 {
 		o.IdleNotifyInterval = DefaultIdleNotifyInterval
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
 	}
 	if o.ServerID == nil {
 		o.ServerID = map[string]string{"name": "Dovecot"}
