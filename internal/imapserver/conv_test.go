@@ -154,13 +154,13 @@ func isMaildir(driver string) bool { return strings.HasPrefix(driver, "maildir")
 
 // testServer is a server plus its storage and log.
 type testServer struct {
-	t    testing.TB
-	srv  *Server
-	drv  storage.Driver
-	dir  string // maildir root, when drv is maildir
-	log  *syncBuffer
-	auth *testAuth
-	opts Options
+	t         testing.TB
+	srv       *Server
+	drv       storage.Driver
+	dir       string // maildir root, when drv is maildir
+	log       *syncBuffer
+	auth      *testAuth
+	opts      Options
 	clientTLS *tls.Config // set when the server runs implicit TLS
 	// namespaces is the users' namespace configuration (nil: memstore's
 	// default, one inbox namespace with separator "/").
