@@ -1,135 +1,254 @@
 package message
 
 import (
-	"strconv"
-	"strings"
+	"bytes"
 	"time"
 )
 
-var monthNames = map[string]time.Month{
-	"jan": time.January, "feb": time.February, "mar": time.March, "apr": time.April,
-	"may": time.May, "jun": time.June, "jul": time.July, "aug": time.August,
-	"sep": time.September, "oct": time.October, "nov": time.November, "dec": time.December,
-}
+var monthNames = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
-// obsolete zone names (RFC 5322 section 4.3), offsets in hours
-var zoneNames = map[string]int{
-	"ut": 0, "gmt": 0, "z": 0, "edt": -4, "est": -5, "cdt": -5, "cst": -6,
-	"mdt": -6, "mst": -7, "pdt": -7, "pst": -8,
-}
-
-// ParseDate parses an RFC 5322 date-time (section 3.3) including the
-// obsolete forms of section 4.3: optional day name, two- and three-digit
-// years, missing seconds, named and military zones, comments and extra
-// whitespace. A missing or unknown zone is taken as UTC. It reports false
-// when no date can be found.
+// ParseDate parses a Date: header value (RFC 5322 section 3.3) exactly as
+// Dovecot 2.3's message_date_parse does, because SEARCH SENT* and SORT DATE
+// must agree with it on which dates are valid:
+//
+//	[day-name ","] d[d] month-name (yy | yyyy) h[h] (":" | ".") mm [(":" | ".") ss] [zone]
+//
+// Tokens are RFC 5322 atoms separated by whitespace and comments. A day
+// name must be three letters followed by a comma; only the first three
+// letters of the month count; a two-digit year below 70 is 20yy, other
+// two-digit years 19yy, and four-digit years below 1900 are invalid, as
+// are three-digit years. Fields that a calendar would normalise (31 Feb,
+// 24:00) make the date invalid; second 60 is read as 59. An unknown zone
+// is UTC; military zones follow Dovecot's (not RFC 822's) signs. It
+// reports false when the value is not a date by these rules.
 func ParseDate(value []byte) (time.Time, bool) {
-	toks := dateTokens(value)
-	if len(toks) > 0 && len(toks[0]) >= 3 && !isDigits(toks[0]) {
-		if _, isMonth := monthNames[strings.ToLower(toks[0][:3])]; !isMonth {
-			toks = toks[1:] // day name
-		}
-	}
-	if len(toks) < 4 {
+	s := dateScanner{rfcParser{data: value}}
+	s.skipLWSP()
+	tok, n := s.token()
+	if n <= 0 {
 		return time.Time{}, false
 	}
-	day, err := strconv.Atoi(toks[0])
-	mon, okMon := monthNames[strings.ToLower(prefix3(toks[1]))]
-	if err != nil || !okMon {
-		// "Mon DD YYYY" ordering
-		mon, okMon = monthNames[strings.ToLower(prefix3(toks[0]))]
-		day, err = strconv.Atoi(toks[1])
-		if err != nil || !okMon {
+	if len(tok) == 3 { // day name
+		if s.pos >= len(s.data) || s.data[s.pos] != ',' {
+			return time.Time{}, false
+		}
+		s.pos++
+		s.skipLWSP()
+		if tok, n = s.token(); n <= 0 {
 			return time.Time{}, false
 		}
 	}
-	year, err := strconv.Atoi(toks[2])
-	if err != nil || day < 1 || day > 31 {
+	day, ok := dateDigits(tok, 1, 2)
+	if !ok {
 		return time.Time{}, false
 	}
+	mon, ok := s.month()
+	if !ok {
+		return time.Time{}, false
+	}
+	year, ok := s.year()
+	if !ok {
+		return time.Time{}, false
+	}
+	clock, ok := s.clock()
+	if !ok {
+		return time.Time{}, false
+	}
+	zone, ok := s.zone()
+	if !ok {
+		return time.Time{}, false
+	}
+	if clock[2] == 60 {
+		clock[2] = 59 // leap second
+	}
+	t := time.Date(year, time.Month(mon), day, clock[0], clock[1], clock[2], 0, time.UTC)
+	if t.Day() != day || t.Month() != time.Month(mon) || t.Hour() != clock[0] || t.Minute() != clock[1] || t.Second() != clock[2] {
+		return time.Time{}, false // normalised: not a valid date as written
+	}
+	return time.Date(year, time.Month(mon), day, clock[0], clock[1], clock[2], 0, time.FixedZone("", zone*60)), true
+}
+
+// dateScanner reads the atoms of a date with the RFC 822 tokenizer, as
+// Dovecot's message_date_parse does.
+type dateScanner struct {
+	rfcParser
+}
+
+// token reads one atom and the whitespace and comments after it. n is -1
+// on a syntax error (no atom here, unterminated comment), 0 at the end of
+// the value, 1 otherwise.
+func (s *dateScanner) token() (tok []byte, n int) {
+	if !s.more() {
+		return nil, 0
+	}
+	if s.parseAtom(&tok) < 0 {
+		return tok, -1
+	}
+	return tok, 1
+}
+
+func (s *dateScanner) month() (int, bool) {
+	tok, n := s.token()
+	if n <= 0 || len(tok) < 3 {
+		return 0, false
+	}
+	for i, m := range monthNames {
+		if bytes.EqualFold(tok[:3], []byte(m)) {
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+func (s *dateScanner) year() (int, bool) {
+	tok, n := s.token()
+	if n <= 0 || len(tok) != 2 && len(tok) != 4 {
+		return 0, false
+	}
+	year, ok := dateDigits(tok, 2, 4)
 	switch {
-	case len(toks[2]) == 2 && year < 50:
-		year += 2000
-	case len(toks[2]) <= 3:
-		year += 1900
+	case !ok:
+		return 0, false
+	case len(tok) == 2 && year < 70:
+		return year + 2000, true
+	case len(tok) == 2:
+		return year + 1900, true
 	}
-	hms := strings.Split(toks[3], ":")
-	if len(hms) < 2 || len(hms) > 3 {
-		return time.Time{}, false
-	}
-	var clock [3]int
-	for i, f := range hms {
-		if clock[i], err = strconv.Atoi(f); err != nil {
-			return time.Time{}, false
-		}
-	}
-	if clock[0] > 23 || clock[1] > 59 || clock[2] > 60 {
-		return time.Time{}, false
-	}
-	loc := time.UTC
-	if len(toks) > 4 {
-		loc = parseZone(toks[4])
-	}
-	return time.Date(year, mon, day, clock[0], clock[1], clock[2], 0, loc), true
+	return year, year >= 1900
 }
 
-func parseZone(z string) *time.Location {
-	if len(z) == 5 && (z[0] == '+' || z[0] == '-') && isDigits(z[1:]) {
-		h, _ := strconv.Atoi(z[1:3])
-		m, _ := strconv.Atoi(z[3:5])
-		off := h*3600 + m*60
+// clock reads h[h] sep mm [sep ss].
+func (s *dateScanner) clock() ([3]int, bool) {
+	var c [3]int
+	tok, n := s.token()
+	var ok bool
+	if n <= 0 {
+		return c, false
+	}
+	if c[0], ok = dateDigits(tok, 1, 2); !ok || !s.timeSep() {
+		return c, false
+	}
+	if tok, n = s.token(); n < 0 || len(tok) != 2 {
+		return c, false
+	}
+	if c[1], ok = dateDigits(tok, 2, 2); !ok {
+		return c, false
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == ':' || s.data[s.pos] == '.') {
+		s.timeSep()
+		if tok, n = s.token(); n <= 0 {
+			return c, false
+		}
+		if c[2], ok = dateDigits(tok, 2, 2); !ok {
+			return c, false
+		}
+	}
+	return c, true
+}
+
+func (s *dateScanner) timeSep() bool {
+	if s.pos >= len(s.data) || s.data[s.pos] != ':' && s.data[s.pos] != '.' {
+		return false
+	}
+	s.pos++
+	s.skipLWSP()
+	return true
+}
+
+// zone reads the optional zone and returns its offset in minutes.
+func (s *dateScanner) zone() (int, bool) {
+	tok, n := s.token()
+	switch {
+	case n < 0:
+		return 0, false
+	case n == 0:
+		return 0, true
+	}
+	return zoneOffset(tok), true
+}
+
+// zoneOffset is Dovecot's parse_timezone: numeric offsets, military
+// letters (with Dovecot's signs, computed from the letter as written), UT
+// and the North American zones; anything else is 0.
+func zoneOffset(z []byte) int {
+	switch len(z) {
+	case 5:
+		if z[0] != '+' && z[0] != '-' {
+			return 0
+		}
+		if _, ok := dateDigits(z[1:], 4, 4); !ok {
+			return 0
+		}
+		off := (int(z[1]-'0')*10+int(z[2]-'0'))*60 + int(z[3]-'0')*10 + int(z[4]-'0')
 		if z[0] == '-' {
-			off = -off
+			return -off
 		}
-		return time.FixedZone(z, off)
-	}
-	if h, ok := zoneNames[strings.ToLower(z)]; ok {
-		return time.FixedZone(strings.ToUpper(z), h*3600)
-	}
-	return time.UTC
-}
-
-// dateTokens splits a date on whitespace and commas, dropping comments.
-func dateTokens(value []byte) []string {
-	var toks []string
-	var cur []byte
-	depth := 0
-	flush := func() {
-		if len(cur) > 0 {
-			toks = append(toks, string(cur))
-			cur = cur[:0]
-		}
-	}
-	for _, c := range value {
+		return off
+	case 1:
+		c, up := int(z[0]), int(upper(z[0]))
 		switch {
-		case c == '(':
-			flush()
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case depth > 0:
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',':
-			flush()
-		default:
-			cur = append(cur, c)
+		case up < 'J':
+			return (c - 'A' + 1) * 60
+		case up == 'J':
+			return 0
+		case up <= 'M':
+			return (c - 'A') * 60
+		case up < 'Z':
+			return ('M' - c) * 60
 		}
+		return 0
+	case 2:
+		return 0 // UT, or unknown
+	case 3:
+		return americanZone(z)
 	}
-	flush()
-	return toks
+	return 0
 }
 
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
+func americanZone(z []byte) int {
+	if z[2] != 'T' {
+		return 0
 	}
-	return s != ""
+	var off int
+	switch upper(z[0]) {
+	case 'E':
+		off = -5 * 60
+	case 'C':
+		off = -6 * 60
+	case 'M':
+		off = -7 * 60
+	case 'P':
+		off = -8 * 60
+	default:
+		return 0
+	}
+	switch upper(z[1]) {
+	case 'D':
+		return off + 60
+	case 'S':
+		return off
+	}
+	return 0
 }
 
-func prefix3(s string) string {
-	if len(s) > 3 {
-		return s[:3]
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
 	}
-	return s
+	return c
+}
+
+// dateDigits parses tok as a decimal of min to max digits.
+func dateDigits(tok []byte, min, max int) (int, bool) {
+	if len(tok) < min || len(tok) > max {
+		return 0, false
+	}
+	n := 0
+	for _, c := range tok {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

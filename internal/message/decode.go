@@ -3,9 +3,9 @@ package message
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -44,7 +44,8 @@ func lookupCharset(name string) encoding.Encoding {
 // DecodedHeaderValue unfolds a header value and decodes its RFC 2047
 // encoded-words into UTF-8 (RFC 2047 section 6.2: whitespace between two
 // encoded-words is dropped). Malformed encoded-words are kept as they are;
-// raw 8-bit text is taken as UTF-8 when valid, else as ISO-8859-1.
+// raw 8-bit text is taken as UTF-8, invalid sequences becoming U+FFFD, as
+// Dovecot's message_header_decode_utf8 (what SEARCH matches) does.
 func DecodedHeaderValue(value []byte) string {
 	var b strings.Builder
 	pendingWS := ""
@@ -97,10 +98,7 @@ func DecodedHeaderValue(value []byte) string {
 }
 
 func rawToUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return ToUTF8("iso-8859-1", b)
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // decodeEncodedWord decodes "=?charset?enc?text?=" at the start of s.
@@ -222,32 +220,61 @@ func DecodeBody(encoding string, body []byte) []byte {
 	}
 }
 
-// DecodeBodyPart returns the text of a leaf part of msg (the bytes Parse
-// was given) as UTF-8: the transfer encoding undone and the charset
-// converted. Only text/* parts are charset-converted; other parts are
-// returned as decoded bytes.
+// ErrUnknownCTE reports a Content-Transfer-Encoding that is none of 7bit,
+// 8bit, binary, base64 and quoted-printable: the body cannot be decoded
+// (IMAP BINARY answers [UNKNOWN-CTE], RFC 3516 section 4.3; Dovecot's
+// SEARCH skips the part).
+var ErrUnknownCTE = errors.New("unknown Content-Transfer-Encoding")
+
+// DecodeBodyPart returns the body of part (a part of msg, the bytes Parse
+// was given) as Dovecot's message decoder hands it to SEARCH: the transfer
+// encoding undone, then converted from the Content-Type charset (default
+// UTF-8; unknown charsets are taken as UTF-8) to valid UTF-8. As in
+// Dovecot, the last Content-Transfer-Encoding field counts, and an unknown
+// one gives ErrUnknownCTE. Which parts SEARCH reads is the caller's
+// business (Dovecot: text/* and message/* bodies, and parts without a
+// Content-Type).
 func DecodeBodyPart(msg []byte, part *Part) ([]byte, error) {
-	if part.End() > int64(len(msg)) || part.BodyOffset() < 0 {
+	if part.End() > int64(len(msg)) || part.Offset < 0 || part.BodyOffset() > part.End() {
 		return nil, fmt.Errorf("decode body part: part outside message")
 	}
 	if part.Body.Physical > MaxDecodedSize {
 		return nil, fmt.Errorf("decode body part: %d bytes exceed limit", part.Body.Physical)
 	}
-	body := msg[part.BodyOffset():part.End()]
-	c := &part.Content
-	enc := ""
-	if c.TransferEncoding != nil {
-		enc = *c.TransferEncoding
+	enc, ok := partCTE(msg[part.Offset:part.BodyOffset()])
+	if !ok {
+		return nil, fmt.Errorf("decode body part: %w", ErrUnknownCTE)
 	}
-	dec := DecodeBody(enc, body)
-	if part.Flags&FlagText == 0 {
-		return dec, nil
-	}
+	dec := DecodeBody(enc, msg[part.BodyOffset():part.End()])
 	charset := ""
-	for _, p := range c.Params {
+	for _, p := range part.Content.Params {
 		if strings.EqualFold(p.Name, "charset") {
 			charset = p.Value
+			break
 		}
 	}
 	return []byte(ToUTF8(charset, dec)), nil
+}
+
+// partCTE returns the transfer encoding named by the last
+// Content-Transfer-Encoding field of header, lower-cased ("7bit" when
+// there is none), and false when it is unknown (Dovecot's
+// message_decoder_parse_cte).
+func partCTE(header []byte) (string, bool) {
+	enc := "7bit"
+	for _, f := range ParseHeader(header) {
+		if !bytes.EqualFold(f.Name, []byte("Content-Transfer-Encoding")) {
+			continue
+		}
+		rp := rfcParser{data: f.Value}
+		rp.skipLWSP()
+		var tok []byte
+		rp.parseMIMEToken(&tok)
+		enc = strings.ToLower(string(tok))
+	}
+	switch enc {
+	case "7bit", "8bit", "binary", "base64", "quoted-printable":
+		return enc, true
+	}
+	return enc, false
 }

@@ -18,7 +18,7 @@
 //
 // Helpers for search and sort: DecodedHeaderValue (RFC 2047), DecodeBody and
 // DecodeBodyPart (base64, quoted-printable, charset to UTF-8 with
-// golang.org/x/text), ParseDate (RFC 5322 section 3.3 and 4.3) and
+// golang.org/x/text), ParseDate (RFC 5322 section 3.3, exactly as Dovecot's message_date_parse) and
 // HeaderFields for BODY[HEADER.FIELDS (...)] (RFC 3501 section 6.4.5).
 // Nothing panics on any input; FuzzParse and FuzzAddressList check that.
 package message

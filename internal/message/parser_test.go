@@ -1,6 +1,7 @@
 package message
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -176,6 +177,17 @@ func TestHeaderFields(t *testing.T) {
 	if got := string(HeaderFields(hdr, []string{"subject"}, true)); got != "From: a\r\nTo: d\r\n\r\n" {
 		t.Errorf("fields.not %q", got)
 	}
+	// without an empty line ending the header (Dovecot 2.3 oracle)
+	noEOH := crlf("From: a\nSubject: b\n")
+	if got := string(HeaderFields(noEOH, []string{"subject"}, false)); got != "Subject: b\r\n\r\n" {
+		t.Errorf("fields, no eoh %q", got)
+	}
+	if got := string(HeaderFields(noEOH, []string{"received"}, true)); got != "From: a\r\nSubject: b\r\n" {
+		t.Errorf("fields.not, no eoh %q", got)
+	}
+	if got := string(HeaderFields([]byte("// junk"), []string{"received"}, true)); got != "// junk" {
+		t.Errorf("fields.not, unterminated %q", got)
+	}
 }
 
 func TestDecodedHeaderValue(t *testing.T) {
@@ -185,6 +197,8 @@ func TestDecodedHeaderValue(t *testing.T) {
 		{"plain =?utf-8?Q?a_b?= text", "plain a b text"},
 		{"=?bogus", "=?bogus"},
 		{"a\r\n b", "a b"},
+		// raw 8-bit text that is not UTF-8 becomes U+FFFD (Dovecot)
+		{"G\xfcnter caf\xc3\xa9", "G\uFFFDnter café"},
 	}
 	for _, tc := range tests {
 		if got := DecodedHeaderValue([]byte(tc.in)); got != tc.want {
@@ -201,6 +215,17 @@ func TestDecodeBodyPart(t *testing.T) {
 	if err != nil || string(got) != "café x\r\n" {
 		t.Fatalf("got %q, %v", got, err)
 	}
+	for _, cte := range []string{"7-bit", "8bits", "", "x-uuencode"} {
+		m := crlf("MIME-Version: 1.0\nContent-Transfer-Encoding: " + cte + "\n\nhello\n")
+		if _, err := DecodeBodyPart(m, Parse(m)); !errors.Is(err, ErrUnknownCTE) {
+			t.Errorf("CTE %q: err %v, want ErrUnknownCTE", cte, err)
+		}
+	}
+	// the last Content-Transfer-Encoding counts, as in Dovecot's decoder
+	last := crlf("MIME-Version: 1.0\nContent-Transfer-Encoding: bogus\nContent-Transfer-Encoding: Base64\n\naGk=\n")
+	if got, err := DecodeBodyPart(last, Parse(last)); err != nil || string(got) != "hi" {
+		t.Errorf("last CTE: got %q, %v", got, err)
+	}
 	b64 := crlf("MIME-Version: 1.0\nContent-Transfer-Encoding: base64\n\naGVs\nbG8=\n")
 	if got, _ := DecodeBodyPart(b64, Parse(b64)); string(got) != "hello" {
 		t.Fatalf("base64 got %q", got)
@@ -214,6 +239,12 @@ func TestParseDate(t *testing.T) {
 		{"22 Aug 02 18:26 EST", "2002-08-22T18:26:00-05:00"},
 		{"Fri, 6 Apr 2001 09:23:06 -0800 (GMT-0800)", "2001-04-06T09:23:06-08:00"},
 		{"Sat, 1 Jan 99 00:00:00 GMT", "1999-01-01T00:00:00Z"},
+		// Dovecot 2.3 message_date_parse behaviour (SEARCH SENT* oracle)
+		{"Thu,\n      13\n        Feb\n          1969\n      23:32\n    -0330 (Newfoundland Time)", "1969-02-13T23:32:00-03:30"},
+		{"22 August 2002 16.06.15 +0000", "2002-08-22T16:06:15Z"},
+		{"1 Jan 69 00:00:60 XYZ", "2069-01-01T00:00:59Z"},
+		{"1 Jan 2000 00:00 EDT", "2000-01-01T00:00:00-04:00"},
+		{"Mon, 30 Jun 3609 15:33:50 +0600", "3609-06-30T15:33:50+06:00"},
 	}
 	for _, tc := range tests {
 		d, ok := ParseDate([]byte(tc.in))
@@ -221,8 +252,21 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("%q: got %v %v, want %s", tc.in, d, ok, tc.want)
 		}
 	}
-	if _, ok := ParseDate([]byte("garbage")); ok {
-		t.Error("garbage parsed")
+	for _, bad := range []string{
+		"garbage",
+		"Tue, 17 Sep 0102 16:06:15 -1100", // four-digit year below 1900
+		"Tue, 17 Sep 102 16:06:15 -1100",  // three-digit year
+		"2002/09/14 Sat 13:06:03 GMT",
+		"Thursday, 22 Aug 2002 18:26:25 +0700", // day name not 3 letters
+		"Thu 22 Aug 2002 18:26:25 +0700",       // day name without comma
+		"31 Feb 2002 10:00",
+		"1 Jan 2002 24:00",
+		"1 Jan 2002 10:5",
+		"1 Jan 2002 10:05 (unterminated",
+	} {
+		if d, ok := ParseDate([]byte(bad)); ok {
+			t.Errorf("%q parsed as %v", bad, d)
+		}
 	}
 }
 
