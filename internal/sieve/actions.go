@@ -1,0 +1,194 @@
+package sieve
+
+import (
+	"strconv"
+	"strings"
+
+	"roost/internal/message"
+)
+
+func (r *runner) maxSetting(name string, def int) int {
+	if v, ok := r.env.config(name); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			return n
+		}
+	}
+	return def
+}
+
+// add appends an action, merging duplicates and checking conflicts and
+// limits as Pigeonhole does.
+func (r *runner) add(n *node, a *Action) error {
+	a.Line = n.Pos.Line
+	res := r.res
+	for _, old := range res.Actions {
+		if dup, err := r.duplicate(n, old, a); err != nil || dup {
+			return err
+		}
+	}
+	if err := r.conflicts(n, a); err != nil {
+		return err
+	}
+	if a.Kind == ActRedirect {
+		res.redirects++
+		if max := r.maxSetting("sieve_max_redirects", MaxRedirects); res.redirects > max {
+			return r.errorf(n, "number of redirect actions exceeds policy limit (%d > %d)", res.redirects, max)
+		}
+	}
+	if max := r.maxSetting("sieve_max_actions", MaxActions); len(res.Actions) >= max && max > 0 {
+		return r.errorf(n, "total number of actions exceeds policy limit (%d > %d)", len(res.Actions)+1, max)
+	}
+	res.Actions = append(res.Actions, a)
+	return nil
+}
+
+// duplicate reports whether a repeats old (and merges it into old).
+func (r *runner) duplicate(n *node, old, a *Action) (bool, error) {
+	switch {
+	case isStore(old) && isStore(a) && old.Mailbox == a.Mailbox:
+		old.Flags = mergeFlags(old.Flags, a.Flags)
+		old.Copy = old.Copy && a.Copy
+		old.Create = old.Create || a.Create
+		if a.Kind == ActKeep {
+			old.Kind = ActKeep
+		}
+		return true, nil
+	case old.Kind == ActRedirect && a.Kind == ActRedirect && strings.EqualFold(old.Address, a.Address):
+		old.Copy = old.Copy && a.Copy
+		return true, nil
+	case old.Kind == ActDiscard && a.Kind == ActDiscard:
+		return true, nil
+	case old.Kind == ActVacation && a.Kind == ActVacation:
+		return false, r.errorf(n, "duplicate vacation action not allowed (previously triggered one was here: %s: line %d)", n.prog.Name, old.Line)
+	case old.Kind == ActReject && a.Kind == ActReject:
+		return false, r.errorf(n, "duplicate reject/ereject action not allowed (previously triggered one was here: %s: line %d)", n.prog.Name, old.Line)
+	}
+	return false, nil
+}
+
+func isStore(a *Action) bool { return a.Kind == ActKeep || a.Kind == ActStore }
+
+func (r *runner) conflicts(n *node, a *Action) error {
+	for _, old := range r.res.Actions {
+		rej, other := old, a
+		if a.Kind == ActReject {
+			rej, other = a, old
+		}
+		if rej.Kind != ActReject {
+			continue
+		}
+		switch {
+		case isStore(other) || other.Kind == ActRedirect && !other.Copy:
+			return r.errorf(n, "reject/ereject action conflicts with other action: the %s action (%s: line %d) tries to deliver the message",
+				storeName(other), n.prog.Name, other.Line)
+		case other.Kind == ActVacation:
+			return r.errorf(n, "reject/ereject action conflicts with other action: the vacation action (%s: line %d) also sends a response to the sender",
+				n.prog.Name, other.Line)
+		}
+	}
+	return nil
+}
+
+func storeName(a *Action) string {
+	if isStore(a) {
+		return "store"
+	}
+	return string(a.Kind)
+}
+
+func mergeFlags(a, b []string) []string {
+	out := append([]string(nil), a...)
+	for _, f := range b {
+		if !containsFold(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// storeFlags returns the flags a keep or fileinto stores with.
+func (r *runner) storeFlags(n *node) []string {
+	if a, ok := n.tags["flags"]; ok {
+		var out []string
+		for _, s := range r.strs(a) {
+			out = mergeFlags(out, flagList(s))
+		}
+		return out
+	}
+	if r.flagsOn {
+		return flagList(r.flags)
+	}
+	return nil
+}
+
+func runKeep(r *runner, n *node) error {
+	r.cancel = true
+	return r.add(n, &Action{Kind: ActKeep, Mailbox: "INBOX", Flags: r.storeFlags(n)})
+}
+
+func runDiscard(r *runner, n *node) error {
+	r.cancel = true
+	return r.add(n, &Action{Kind: ActDiscard})
+}
+
+func checkRedirect(v *validator, n *node) {
+	s := n.pos[0].Strings[0]
+	if v.prog.required["variables"] && strings.Contains(s, "${") {
+		return
+	}
+	if _, ok := normalizeAddress(s); !ok {
+		v.errorf(n.pos[0].Pos, "specified redirect address '%s' is invalid", s)
+	}
+}
+
+// normalizeAddress parses a redirect/vacation address into local@domain.
+func normalizeAddress(s string) (string, bool) {
+	addrs := message.ParseAddressList([]byte(s))
+	var got []addr
+	for _, a := range addrs {
+		if a.Domain == nil {
+			continue
+		}
+		if a.InvalidSyntax || a.Mailbox == nil || *a.Mailbox == "" || *a.Domain == "" || *a.Domain == "MISSING_DOMAIN" {
+			return "", false
+		}
+		got = append(got, addr{local: *a.Mailbox, domain: *a.Domain})
+	}
+	if len(got) != 1 {
+		return "", false
+	}
+	return got[0].local + "@" + got[0].domain, true
+}
+
+func runRedirect(r *runner, n *node) error {
+	to, ok := normalizeAddress(r.pstr(n, 0))
+	if !ok {
+		return r.errorf(n, "specified redirect address '%s' is invalid", r.pstr(n, 0))
+	}
+	copyKeep := n.has("copy")
+	if !copyKeep {
+		r.cancel = true
+	}
+	return r.add(n, &Action{Kind: ActRedirect, Address: to, Copy: copyKeep})
+}
+
+// flagList splits a flag string into flags, dropping duplicates
+// (RFC 5232 section 3).
+func flagList(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if !containsFold(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,338 @@
+package sieve
+
+import (
+	"strings"
+
+	"roost/internal/message"
+)
+
+func coreSpecs() []*spec {
+	return []*spec{
+		{name: "if", subtests: 1, block: true},
+		{name: "elsif", subtests: 1, block: true},
+		{name: "else", block: true},
+		{name: "stop", run: func(*runner, *node) error { return flowStop{} }},
+		{name: "keep", tags: addTags(nil, "store"), run: runKeep},
+		{name: "discard", run: runDiscard},
+		{name: "redirect", tags: addTags(nil, "copy"), pos: []posDef{{aString, "address"}}, check: checkRedirect, run: runRedirect},
+		{name: "true", test: true, eval: func(*runner, *node) (bool, error) { return true, nil }},
+		{name: "false", test: true, eval: func(*runner, *node) (bool, error) { return false, nil }},
+		{name: "not", test: true, subtests: 1, eval: func(r *runner, n *node) (bool, error) {
+			ok, err := r.test(n.tests[0])
+			return !ok, err
+		}},
+		{name: "anyof", test: true, subtests: -1, eval: evalAnyof},
+		{name: "allof", test: true, subtests: -1, eval: evalAllof},
+		{name: "exists", test: true, tags: addTags(nil, "mime"), pos: []posDef{{aStringList, "header names"}}, eval: evalExists},
+		{name: "header", test: true, tags: addTags(nil, "comparator", "match", "index", "mime"),
+			pos: []posDef{{aStringList, "header names"}, {aStringList, "key list"}}, eval: evalHeader},
+		{name: "address", test: true, tags: addTags(nil, "comparator", "match", "addrpart", "index", "mime"),
+			pos: []posDef{{aStringList, "header list"}, {aStringList, "key list"}}, check: checkAddress, eval: evalAddress},
+		{name: "envelope", ext: "envelope", test: true, tags: addTags(nil, "comparator", "match", "addrpart"),
+			pos: []posDef{{aStringList, "envelope part"}, {aStringList, "key list"}}, check: checkEnvelope, eval: evalEnvelope},
+		{name: "size", test: true, tags: map[string]tagDef{"over": {param: aNone, group: "size"}, "under": {param: aNone, group: "size"}},
+			pos: []posDef{{aNumber, "limit"}}, check: checkSize, eval: evalSize},
+	}
+}
+
+func evalAnyof(r *runner, n *node) (bool, error) {
+	for _, t := range n.tests {
+		ok, err := r.test(t)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+func evalAllof(r *runner, n *node) (bool, error) {
+	for _, t := range n.tests {
+		ok, err := r.test(t)
+		if err != nil || !ok {
+			return ok, err
+		}
+	}
+	return true, nil
+}
+
+func checkSize(v *validator, n *node) {
+	if !n.has("over") && !n.has("under") {
+		v.errorf(n.Pos, "the size test requires either the :under or the :over tag")
+	}
+}
+
+func evalSize(r *runner, n *node) (bool, error) {
+	size := uint64(len(r.currentRaw()))
+	limit := n.pos[0].Number
+	if n.has("over") {
+		return size > limit, nil
+	}
+	return size < limit, nil
+}
+
+// fieldsFor returns the header fields the test looks at: the message's, the
+// current MIME part's (foreverypart) or every part's (:mime :anychild).
+func (r *runner) fieldsFor(n *node) [][]message.Field {
+	if !n.has("mime") {
+		return [][]message.Field{r.hdr}
+	}
+	part := r.root
+	if len(r.parts) > 0 {
+		part = r.parts[len(r.parts)-1]
+	}
+	if !n.has("anychild") {
+		return [][]message.Field{r.partHeader(part)}
+	}
+	var out [][]message.Field
+	part.Walk(func(p *message.Part) { out = append(out, r.partHeader(p)) })
+	return out
+}
+
+func (r *runner) partHeader(p *message.Part) []message.Field {
+	if p == r.root {
+		return r.hdr
+	}
+	end := p.Offset + p.Header.Physical
+	if end > int64(len(r.raw)) || p.Offset < 0 {
+		return nil
+	}
+	return message.ParseHeader(r.raw[p.Offset:end])
+}
+
+func evalExists(r *runner, n *node) (bool, error) {
+	names := r.strs(n.pos[0])
+	for _, fields := range r.fieldsFor(n) {
+		all := true
+		for _, name := range names {
+			if _, ok := message.FieldValue(fields, name); !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func evalHeader(r *runner, n *node) (bool, error) {
+	names := r.strs(n.pos[0])
+	for _, fields := range r.fieldsFor(n) {
+		var values []string
+		if n.has("mime") && (n.has("type") || n.has("subtype") || n.has("contenttype") || n.has("param")) {
+			values = r.mimeValues(n, fields, names)
+		} else {
+			values = r.indexed(n, r.headerValues(fields, names))
+		}
+		ok, err := r.matchKeys(n, values, n.pos[1])
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// addressHeaders are the fields the address test accepts (RFC 5228 section
+// 5.1: "headers that contain addresses").
+var addressHeaders = map[string]bool{
+	"from": true, "sender": true, "to": true, "cc": true, "bcc": true, "reply-to": true,
+	"resent-from": true, "resent-sender": true, "resent-to": true, "resent-cc": true, "resent-bcc": true,
+	"resent-reply-to": true, "return-path": true, "delivered-to": true, "envelope-to": true,
+	"x-original-to": true, "x-envelope-to": true, "errors-to": true, "disposition-notification-to": true,
+	"original-recipient": true, "original-from": true, "apparently-to": true, "mail-followup-to": true,
+	"mail-reply-to": true, "x-beenthere": true, "x-delivered-to": true, "x-original-from": true,
+	"x-mailing-list": true, "list-post": true, "approved-by": true, "x-loop": true,
+}
+
+func checkAddress(v *validator, n *node) {
+	if hasVariable(n.pos[0].Strings) {
+		return
+	}
+	for _, h := range n.pos[0].Strings {
+		if !addressHeaders[strings.ToLower(h)] && !validHeaderName(h) {
+			v.errorf(n.pos[0].Pos, "specified header '%s' is not a valid header name", h)
+		} else if !addressHeaders[strings.ToLower(h)] {
+			v.errorf(n.pos[0].Pos, "specified header '%s' is not allowed for the address test", h)
+		}
+	}
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 127 || s[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// addr is one parsed address.
+type addr struct {
+	local, domain string
+	valid         bool
+	raw           string
+}
+
+func parseAddresses(value []byte) []addr {
+	var out []addr
+	for _, a := range message.ParseAddressList(value) {
+		if a.Domain == nil {
+			continue // group start or end
+		}
+		x := addr{valid: !a.InvalidSyntax}
+		if a.Mailbox != nil {
+			x.local = *a.Mailbox
+		}
+		x.domain = *a.Domain
+		if x.local == "MISSING_MAILBOX" || x.domain == "MISSING_DOMAIN" || x.domain == "SYNTAX_ERROR" {
+			x.valid = false
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// addressPart extracts the node's address part from a; ok is false when
+// the part does not exist (no detail).
+func (r *runner) addressPart(n *node, a addr) (string, bool) {
+	switch n.part {
+	case "localpart":
+		return a.local, true
+	case "domain":
+		return a.domain, true
+	case "user", "detail":
+		delims := r.delimiter()
+		i := -1
+		if delims != "" {
+			i = strings.IndexAny(a.local, delims)
+		}
+		if n.part == "user" {
+			if i < 0 {
+				return a.local, true
+			}
+			return a.local[:i], true
+		}
+		if i < 0 {
+			return "", false
+		}
+		return a.local[i+1:], true
+	}
+	if a.domain == "" {
+		return a.local, true
+	}
+	return a.local + "@" + a.domain, true
+}
+
+func (r *runner) delimiter() string {
+	if v, ok := r.env.config("recipient_delimiter"); ok {
+		return v
+	}
+	return "+"
+}
+
+func evalAddress(r *runner, n *node) (bool, error) {
+	names := r.strs(n.pos[0])
+	for _, fields := range r.fieldsFor(n) {
+		var values []string
+		var raws [][]byte
+		for _, name := range names {
+			for _, f := range fields {
+				if strings.EqualFold(string(f.Name), name) {
+					raws = append(raws, f.Value)
+				}
+			}
+		}
+		if _, ok := n.tags["index"]; ok {
+			raws = indexRaw(n, raws)
+		}
+		for _, raw := range raws {
+			addrs := parseAddresses([]byte(message.DecodedHeaderValue(raw)))
+			if len(addrs) == 0 && n.part == "all" {
+				values = append(values, strings.TrimSpace(message.DecodedHeaderValue(raw)))
+			}
+			for _, a := range addrs {
+				if v, ok := r.addressPart(n, a); ok {
+					values = append(values, v)
+				}
+			}
+		}
+		ok, err := r.matchKeys(n, values, n.pos[1])
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+func indexRaw(n *node, raws [][]byte) [][]byte {
+	i := int(n.tags["index"].Number)
+	if i < 1 || i > len(raws) {
+		return nil
+	}
+	if n.has("last") {
+		return raws[len(raws)-i : len(raws)-i+1]
+	}
+	return raws[i-1 : i]
+}
+
+func checkEnvelope(v *validator, n *node) {
+	if hasVariable(n.pos[0].Strings) {
+		return
+	}
+	for _, p := range n.pos[0].Strings {
+		switch strings.ToLower(p) {
+		case "from", "to", "auth", "orig_to":
+		default:
+			v.errorf(n.pos[0].Pos, "specified envelope part '%s' is not supported by the envelope test", p)
+		}
+	}
+}
+
+func evalEnvelope(r *runner, n *node) (bool, error) {
+	var values []string
+	for _, p := range r.strs(n.pos[0]) {
+		var v string
+		switch strings.ToLower(p) {
+		case "from":
+			v = r.env.Envelope.From
+		case "to":
+			v = r.env.Envelope.To
+		case "orig_to":
+			v = r.env.Envelope.OrigTo
+		case "auth":
+			v = r.env.Envelope.Auth
+			if v == "" {
+				continue
+			}
+		default:
+			continue
+		}
+		v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+		if v == "" {
+			if n.part == "all" {
+				values = append(values, "")
+			}
+			continue
+		}
+		local, domain := v, ""
+		if i := strings.LastIndexByte(v, '@'); i >= 0 {
+			local, domain = v[:i], v[i+1:]
+		}
+		if val, ok := r.addressPart(n, addr{local: local, domain: domain, valid: true}); ok {
+			values = append(values, val)
+		}
+	}
+	return r.matchKeys(n, values, n.pos[1])
+}
+
+// currentRaw is the message as edited so far.
+func (r *runner) currentRaw() []byte {
+	if r.edits {
+		return r.editedMessage()
+	}
+	return r.raw
+}

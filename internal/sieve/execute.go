@@ -1,0 +1,269 @@
+package sieve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"roost/internal/message"
+)
+
+// Executor is what executing a result needs.
+type Executor struct {
+	Deliverer Deliverer
+	Mailer    Mailer
+	Tracker   Tracker
+	// Hostname names this host in Message-IDs.
+	Hostname string
+}
+
+// Execute performs the result's actions against env's message. A failed
+// store falls back to INBOX (RFC 5228 section 2.10.6); the first error is
+// returned after every action was tried.
+func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
+	msg := r.Message
+	if msg == nil && env.Message != nil {
+		msg = env.Message.Bytes()
+	}
+	var first error
+	note := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	keepDone := false
+	for _, a := range r.Actions {
+		switch a.Kind {
+		case ActKeep, ActStore:
+			err := x.Deliverer.Deliver(ctx, a.Mailbox, a.Create, a.Flags, msg)
+			if err != nil && a.Mailbox != "INBOX" && !keepDone {
+				note(fmt.Errorf("store into %q: %w", a.Mailbox, err))
+				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, msg)
+				keepDone = err == nil
+			}
+			if a.Mailbox == "INBOX" && err == nil {
+				keepDone = true
+			}
+			note(err)
+		case ActRedirect:
+			if x.Mailer != nil {
+				note(x.Mailer.Send(ctx, redirectSender(env), []string{a.Address}, msg))
+			}
+		case ActReject:
+			note(r.sendReject(ctx, env, x, a, msg))
+		case ActVacation:
+			note(r.sendVacation(ctx, env, x, a))
+		case ActNotify:
+			note(sendNotify(ctx, env, x, a))
+		}
+	}
+	if r.ImplicitKeep && !keepDone {
+		note(x.Deliverer.Deliver(ctx, "INBOX", false, r.KeepFlags, msg))
+	}
+	for _, d := range r.dups {
+		if x.Tracker != nil {
+			note(x.Tracker.Mark(ctx, d.id, env.now().Add(time.Duration(d.seconds)*time.Second)))
+		}
+	}
+	return first
+}
+
+func redirectSender(env *Env) string {
+	switch env.Config["sieve_redirect_envelope_from"] {
+	case "recipient":
+		return env.Envelope.To
+	case "orig_recipient":
+		if env.Envelope.OrigTo != "" {
+			return env.Envelope.OrigTo
+		}
+		return env.Envelope.To
+	case "user_email":
+		if v := env.Config["sieve_user_email"]; v != "" {
+			return v
+		}
+		return env.Envelope.To
+	}
+	if v := env.Config["sieve_redirect_envelope_from"]; strings.HasPrefix(v, "<") {
+		return strings.Trim(v, "<>")
+	}
+	return env.Envelope.From
+}
+
+func (r *Result) sendReject(ctx context.Context, env *Env, x *Executor, a *Action, msg []byte) error {
+	from := env.Envelope.From
+	if from == "" || x.Mailer == nil {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Mail Delivery Subsystem <MAILER-DAEMON@%s>\r\n", x.host())
+	fmt.Fprintf(&b, "To: <%s>\r\n", from)
+	b.WriteString("Subject: Automatically rejected mail\r\nAuto-Submitted: auto-replied (rejected)\r\n")
+	b.WriteString("Precedence: bulk\r\nMIME-Version: 1.0\r\n")
+	b.WriteString("Content-Type: multipart/report; report-type=disposition-notification;\r\n\tboundary=\"reject\"\r\n\r\n")
+	b.WriteString("This is a MIME-encapsulated message\r\n\r\n--reject\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	fmt.Fprintf(&b, "Your message to <%s> was automatically rejected:\r\n%s\r\n\r\n", env.Envelope.To, a.Reason)
+	b.WriteString("--reject\r\nContent-Type: message/disposition-notification\r\n\r\n")
+	fmt.Fprintf(&b, "Reporting-UA: %s; Dovecot Mail Delivery Agent\r\nFinal-Recipient: rfc822; %s\r\n", x.host(), env.Envelope.To)
+	b.WriteString("Disposition: automatic-action/MDN-sent-automatically; deleted\r\n\r\n")
+	b.WriteString("--reject\r\nContent-Type: message/rfc822\r\n\r\n")
+	b.Write(msg)
+	b.WriteString("\r\n--reject--\r\n")
+	return x.Mailer.Send(ctx, "", []string{from}, []byte(b.String()))
+}
+
+func (x *Executor) host() string {
+	if x.Hostname != "" {
+		return x.Hostname
+	}
+	return "localhost"
+}
+
+var listHeaders = []string{"list-id", "list-owner", "list-unsubscribe", "list-post", "list-help", "list-subscribe", "list-archive"}
+
+// vacationAllowed applies RFC 5230 section 4.5 and 4.6.
+func vacationAllowed(env *Env, v *VacationReply, user string) bool {
+	sender := strings.ToLower(env.Envelope.From)
+	if sender == "" || env.Message == nil {
+		return false
+	}
+	local := sender
+	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
+		local = sender[:i]
+	}
+	for _, bad := range []string{"mailer-daemon", "listserv", "majordomo", "owner-"} {
+		if strings.HasPrefix(local, bad) || strings.HasSuffix(local, "-request") {
+			return false
+		}
+	}
+	hdr := env.Message.Header()
+	if val, ok := message.FieldValue(hdr, "auto-submitted"); ok && !strings.EqualFold(strings.TrimSpace(string(val)), "no") {
+		return false
+	}
+	if val, ok := message.FieldValue(hdr, "precedence"); ok {
+		p := strings.ToLower(strings.TrimSpace(string(val)))
+		if p == "junk" || p == "bulk" || p == "list" {
+			return false
+		}
+	}
+	for _, h := range listHeaders {
+		if _, ok := message.FieldValue(hdr, h); ok {
+			return false
+		}
+	}
+	mine := append([]string{user}, v.Addresses...)
+	if containsFold(mine, sender) {
+		return false
+	}
+	for _, f := range hdr {
+		n := strings.ToLower(string(f.Name))
+		if n != "to" && n != "cc" && n != "bcc" && n != "resent-to" && n != "resent-cc" && n != "resent-bcc" {
+			continue
+		}
+		for _, a := range parseAddresses(f.Value) {
+			if containsFold(mine, a.local+"@"+a.domain) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Action) error {
+	v := a.Vacation
+	user := env.User
+	if user == "" {
+		user = env.Envelope.To
+	}
+	if !vacationAllowed(env, v, user) {
+		return nil
+	}
+	sum := sha256.Sum256([]byte("vacation\x00" + v.Handle + "\x00" + strings.ToLower(env.Envelope.From)))
+	id := hex.EncodeToString(sum[:])
+	if x.Tracker != nil && v.Seconds > 0 {
+		seen, err := x.Tracker.Seen(ctx, id, env.now())
+		if err != nil || seen {
+			return err
+		}
+	}
+	if x.Mailer == nil {
+		return nil
+	}
+	if err := x.Mailer.Send(ctx, "", []string{env.Envelope.From}, vacationMessage(env, x, v, user)); err != nil {
+		return fmt.Errorf("send vacation reply: %w", err)
+	}
+	if x.Tracker != nil && v.Seconds > 0 {
+		return x.Tracker.Mark(ctx, id, env.now().Add(time.Duration(v.Seconds)*time.Second))
+	}
+	return nil
+}
+
+func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byte {
+	hdr := env.Message.Header()
+	subject := v.Subject
+	if subject == "" {
+		orig := ""
+		if val, ok := message.FieldValue(hdr, "subject"); ok {
+			orig = message.DecodedHeaderValue(val)
+		}
+		subject = "Auto: " + orig
+		if tmpl, ok := env.Config["sieve_vacation_default_subject"]; ok && tmpl != "" {
+			subject = tmpl
+		}
+	}
+	from := v.From
+	if from == "" {
+		from = "<" + user + ">"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "X-Sieve: Pigeonhole Sieve\r\nMessage-ID: <%d.vacation@%s>\r\n", env.now().UnixNano(), x.host())
+	fmt.Fprintf(&b, "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\nSubject: %s\r\n", env.now().Format(time.RFC1123Z), from, env.Envelope.From, subject)
+	if id, ok := message.FieldValue(hdr, "message-id"); ok {
+		fmt.Fprintf(&b, "In-Reply-To: %s\r\nReferences: %s\r\n", strings.TrimSpace(string(id)), strings.TrimSpace(string(id)))
+	}
+	b.WriteString("Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n")
+	if !v.MIME {
+		b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+	} else {
+		b.WriteString("MIME-Version: 1.0\r\n")
+	}
+	b.WriteString(v.Reason)
+	if !strings.HasSuffix(v.Reason, "\n") {
+		b.WriteString("\r\n")
+	}
+	return []byte(b.String())
+}
+
+func sendNotify(ctx context.Context, env *Env, x *Executor, a *Action) error {
+	if x.Mailer == nil {
+		return nil
+	}
+	_, rest, _ := strings.Cut(a.Notify.Method, ":")
+	to, _, _ := strings.Cut(rest, "?")
+	var rcpts []string
+	for _, t := range strings.Split(to, ",") {
+		if addr, ok := normalizeAddress(t); ok {
+			rcpts = append(rcpts, addr)
+		}
+	}
+	if len(rcpts) == 0 {
+		return errors.New("notify: no valid recipients")
+	}
+	subject := a.Notify.Message
+	if subject == "" && env.Message != nil {
+		if val, ok := message.FieldValue(env.Message.Header(), "subject"); ok {
+			subject = "[SIEVE] New mail: " + message.DecodedHeaderValue(val)
+		}
+	}
+	from := a.Notify.From
+	if from == "" {
+		from = "Postmaster <postmaster@" + x.host() + ">"
+	}
+	msg := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nAuto-Submitted: auto-notified; owner-email=\"%s\"\r\nPrecedence: bulk\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotification of new message.\r\n",
+		from, strings.Join(rcpts, ", "), subject, env.Envelope.To)
+	return x.Mailer.Send(ctx, "", rcpts, []byte(msg))
+}

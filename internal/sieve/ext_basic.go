@@ -1,0 +1,308 @@
+package sieve
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"roost/internal/message"
+)
+
+func extSpecs() []*spec {
+	var out []*spec
+	out = append(out, basicExtSpecs()...)
+	out = append(out, moreExtSpecs()...)
+	return out
+}
+
+func basicExtSpecs() []*spec {
+	fileTags := addTags(map[string]tagDef{
+		"create":     {ext: "mailbox"},
+		"specialuse": {param: aString, ext: "special-use"},
+	}, "store", "copy")
+	flagCmd := func(name string) *spec {
+		return &spec{name: name, ext: "imap4flags", pos: []posDef{{aStringList, "variable name"}, {aStringList, "list of flags"}},
+			optional: 1, check: checkFlagCmd, run: runFlagCmd}
+	}
+	return []*spec{
+		{name: "fileinto", ext: "fileinto", tags: fileTags, pos: []posDef{{aString, "folder"}}, check: checkFileinto, run: runFileinto},
+		{name: "reject", ext: "reject", pos: []posDef{{aString, "reason"}}, run: runReject},
+		{name: "ereject", ext: "ereject", pos: []posDef{{aString, "reason"}}, run: runReject},
+		{name: "set", ext: "variables", tags: map[string]tagDef{
+			"lower": {group: "case"}, "upper": {group: "case"}, "lowerfirst": {group: "first"}, "upperfirst": {group: "first"},
+			"quotewildcard": {}, "quoteregex": {ext: "regex"}, "length": {}, "encodeurl": {ext: "enotify"},
+		}, pos: []posDef{{aString, "name"}, {aString, "value"}}, check: checkSet, run: runSet},
+		{name: "string", ext: "variables", test: true, tags: addTags(nil, "comparator", "match"),
+			pos: []posDef{{aStringList, "source"}, {aStringList, "key list"}}, eval: evalString},
+		flagCmd("setflag"), flagCmd("addflag"), flagCmd("removeflag"),
+		{name: "hasflag", ext: "imap4flags", test: true, tags: addTags(nil, "comparator", "match"),
+			pos: []posDef{{aStringList, "variable list"}, {aStringList, "list of flags"}}, optional: 1, eval: evalHasflag},
+		{name: "body", ext: "body", test: true, tags: addTags(map[string]tagDef{
+			"raw": {group: "transform"}, "text": {group: "transform"}, "content": {param: aStringList, group: "transform"},
+		}, "comparator", "match"), pos: []posDef{{aStringList, "key list"}}, eval: evalBody},
+	}
+}
+
+func checkFileinto(v *validator, n *node) {
+	s := n.pos[0].Strings[0]
+	if !utf8.ValidString(s) {
+		v.errorf(n.pos[0].Pos, "invalid folder name '%s' specified for fileinto command: invalid utf-8", s)
+	}
+}
+
+func runFileinto(r *runner, n *node) error {
+	box := r.pstr(n, 0)
+	if !utf8.ValidString(box) {
+		return r.errorf(n, "invalid folder name '%s'", box)
+	}
+	if strings.EqualFold(box, "INBOX") {
+		box = "INBOX"
+	}
+	copyKeep := n.has("copy")
+	if !copyKeep {
+		r.cancel = true
+	}
+	su, _ := r.tstr(n, "specialuse")
+	return r.add(n, &Action{Kind: ActStore, Mailbox: box, Flags: r.storeFlags(n), Create: n.has("create"), Copy: copyKeep, SpecialUse: su})
+}
+
+func runReject(r *runner, n *node) error {
+	r.cancel = true
+	return r.add(n, &Action{Kind: ActReject, Reason: r.pstr(n, 0), Ereject: n.spec.name == "ereject"})
+}
+
+func checkSet(v *validator, n *node) {
+	name := n.pos[0].Strings[0]
+	if !validVarRef(name) || name[0] >= '0' && name[0] <= '9' {
+		v.errorf(n.pos[0].Pos, "invalid variable name '%s'", name)
+	}
+}
+
+func runSet(r *runner, n *node) error {
+	val := r.pstr(n, 1)
+	// RFC 5229 section 4.1: precedence order
+	if n.has("lower") {
+		val = strings.ToLower(val)
+	}
+	if n.has("upper") {
+		val = strings.ToUpper(val)
+	}
+	if n.has("lowerfirst") && val != "" {
+		ru, sz := utf8.DecodeRuneInString(val)
+		val = string(unicode.ToLower(ru)) + val[sz:]
+	}
+	if n.has("upperfirst") && val != "" {
+		ru, sz := utf8.DecodeRuneInString(val)
+		val = string(unicode.ToUpper(ru)) + val[sz:]
+	}
+	if n.has("quotewildcard") {
+		val = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(val)
+	}
+	if n.has("quoteregex") {
+		val = quoteRegex(val)
+	}
+	if n.has("encodeurl") {
+		val = strings.ReplaceAll(url.QueryEscape(val), "+", "%20")
+	}
+	if n.has("length") {
+		val = fmt.Sprint(utf8.RuneCountInString(val))
+	}
+	r.setVar(n.pos[0].Strings[0], val)
+	return nil
+}
+
+func quoteRegex(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`\^$.[]|()?*+{}`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func evalString(r *runner, n *node) (bool, error) {
+	src := r.strs(n.pos[0])
+	if n.match.typ == "count" {
+		var nonEmpty []string
+		for _, s := range src {
+			if s != "" {
+				nonEmpty = append(nonEmpty, s)
+			}
+		}
+		src = nonEmpty
+	}
+	return r.matchKeys(n, src, n.pos[1])
+}
+
+func checkFlagCmd(v *validator, n *node) {
+	if len(n.pos) == 2 {
+		for _, s := range n.pos[0].Strings {
+			if !validVarRef(s) {
+				v.errorf(n.pos[0].Pos, "invalid variable name '%s'", s)
+			}
+		}
+		if !v.prog.required["variables"] {
+			v.errorf(n.Pos, "the %s command requires the variables extension for a variable name argument", n.spec.name)
+		}
+	}
+}
+
+func (r *runner) getFlags(name string) string {
+	if name == "" {
+		return r.flags
+	}
+	return r.lookupVar(name)
+}
+
+func (r *runner) putFlags(name, val string) {
+	if name == "" {
+		r.flags = val
+		return
+	}
+	r.setVar(name, val)
+}
+
+func runFlagCmd(r *runner, n *node) error {
+	var names []string
+	list := n.pos[0]
+	if len(n.pos) == 2 {
+		names = r.strs(n.pos[0])
+		list = n.pos[1]
+	} else {
+		names = []string{""}
+	}
+	var flags []string
+	for _, s := range r.strs(list) {
+		flags = mergeFlags(flags, flagList(s))
+	}
+	for _, name := range names {
+		cur := flagList(r.getFlags(name))
+		switch n.spec.name {
+		case "setflag":
+			cur = flags
+		case "addflag":
+			cur = mergeFlags(cur, flags)
+		case "removeflag":
+			var keep []string
+			for _, f := range cur {
+				if !containsFold(flags, f) {
+					keep = append(keep, f)
+				}
+			}
+			cur = keep
+		}
+		r.putFlags(name, strings.Join(cur, " "))
+	}
+	return nil
+}
+
+func evalHasflag(r *runner, n *node) (bool, error) {
+	var values []string
+	keys := n.pos[0]
+	if len(n.pos) == 2 {
+		for _, name := range r.strs(n.pos[0]) {
+			values = append(values, flagList(r.getFlags(name))...)
+		}
+		keys = n.pos[1]
+	} else {
+		values = flagList(r.flags)
+	}
+	if n.match.typ == "count" || n.match.typ == "value" {
+		return r.matchKeys(n, values, keys)
+	}
+	// RFC 5232 section 5: keys are flag lists too
+	var ks []string
+	for _, k := range r.strs(keys) {
+		ks = append(ks, flagList(k)...)
+	}
+	m := &matcher{spec: n.match}
+	ok := m.match(values, ks)
+	if ok && m.values != nil && r.prog.required["variables"] {
+		r.matchVal = m.values
+	}
+	return ok, nil
+}
+
+// evalBody implements RFC 5173.
+func evalBody(r *runner, n *node) (bool, error) {
+	var texts []string
+	switch {
+	case n.has("raw"):
+		raw := r.currentRaw()
+		texts = []string{string(raw[min(int(r.root.Header.Physical), len(raw)):])}
+	case n.has("content"):
+		types := r.strs(n.tags["content"])
+		texts = r.bodyParts(types)
+	default:
+		texts = r.bodyParts([]string{"text"})
+	}
+	return r.matchKeys(n, texts, n.pos[0])
+}
+
+// bodyParts returns the decoded bodies of leaf parts whose content type
+// matches one of types ("" matches all, "text" a type, "text/plain" both).
+func (r *runner) bodyParts(types []string) []string {
+	var out []string
+	r.root.Walk(func(p *message.Part) {
+		typ, sub := partType(p)
+		for _, t := range types {
+			t = strings.ToLower(t)
+			ok := t == "" || t == typ || t == typ+"/"+sub
+			if !ok {
+				continue
+			}
+			if p.Is(message.FlagMultipart) {
+				if t != "" && t != "multipart" && !strings.HasPrefix(t, "multipart/") {
+					break
+				}
+				// multipart: the prologue and epilogue text
+				out = append(out, "")
+				break
+			}
+			if p.Is(message.FlagMessageRFC822) && t != "message" && t != "message/rfc822" && t != "" {
+				break
+			}
+			if body, err := message.DecodeBodyPart(r.raw, p); err == nil {
+				txt := string(body)
+				if typ == "text" && sub == "html" && len(types) == 1 && types[0] == "text" {
+					txt = stripHTML(txt)
+				}
+				out = append(out, txt)
+			}
+			break
+		}
+	})
+	return out
+}
+
+func partType(p *message.Part) (string, string) {
+	c := p.Content
+	if c.Type == nil || c.Subtype == nil || *c.Type == "" {
+		if p.Parent != nil && p.Parent.Is(message.FlagMultipartDigest) {
+			return "message", "rfc822"
+		}
+		return "text", "plain"
+	}
+	return strings.ToLower(*c.Type), strings.ToLower(*c.Subtype)
+}
+
+func stripHTML(s string) string {
+	var b strings.Builder
+	in := false
+	for _, c := range s {
+		switch {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+			b.WriteByte(' ')
+		case !in:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,447 @@
+package sieve
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"roost/internal/message"
+)
+
+// mimeValues implements :type, :subtype, :contenttype and :param of the
+// mime extension (RFC 5703 section 4.2).
+func (r *runner) mimeValues(n *node, fields []message.Field, names []string) []string {
+	var out []string
+	for _, name := range names {
+		lname := strings.ToLower(name)
+		for _, f := range fields {
+			if !strings.EqualFold(string(f.Name), name) {
+				continue
+			}
+			val := message.DecodedHeaderValue(f.Value)
+			main, params := splitParams(val)
+			switch {
+			case n.has("type") && lname == "content-type":
+				out = append(out, strings.TrimSpace(before(main, "/")))
+			case n.has("subtype") && lname == "content-type":
+				if i := strings.IndexByte(main, '/'); i >= 0 {
+					out = append(out, strings.TrimSpace(main[i+1:]))
+				}
+			case n.has("contenttype"):
+				out = append(out, strings.TrimSpace(main))
+			case n.has("param"):
+				want := r.strs(n.tags["param"])
+				for _, p := range params {
+					if containsFold(want, p[0]) {
+						out = append(out, p[1])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func before(s, sep string) string {
+	if i := strings.Index(s, sep); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func splitParams(v string) (string, [][2]string) {
+	parts := strings.Split(v, ";")
+	var ps [][2]string
+	for _, p := range parts[1:] {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		ps = append(ps, [2]string{strings.TrimSpace(k), strings.Trim(strings.TrimSpace(val), `"`)})
+	}
+	return parts[0], ps
+}
+
+func runForeverypart(r *runner, n *node) error {
+	name, _ := n.tagStr("name")
+	parent := r.root
+	if len(r.parts) > 0 {
+		parent = r.parts[len(r.parts)-1]
+	}
+	var parts []*message.Part
+	parent.Walk(func(p *message.Part) {
+		if p != parent {
+			parts = append(parts, p)
+		}
+	})
+	for _, p := range parts {
+		r.parts = append(r.parts, p)
+		err := r.block(n.block)
+		r.parts = r.parts[:len(r.parts)-1]
+		var br flowBreak
+		if errors.As(err, &br) {
+			if br.name == "" || br.name == name {
+				return nil
+			}
+			return err
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkBreak(v *validator, n *node) {
+	if v.loops == 0 {
+		v.errorf(n.Pos, "the break command is not placed inside a foreverypart loop")
+		return
+	}
+	if name, ok := n.tagStr("name"); ok {
+		for _, l := range v.loopNames {
+			if l == name {
+				return
+			}
+		}
+		v.errorf(n.Pos, "the break command is not placed inside a foreverypart loop named '%s'", name)
+	}
+}
+
+func runBreak(r *runner, n *node) error {
+	name, _ := n.tagStr("name")
+	return flowBreak{name: name}
+}
+
+func checkExtracttext(v *validator, n *node) {
+	if v.loops == 0 {
+		v.errorf(n.Pos, "the extracttext command is not placed inside a foreverypart loop")
+	}
+	if !v.prog.required["variables"] {
+		v.errorf(n.Pos, "the extracttext command requires the variables extension")
+	}
+}
+
+func runExtracttext(r *runner, n *node) error {
+	var text string
+	if len(r.parts) > 0 {
+		p := r.parts[len(r.parts)-1]
+		typ, _ := partType(p)
+		if typ == "text" && !p.Is(message.FlagMultipart) {
+			if b, err := message.DecodeBodyPart(r.raw, p); err == nil {
+				text = string(b)
+			}
+		}
+	}
+	if a, ok := n.tags["first"]; ok && uint64(utf8.RuneCountInString(text)) > a.Number {
+		text = string([]rune(text)[:a.Number])
+	}
+	tmp := &node{Command: n.Command, spec: n.spec, prog: n.prog, tags: n.tags}
+	_ = tmp
+	val := text
+	if n.has("lower") {
+		val = strings.ToLower(val)
+	}
+	if n.has("upper") {
+		val = strings.ToUpper(val)
+	}
+	if n.has("quotewildcard") {
+		val = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(val)
+	}
+	if n.has("length") {
+		val = strconv.Itoa(utf8.RuneCountInString(val))
+	}
+	r.setVar(n.pos[0].Strings[0], val)
+	return nil
+}
+
+func checkNotify(v *validator, n *node) {
+	m := n.pos[0].Strings[0]
+	if strings.Contains(m, "${") {
+		return
+	}
+	if err := checkMailtoURI(m); err != "" {
+		v.errorf(n.pos[0].Pos, "notify command: invalid method '%s': %s", m, err)
+	}
+	if imp, ok := n.tagStr("importance"); ok && imp != "1" && imp != "2" && imp != "3" {
+		v.errorf(n.tags["importance"].Pos, "invalid :importance value for notify command: %s", imp)
+	}
+}
+
+// checkMailtoURI validates a mailto: notification URI (RFC 5436, RFC 6068).
+func checkMailtoURI(uri string) string {
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok {
+		return "invalid URI"
+	}
+	if !strings.EqualFold(scheme, "mailto") {
+		return "notification method '" + scheme + "' is not supported"
+	}
+	to, query, _ := strings.Cut(rest, "?")
+	recips := 0
+	if to != "" {
+		dec, err := url.PathUnescape(to)
+		if err != nil {
+			return "invalid recipient"
+		}
+		for _, a := range strings.Split(dec, ",") {
+			if _, ok := normalizeAddress(a); !ok {
+				return "invalid recipient '" + a + "'"
+			}
+			recips++
+		}
+	}
+	if query != "" {
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if strings.EqualFold(k, "to") {
+				dec, _ := url.QueryUnescape(v)
+				for _, a := range strings.Split(dec, ",") {
+					if _, ok := normalizeAddress(a); !ok {
+						return "invalid recipient '" + a + "'"
+					}
+					recips++
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func runNotify(r *runner, n *node) error {
+	m := r.pstr(n, 0)
+	if err := checkMailtoURI(m); err != "" {
+		return r.errorf(n, "notify action: invalid method '%s': %s", m, err)
+	}
+	nt := &Notification{Method: m, Importance: "2"}
+	nt.From, _ = r.tstr(n, "from")
+	if imp, ok := r.tstr(n, "importance"); ok {
+		nt.Importance = imp
+	}
+	nt.Message, _ = r.tstr(n, "message")
+	if a, ok := n.tags["options"]; ok {
+		nt.Options = r.strs(a)
+	}
+	r.notifys++
+	if max := r.maxSetting("sieve_notify_max_notifications", MaxNotifications); max > 0 && r.notifys > max {
+		return r.errorf(n, "number of notify actions exceeds policy limit (%d > %d)", r.notifys, max)
+	}
+	for _, a := range r.res.Actions {
+		if a.Kind == ActNotify && a.Notify.Method == m {
+			return nil
+		}
+	}
+	return r.add(n, &Action{Kind: ActNotify, Notify: nt})
+}
+
+func evalValidNotify(r *runner, n *node) (bool, error) {
+	for _, m := range r.strs(n.pos[0]) {
+		if checkMailtoURI(m) != "" {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func evalNotifyCap(r *runner, n *node) (bool, error) {
+	if checkMailtoURI(r.pstr(n, 0)) != "" {
+		return false, nil
+	}
+	if !strings.EqualFold(r.pstr(n, 1), "online") {
+		return false, nil
+	}
+	return r.matchKeys(n, []string{"maybe"}, n.pos[2])
+}
+
+// evalSpamtest implements RFC 5235 using Pigeonhole's settings
+// sieve_spamtest_status_header/_max_value/_status_type.
+func evalSpamtest(r *runner, n *node) (bool, error) {
+	prefix := "sieve_" + n.spec.name
+	val := r.spamScore(prefix, n.has("percent"))
+	return r.matchKeys(n, []string{val}, n.pos[0])
+}
+
+func (r *runner) spamScore(prefix string, percent bool) string {
+	hdr, ok := r.env.config(prefix + "_status_header")
+	if !ok || hdr == "" {
+		return "0"
+	}
+	name, re, _ := strings.Cut(hdr, ":")
+	vals := r.headerValues(r.hdr, []string{strings.TrimSpace(name)})
+	if len(vals) == 0 {
+		return "0"
+	}
+	raw := vals[0]
+	if re = strings.TrimSpace(re); re != "" {
+		m := &matcher{spec: matchSpec{typ: "regex", cmp: "i;octet"}}
+		if !m.regex(raw, re) || len(m.values) < 2 {
+			return "0"
+		}
+		raw = m.values[1]
+	}
+	typ, _ := r.env.config(prefix + "_status_type")
+	var score float64
+	switch typ {
+	case "strlen":
+		score = float64(len(strings.TrimSpace(raw)))
+	case "text":
+		for i := 0; ; i++ {
+			t, ok := r.env.config(prefix + "_text_value" + strconv.Itoa(i))
+			if !ok {
+				if i > 0 {
+					break
+				}
+				continue
+			}
+			if strings.TrimSpace(raw) == t {
+				score = float64(i)
+				break
+			}
+			if i > 10 {
+				break
+			}
+		}
+	default:
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return "0"
+		}
+		score = f
+	}
+	maxStr, _ := r.env.config(prefix + "_max_value")
+	max, err := strconv.ParseFloat(maxStr, 64)
+	if typ == "text" {
+		max = 10
+	}
+	if err != nil && typ != "text" || max <= 0 {
+		return "0"
+	}
+	if score < 0 {
+		score = 0
+	}
+	if score > max {
+		score = max
+	}
+	if percent {
+		return strconv.Itoa(int(score/max*100 + 0.5))
+	}
+	if prefix == "sieve_virustest" {
+		return strconv.Itoa(int(score/max*4+0.5) + 1)
+	}
+	return strconv.Itoa(int(score/max*9+0.5) + 1)
+}
+
+var protectedHeaders = map[string]bool{"received": true, "auto-submitted": true}
+
+func checkAddheader(v *validator, n *node) {
+	name := n.pos[0].Strings[0]
+	if !strings.Contains(name, "${") && !validHeaderName(name) {
+		v.errorf(n.pos[0].Pos, "addheader command: specified field name '%s' is invalid", name)
+	}
+	val := n.pos[1].Strings[0]
+	if !utf8.ValidString(val) {
+		v.errorf(n.pos[1].Pos, "addheader command: specified value '%s' is invalid", val)
+	}
+}
+
+func checkDeleteheader(v *validator, n *node) {
+	name := n.pos[0].Strings[0]
+	if !strings.Contains(name, "${") && !validHeaderName(name) {
+		v.errorf(n.pos[0].Pos, "deleteheader command: specified field name '%s' is invalid", name)
+	}
+	if n.has("last") && !n.has("index") {
+		v.errorf(n.Pos, "the deleteheader command: the :last tag requires the :index tag")
+	}
+}
+
+func runAddheader(r *runner, n *node) error {
+	name, val := r.pstr(n, 0), r.pstr(n, 1)
+	if !validHeaderName(name) {
+		return r.errorf(n, "addheader action: specified field name '%s' is invalid", name)
+	}
+	if protectedHeaders[strings.ToLower(name)] {
+		return nil
+	}
+	f := message.Field{Name: []byte(name), Value: []byte(encodeHeaderValue(val))}
+	if n.has("last") {
+		r.hdr = append(r.hdr, f)
+	} else {
+		r.hdr = append([]message.Field{f}, r.hdr...)
+	}
+	r.edits = true
+	return nil
+}
+
+func encodeHeaderValue(v string) string {
+	v = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(v)
+	return v
+}
+
+func runDeleteheader(r *runner, n *node) error {
+	name := r.pstr(n, 0)
+	if protectedHeaders[strings.ToLower(name)] {
+		return nil
+	}
+	var idx []int
+	for i, f := range r.hdr {
+		if strings.EqualFold(string(f.Name), name) {
+			idx = append(idx, i)
+		}
+	}
+	if a, ok := n.tags["index"]; ok {
+		k := int(a.Number)
+		if k < 1 || k > len(idx) {
+			return nil
+		}
+		if n.has("last") {
+			idx = idx[len(idx)-k : len(idx)-k+1]
+		} else {
+			idx = idx[k-1 : k]
+		}
+	}
+	del := map[int]bool{}
+	for _, i := range idx {
+		if len(n.pos) == 2 {
+			v := strings.TrimRight(message.DecodedHeaderValue(r.hdr[i].Value), " \t")
+			if ok, err := r.matchKeys(n, []string{v}, n.pos[1]); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		del[i] = true
+	}
+	if len(del) == 0 {
+		return nil
+	}
+	var out []message.Field
+	for i, f := range r.hdr {
+		if !del[i] {
+			out = append(out, f)
+		}
+	}
+	r.hdr = out
+	r.edits = true
+	return nil
+}
+
+// editedMessage renders the edited header and the original body.
+func (r *runner) editedMessage() []byte {
+	var b bytes.Buffer
+	for _, f := range r.hdr {
+		b.Write(f.Name)
+		b.WriteString(": ")
+		b.Write(bytes.ReplaceAll(f.Value, []byte("\n"), []byte("\r\n")))
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	off := int(r.root.Header.Physical)
+	if off <= len(r.raw) {
+		body := r.raw[off:]
+		b.Write(body)
+	}
+	return b.Bytes()
+}
