@@ -146,6 +146,8 @@ listen = 127.0.0.1
 %[8]s
 disable_plaintext_auth = no
 auth_failure_delay = 0
+# Dovecot can miss a change made between IDLE's start and its inotify watch; poll as a fallback.
+mailbox_idle_check_interval = 1 secs
 default_internal_user = %[3]s
 default_login_user = %[4]s
 passdb {
