@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 )
 
@@ -21,6 +23,9 @@ const MaxDecodedSize = 64 << 20
 // invalid sequences become U+FFFD.
 func ToUTF8(charset string, text []byte) string {
 	cs := strings.ToLower(strings.TrimSpace(charset))
+	if isGB2312(cs) {
+		return decodeGB2312(text)
+	}
 	if cs != "" && cs != "us-ascii" && cs != "utf-8" && cs != "utf8" {
 		if enc := lookupCharset(cs); enc != nil {
 			if out, _, err := transform.Bytes(enc.NewDecoder(), text); err == nil {
@@ -29,6 +34,37 @@ func ToUTF8(charset string, text []byte) string {
 		}
 	}
 	return strings.ToValidUTF8(string(text), "\uFFFD")
+}
+
+// isGB2312 reports the labels glibc's iconv reads as strict GB2312
+// (EUC-CN). golang.org/x/text follows WHATWG and decodes them as GBK,
+// which would find characters Dovecot cannot see.
+func isGB2312(cs string) bool {
+	return cs == "gb2312" || cs == "csgb2312" || cs == "euc-cn" || cs == "euccn"
+}
+
+// decodeGB2312 decodes EUC-CN: ASCII, and byte pairs in 0xA1-0xFE whose
+// lead is at most 0xF7. Anything else becomes U+FFFD and skips one byte,
+// as Dovecot does on an iconv conversion error.
+func decodeGB2312(text []byte) string {
+	dec := simplifiedchinese.GBK.NewDecoder()
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c < 0x80 {
+			b.WriteByte(c)
+			continue
+		}
+		if c >= 0xA1 && c <= 0xF7 && i+1 < len(text) && text[i+1] >= 0xA1 && text[i+1] <= 0xFE {
+			if out, err := dec.Bytes(text[i : i+2]); err == nil && utf8.Valid(out) && !bytes.ContainsRune(out, utf8.RuneError) {
+				b.Write(out)
+				i++
+				continue
+			}
+		}
+		b.WriteRune(utf8.RuneError)
+	}
+	return b.String()
 }
 
 func lookupCharset(name string) encoding.Encoding {

@@ -32,7 +32,7 @@ import (
 
 // decodeOracleMin is the number of (key, message) pairs that must agree
 // with Dovecot. Raise it when a fix makes more agree; never lower it.
-const decodeOracleMin = 379199
+const decodeOracleMin = 379200
 
 type searchOracleLine struct {
 	Kind    string `json:"kind"`

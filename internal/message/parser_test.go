@@ -221,6 +221,12 @@ func TestDecodeBodyPart(t *testing.T) {
 			t.Errorf("CTE %q: err %v, want ErrUnknownCTE", cte, err)
 		}
 	}
+	// GB2312 is strict EUC-CN as in iconv: a GBK-only pair (0x82 0x7B) is
+	// not decoded
+	gb := crlf("Content-Type: text/plain; charset=GB2312\n\n\xc4\xe3\x82\x7b!\n")
+	if got, _ := DecodeBodyPart(gb, Parse(gb)); string(got) != "你\uFFFD{!\r\n" {
+		t.Errorf("gb2312: got %q", got)
+	}
 	// the last Content-Transfer-Encoding counts, as in Dovecot's decoder
 	last := crlf("MIME-Version: 1.0\nContent-Transfer-Encoding: bogus\nContent-Transfer-Encoding: Base64\n\naGk=\n")
 	if got, err := DecodeBodyPart(last, Parse(last)); err != nil || string(got) != "hi" {
