@@ -38,7 +38,7 @@ import (
 // as Dovecot did. Raise them when a fix makes more match; never lower them.
 const (
 	oracleMinSections = 3300
-	oracleMinSearches = 4323
+	oracleMinSearches = 4324
 )
 
 const oracleFile = "testdata/oracle/dovecot-2.3.19-imap.jsonl.gz"
