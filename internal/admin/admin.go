@@ -59,6 +59,8 @@ func commands() []Command {
 		{Name: "serve", Args: "[-c FILE] [-F]", Short: "run the mail server (quickstart instance when no configuration exists)", Run: runServe},
 		{Name: "config", Args: "[-n|-a] [-h] [-c FILE] [SETTING...]", Short: "print the configuration, as doveconf", Run: runConfig},
 		{Name: "lda", Args: "[-c FILE] [-d USER] [-f SENDER] [-a ADDR] [-r ADDR] [-m MAILBOX] [-p FILE] [-e] [-k] [-o KEY=VALUE]...", Short: "deliver a message from standard input, as dovecot-lda", Run: runLDA},
+		{Name: "sieve-test", Args: "[-f FROM] [-r RCPT] [-a ORIG] [-x EXTS] [-e] SCRIPT MAIL", Short: "dry-run a Sieve script on a message, as Pigeonhole's sieve-test", Run: runSieveTest},
+		{Name: "sievec", Args: "[-x EXTS] SCRIPT [OUT]", Short: "check a Sieve script, as Pigeonhole's sievec (no binary is written)", Run: runSievec},
 		{Name: "help", Args: "[COMMAND]", Short: "list commands or describe one", Run: runHelp},
 	}
 }

@@ -207,14 +207,14 @@ func runInclude(r *runner, n *node) error {
 
 func (r *runner) enabledExts() []string {
 	if v, ok := r.env.config("sieve_extensions"); ok {
-		return extensionList(v)
+		return ExtensionList(v)
 	}
 	return nil
 }
 
-// extensionList applies a sieve_extensions value ("+editheader -regex"
+// ExtensionList applies a sieve_extensions value ("+editheader -regex"
 // or a plain list) to the defaults.
-func extensionList(v string) []string {
+func ExtensionList(v string) []string {
 	fields := strings.Fields(v)
 	out := append([]string(nil), DefaultExtensions...)
 	plain := true

@@ -71,7 +71,7 @@ type Result struct {
 	// result then holds only the implicit keep.
 	Err error
 	// Errors are non-fatal runtime problems (Pigeonhole logs them).
-	Warnings []string
+	Warnings  []string
 	redirects int
 	dups      []dupMark
 }
@@ -138,7 +138,7 @@ func printAction(b *strings.Builder, a *Action) {
 			fmt.Fprintf(b, "    => from    : %s\n", v.From)
 		}
 		fmt.Fprintf(b, "    => handle  : %s\n", v.Handle)
-		fmt.Fprintf(b, "\nSTART MESSAGE\n%s\nEND MESSAGE\n", strings.ReplaceAll(v.Reason, "\r\n", "\n"))
+		fmt.Fprintf(b, "\nSTART MESSAGE\n%s\nEND MESSAGE\n", v.Reason)
 	case ActNotify:
 		n := a.Notify
 		b.WriteString(" * send notification with method 'mailto:':\n")

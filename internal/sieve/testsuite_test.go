@@ -57,7 +57,7 @@ func (s *suite) compile(path string) (*Program, error) {
 	}
 	exts := allExtensions()
 	if v, ok := s.env.Config["sieve_extensions"]; ok {
-		exts = extensionList(v)
+		exts = ExtensionList(v)
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".sieve")
 	return Compile(name, src, Options{Extensions: exts})

@@ -49,6 +49,8 @@ type Options struct {
 // CompileError is the error Compile returns: every error with its position.
 type CompileError struct {
 	Script string
+	// Phase is "parse" or "validation", as Pigeonhole's summary line says.
+	Phase  string
 	Errors syntax.ErrorList
 }
 
@@ -71,23 +73,23 @@ func Compile(name string, src []byte, opts Options) (*Program, error) {
 	}
 	ast, errs := syntax.Parse(src)
 	if len(errs) > 0 {
-		return nil, &CompileError{Script: name, Errors: errs}
+		return nil, &CompileError{Script: name, Phase: "parse", Errors: errs}
 	}
 	v := newValidator(name, opts)
 	prog := v.validate(ast)
 	if len(v.errs) > 0 {
-		return nil, &CompileError{Script: name, Errors: v.errs}
+		return nil, &CompileError{Script: name, Phase: "validation", Errors: v.errs}
 	}
 	return prog, nil
 }
 
 type validator struct {
-	prog     *Program
-	specs    map[string]*spec
-	enabled  map[string]bool
-	errs     syntax.ErrorList
-	reported map[string]bool
-	loops    int // foreverypart nesting
+	prog      *Program
+	specs     map[string]*spec
+	enabled   map[string]bool
+	errs      syntax.ErrorList
+	reported  map[string]bool
+	loops     int // foreverypart nesting
 	loopNames []string
 }
 

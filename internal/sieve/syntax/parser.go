@@ -56,7 +56,7 @@ func (p *parser) commands(depth int, top bool) []*Command {
 			}
 		default:
 			p.errorf(p.tok.pos, "expected identifier but found %s", p.tok.describe())
-			p.recover()
+			p.recover(!top)
 		}
 	}
 	return out
@@ -64,11 +64,13 @@ func (p *parser) commands(depth int, top bool) []*Command {
 
 // recover skips to the end of the broken command: after ';', after a
 // balanced block, or before a '}' that closes the enclosing block.
-func (p *parser) recover() {
+func (p *parser) recover(nested bool) {
 	for {
 		switch p.tok.kind {
-		case tokEOF, tokRBrace:
-			if p.tok.kind == tokRBrace {
+		case tokEOF:
+			return
+		case tokRBrace:
+			if !nested {
 				p.advance()
 			}
 			return
@@ -103,7 +105,7 @@ func (p *parser) skipBlock() {
 func (p *parser) command(depth int) *Command {
 	c := p.commandHead(0)
 	if c == nil {
-		p.recover()
+		p.recover(depth > 0)
 		return nil
 	}
 	switch p.tok.kind {
@@ -127,7 +129,7 @@ func (p *parser) command(depth int) *Command {
 		return c
 	default:
 		p.errorf(p.tok.pos, "expected end of command ';' or the beginning of a compound block '{', but found %s", p.tok.describe())
-		p.recover()
+		p.recover(depth > 0)
 		return nil
 	}
 }

@@ -1,0 +1,5 @@
+require ["fileinto", "mailbox"];
+if header :contains "X-Spam" "Yes" {
+    fileinto :create "Junk";
+    stop;
+}
