@@ -298,8 +298,8 @@ func (l *lexer) multiline(p Pos) token {
 		if line == "." {
 			return l.stringTok(p, b.String())
 		}
-		if strings.HasPrefix(line, ".") {
-			line = line[1:]
+		if strings.HasPrefix(line, "..") {
+			line = line[1:] // dot-unstuffing (RFC 5228 section 2.4.2)
 		}
 		b.WriteString(line)
 		b.WriteString("\r\n")
