@@ -30,7 +30,7 @@ func cmdAuthenticate(ctx context.Context, c *conn, cmd *command) error {
 			return no("ALERT", "Invalid base64 in response")
 		}
 	}
-	if !dec.ExpectCRLF() {
+	if !cmd.end() {
 		return dec.Err()
 	}
 	ex, err := c.srv.opts.Auth.Begin(ctx, c.ci, mech)

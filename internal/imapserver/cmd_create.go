@@ -10,7 +10,7 @@ import (
 func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
 		return dec.Err()
 	}
 	sep := c.nsFor(name).Separator
@@ -33,7 +33,7 @@ func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 func cmdDelete(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
 		return dec.Err()
 	}
 	if name == "INBOX" {
@@ -57,7 +57,7 @@ func cmdDelete(ctx context.Context, c *conn, cmd *command) error {
 func cmdRename(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var from, to string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&from) || !dec.ExpectSP() || !dec.ExpectMailbox(&to) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&from) || !dec.ExpectSP() || !dec.ExpectMailbox(&to) || !cmd.end() {
 		return dec.Err()
 	}
 	if sep := c.nsFor(to).Separator; sep != "" {
@@ -73,12 +73,19 @@ func cmdRename(ctx context.Context, c *conn, cmd *command) error {
 }
 
 // cmdSubscribe is SUBSCRIBE and UNSUBSCRIBE (RFC 3501 sections 6.3.6 and
-// 6.3.7). Subscribing to a mailbox that does not exist is allowed.
+// 6.3.7). As in Dovecot, only existing mailboxes can be subscribed to;
+// subscriptions outlive their mailboxes and can always be removed.
 func cmdSubscribe(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
 		return dec.Err()
+	}
+	if cmd.name == "SUBSCRIBE" {
+		// Dovecot refuses to subscribe to a mailbox that does not exist.
+		if _, err := c.user.Status(ctx, name); err != nil {
+			return c.lookupError("subscribe "+name, err)
+		}
 	}
 	if err := c.user.SetSubscribed(ctx, name, cmd.name == "SUBSCRIBE"); err != nil {
 		return c.lookupError(strings.ToLower(cmd.name)+" "+name, err)

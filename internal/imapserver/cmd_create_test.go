@@ -51,6 +51,8 @@ func TestSubscribeLsub(t *testing.T) {
 			`* LIST (\NonExistent) "/" foo ("CHILDINFO" ("SUBSCRIBED"))`,
 		)
 		c.cmd("h UNSUBSCRIBE foo/bar").ok()
+		c.cmd("h2 SUBSCRIBE nonexist").status("NO Mailbox doesn't exist: nonexist")
+		c.cmd("h3 UNSUBSCRIBE nonexist").ok()
 		c.cmd(`i LSUB "" *`).ok().equal(`* LSUB () "/" INBOX`)
 		// Subscriptions survive the mailbox.
 		c.cmd("j SUBSCRIBE foo/bar").ok()

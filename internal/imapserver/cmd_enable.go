@@ -15,30 +15,31 @@ func enableable(name string) bool {
 }
 
 // cmdEnable is ENABLE (RFC 5161): "* ENABLED" lists what was newly
-// enabled; unknown names are ignored.
+// enabled; unknown names are ignored; no names at all is accepted, as
+// Dovecot does.
 func cmdEnable(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var names []string
-	for {
+	for !dec.CRLF() {
 		var name string
 		if !dec.ExpectSP() || !dec.ExpectAtom(&name) {
 			return dec.Err()
 		}
 		names = append(names, strings.ToUpper(name))
-		if dec.CRLF() {
-			break
-		}
-		if dec.Err() != nil {
-			return dec.Err()
-		}
 	}
-	enc := c.untagged().Atom("ENABLED")
+	var enabled []string
 	for _, n := range names {
 		if enableable(n) && !c.enabled[n] {
 			c.enabled[n] = true
-			enc.SP().Atom(n)
+			enabled = append(enabled, n)
 		}
 	}
-	enc.CRLF()
+	if len(enabled) > 0 { // Dovecot omits an empty ENABLED
+		enc := c.untagged().Atom("ENABLED")
+		for _, n := range enabled {
+			enc.SP().Atom(n)
+		}
+		enc.CRLF()
+	}
 	return nil
 }

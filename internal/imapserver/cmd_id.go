@@ -14,42 +14,50 @@ const (
 )
 
 // cmdID is ID (RFC 2971): the client's fields are logged at debug level,
-// the server's are Options.ServerID.
+// the server's are Options.ServerID. Like Dovecot it is lenient: no
+// argument, an odd list or an atom instead of NIL are answered too.
 func cmdID(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
-	if !dec.ExpectSP() {
-		return dec.Err()
-	}
-	var fields []string
-	var nilList string
-	if !dec.Atom(&nilList) {
-		n := 0
-		ok := dec.ExpectList(func() bool {
-			var k, v string
-			var hasV bool
-			if !dec.ExpectString(&k) || !dec.ExpectSP() || !dec.ExpectNString(&v, &hasV) {
+	var items []string
+	if !dec.CRLF() {
+		if !dec.ExpectSP() {
+			return dec.Err()
+		}
+		isList := dec.List(func() bool {
+			var s string
+			var ok bool
+			if !dec.ExpectNString(&s, &ok) {
 				return false
 			}
-			n++
-			if n <= maxIDPairs && len(k) <= maxIDField && len(v) <= maxIDValueLen {
-				fields = append(fields, k+"="+v)
+			if len(items) < 2*maxIDPairs && len(s) <= maxIDValueLen {
+				items = append(items, s)
 			}
 			return true
 		})
-		if !ok {
+		var atom string
+		if !isList && (dec.Err() != nil || !dec.ExpectAtom(&atom)) {
 			return dec.Err()
 		}
-	} else if !strings.EqualFold(nilList, "NIL") {
-		return bad("", "Error in IMAP command ID: Invalid parameters.")
+		if !cmd.end() {
+			return dec.Err()
+		}
 	}
-	if !dec.ExpectCRLF() {
-		return dec.Err()
-	}
-	if len(fields) > 0 {
-		c.log.Debugf("ID sent: %s", strings.Join(fields, ", "))
+	if fields := idFields(items); fields != "" {
+		c.log.Debugf("ID sent: %s", fields)
 	}
 	c.writeServerID()
 	return nil
+}
+
+// idFields formats the client's ID pairs for the log.
+func idFields(items []string) string {
+	var pairs []string
+	for i := 0; i+1 < len(items); i += 2 {
+		if len(items[i]) <= maxIDField {
+			pairs = append(pairs, items[i]+"="+items[i+1])
+		}
+	}
+	return strings.Join(pairs, ", ")
 }
 
 func (c *conn) writeServerID() {

@@ -16,7 +16,7 @@ type idleLine struct {
 // the mailbox's Notify channel fires, with "* OK Still here" every
 // IdleNotifyInterval, until the client sends DONE.
 func cmdIdle(ctx context.Context, c *conn, cmd *command) error {
-	if !cmd.dec.ExpectCRLF() {
+	if !cmd.end() {
 		return cmd.dec.Err()
 	}
 	c.enc.Plus().Text("idling").CRLF()
@@ -50,19 +50,35 @@ func cmdIdle(ctx context.Context, c *conn, cmd *command) error {
 	return nil
 }
 
+// idleNotifyDelay batches changes that arrive together (a STORE and an
+// EXPUNGE by another session) into one announcement, as Dovecot's
+// NOTIFY_DELAY_MSECS does.
+const idleNotifyDelay = 500 * time.Millisecond
+
 // idleLoop waits for the client's line, announcing changes meanwhile.
 func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, error) {
 	tick := time.NewTicker(c.srv.opts.IdleNotifyInterval)
 	defer tick.Stop()
+	delay := time.NewTimer(idleNotifyDelay)
+	delay.Stop()
+	defer delay.Stop()
 	var notify <-chan struct{}
 	if c.sel != nil {
 		notify = c.sel.mb.Notify()
 	}
+	pending := false
 	for {
 		select {
 		case res := <-lines:
 			return res, nil
 		case <-notify:
+			if !pending {
+				pending = true
+				delay.Reset(idleNotifyDelay)
+			}
+			continue
+		case <-delay.C:
+			pending = false
 			if err := c.sync(ctx); err != nil {
 				c.log.Errorf("idle sync %s: %v", c.sel.name, err)
 			}

@@ -63,7 +63,7 @@ func cmdList(ctx context.Context, c *conn, cmd *command) error {
 		}
 		return dec.Err()
 	}
-	if !dec.ExpectCRLF() {
+	if !cmd.end() {
 		return dec.Err()
 	}
 	if o.unknown {

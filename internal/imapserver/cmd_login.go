@@ -11,7 +11,7 @@ import (
 func cmdLogin(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var user, pass string
-	if !dec.ExpectSP() || !dec.ExpectAString(&user) || !dec.ExpectSP() || !dec.ExpectAString(&pass) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectAString(&user) || !dec.ExpectSP() || !dec.ExpectAString(&pass) || !cmd.end() {
 		return dec.Err()
 	}
 	if !c.srv.opts.Auth.PlaintextAllowed(c.ci) {
@@ -65,7 +65,11 @@ func (c *conn) loggedIn(ctx context.Context, cmd *command, s *Session) error {
 	c.log = c.srv.log.With(fmt.Sprintf("imap(%s)<%d><%s>", s.User, os.Getpid(), c.ci.SessionID))
 	c.cnt.in.Store(0)
 	c.cnt.out.Store(0)
-	cmd.okCode = "CAPABILITY " + c.capabilities()
+	if c.capsSeen {
+		c.untagged().Atom("CAPABILITY").SP().Text(c.capabilities()).CRLF()
+	} else {
+		cmd.okCode = "CAPABILITY " + c.capabilities()
+	}
 	return nil
 }
 

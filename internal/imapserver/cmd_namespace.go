@@ -9,7 +9,7 @@ import (
 // cmdNamespace is NAMESPACE (RFC 2342): personal (private), other users'
 // (shared) and shared (public) namespaces; hidden ones are left out.
 func cmdNamespace(ctx context.Context, c *conn, cmd *command) error {
-	if !cmd.dec.ExpectCRLF() {
+	if !cmd.end() {
 		return cmd.dec.Err()
 	}
 	groups := map[string][]storage.Namespace{}

@@ -14,7 +14,7 @@ import (
 func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectCRLF() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
 		return dec.Err()
 	}
 	if c.sel != nil {
@@ -103,7 +103,7 @@ func (c *conn) unselect() {
 // cmdClose is CLOSE (RFC 3501 section 6.4.2): expunge \Deleted messages
 // silently (unless read-only), then leave the selected state.
 func cmdClose(ctx context.Context, c *conn, cmd *command) error {
-	if !cmd.dec.ExpectCRLF() {
+	if !cmd.end() {
 		return cmd.dec.Err()
 	}
 	var err error
@@ -120,7 +120,7 @@ func cmdClose(ctx context.Context, c *conn, cmd *command) error {
 // cmdUnselect is UNSELECT (RFC 3691): leave the selected state without
 // expunging.
 func cmdUnselect(ctx context.Context, c *conn, cmd *command) error {
-	if !cmd.dec.ExpectCRLF() {
+	if !cmd.end() {
 		return cmd.dec.Err()
 	}
 	c.unselect()

@@ -43,7 +43,8 @@ func TestSelectExamine(t *testing.T) {
 		c.cmd("d CHECK").status("BAD No mailbox selected.")
 		c.cmd("e SELECT &AOk").status("NO Mailbox name is not valid mUTF-7")
 		c.cmd("f SELECT").status("BAD Error in IMAP command SELECT: ")
-		c.cmd("g SELECT INBOX extra").status("BAD Error in IMAP command SELECT: Extra arguments.")
+		// Dovecot ignores arguments a command does not read.
+		c.cmd("g SELECT INBOX extra").ok()
 	})
 }
 

@@ -13,7 +13,7 @@ var errPipelinedTLS = errors.New("STARTTLS: data pipelined before the TLS handsh
 // after the tagged OK is flushed; data the client pipelined after the
 // command ends the connection.
 func cmdStartTLS(ctx context.Context, c *conn, cmd *command) error {
-	if !cmd.dec.ExpectCRLF() {
+	if !cmd.end() {
 		return cmd.dec.Err()
 	}
 	if c.srv.opts.TLS == nil {
@@ -26,6 +26,7 @@ func cmdStartTLS(ctx context.Context, c *conn, cmd *command) error {
 		if c.br.Buffered() > 0 {
 			return errPipelinedTLS
 		}
+		c.didStartTLS = true
 		return c.handshake()
 	}
 	return nil

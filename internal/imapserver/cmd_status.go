@@ -29,7 +29,7 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 		want[item] = true
 		return true
 	})
-	if !ok || !dec.ExpectCRLF() {
+	if !ok || !cmd.end() {
 		return dec.Err()
 	}
 	switch {
@@ -58,6 +58,11 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 		enc.Atom(item).SP().Number64(vals[item])
 	}
 	enc.Special(')').CRLF()
+	if c.sel != nil && c.sel.name == name {
+		// RFC 3501 section 6.3.10 advises against it; Dovecot answers
+		// and flags it.
+		cmd.okCode, cmd.okText = "CLIENTBUG", "Status on selected mailbox completed."
+	}
 	return nil
 }
 

@@ -115,3 +115,20 @@ func newCommandTable() map[string]*commandSpec {
 		"MOVE":     {handler: cmdCopy, states: stateSelected, flags: flagUID, okText: "Move completed."},
 	}
 }
+
+// end finishes a command's arguments. As in Dovecot, arguments after the
+// ones a command reads are ignored ("NOOP extra", "SELECT INBOX x"): the
+// rest of the line is skipped.
+func (cmd *command) end() bool {
+	d := cmd.dec
+	if d.CRLF() {
+		return true
+	}
+	if d.Err() != nil {
+		return false
+	}
+	if !d.SP() {
+		return d.ExpectCRLF() // records the error
+	}
+	return d.DiscardLine() == nil
+}

@@ -51,6 +51,12 @@ type conn struct {
 	stats    sessionStats
 	lastCmd  string // name of the last command finished
 	lastDone time.Time
+	// capsSeen: the client asked for CAPABILITY before login on a
+	// connection that did not (yet) STARTTLS; it may ignore the
+	// CAPABILITY response code, so login sends the list untagged
+	// (Dovecot's client_ignores_capability_resp_code).
+	capsSeen    bool
+	didStartTLS bool
 	// after runs once the tagged response has been flushed (STARTTLS
 	// handshake); an error ends the connection.
 	after func() error

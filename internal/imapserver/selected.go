@@ -109,8 +109,8 @@ func (c *conn) announce(ch *storage.Changes) {
 	if ch.New > 0 {
 		c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
 	}
-	recent := countRecent(msgs)
-	if ch.New > 0 || recent != c.sel.recent {
+	// As Dovecot: RECENT only when the count changed.
+	if recent := countRecent(msgs); recent != c.sel.recent {
 		c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
 		c.sel.recent = recent
 	}

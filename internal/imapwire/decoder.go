@@ -621,7 +621,7 @@ func (d *Decoder) ExpectDate(t *time.Time) bool {
 		return d.fail("Invalid date.")
 	}
 	day, mon, year, ok := parseDate(s)
-	if !ok {
+	if !ok || day < 1 || day > 31 {
 		return d.fail("Invalid date.")
 	}
 	*t = time.Date(year, mon, day, 0, 0, 0, 0, time.UTC)
@@ -635,7 +635,7 @@ func parseDate(s string) (day int, mon time.Month, year int, ok bool) {
 	}
 	day, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
 	year, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || day < 1 || day > 31 {
+	if err1 != nil || err2 != nil || day < 0 || year < 0 {
 		return 0, 0, 0, false
 	}
 	for i, m := range months {
@@ -647,7 +647,9 @@ func parseDate(s string) (day int, mon time.Month, year int, ok bool) {
 }
 
 // DateTime reads a date-time ("dd-Mon-yyyy hh:mm:ss +zzzz") if a quoted
-// string is next.
+// string is next. As in Dovecot, a date that is well-formed but not on
+// the calendar ("31-Feb-2020 25:00:00") yields the zero time, which
+// storage replaces by the save time.
 func (d *Decoder) DateTime(t *time.Time) bool {
 	c, ok := d.peek()
 	if !ok || c != '"' {
@@ -657,15 +659,49 @@ func (d *Decoder) DateTime(t *time.Time) bool {
 	if !d.Quoted(&s) {
 		return false
 	}
-	if len(s) > 0 && s[0] == ' ' {
-		s = s[1:] // date-day-fixed: SP DIGIT
-	}
-	v, err := time.Parse("2-Jan-2006 15:04:05 -0700", s)
-	if err != nil {
+	v, ok := parseDateTime(s)
+	if !ok {
 		return d.fail("Invalid internal date")
 	}
 	*t = v
 	return true
+}
+
+// parseDateTime parses RFC 3501 date-time syntax (the day may be one
+// digit or space-padded).
+func parseDateTime(s string) (time.Time, bool) {
+	s = strings.TrimPrefix(s, " ")
+	date, rest, ok := strings.Cut(s, " ")
+	clock, zone, ok2 := strings.Cut(rest, " ")
+	if !ok || !ok2 || len(clock) != 8 || clock[2] != ':' || clock[5] != ':' || len(zone) != 5 ||
+		(zone[0] != '+' && zone[0] != '-') {
+		return time.Time{}, false
+	}
+	day, mon, year, ok := parseDate(date)
+	hh, ok1 := digits2(clock[0:2])
+	mm, ok2 := digits2(clock[3:5])
+	ss, ok3 := digits2(clock[6:8])
+	zh, ok4 := digits2(zone[1:3])
+	zm, ok5 := digits2(zone[3:5])
+	if !ok || !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return time.Time{}, false
+	}
+	offset := (zh*60 + zm) * 60
+	if zone[0] == '-' {
+		offset = -offset
+	}
+	v := time.Date(year, mon, day, hh, mm, ss, 0, time.FixedZone("", offset))
+	if v.Day() != day || hh > 23 || mm > 59 || ss > 60 {
+		return time.Time{}, true // not on the calendar: "now", as Dovecot
+	}
+	return v, true
+}
+
+func digits2(s string) (int, bool) {
+	if len(s) != 2 || !isDigit(s[0]) || !isDigit(s[1]) {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
 // DiscardLine skips the rest of the current command, including the data

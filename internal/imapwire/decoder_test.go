@@ -230,6 +230,27 @@ func TestDecoderSeqSetMailboxDate(t *testing.T) {
 	if dt.Format(time.RFC3339) != "2023-07-04T10:11:12+02:00" {
 		t.Fatalf("date-time %v", dt)
 	}
+	for in, want := range map[string]string{
+		`"32-Jan-2020 00:00:00 +0000"`: "0001-01-01T00:00:00Z",
+		`"31-Feb-2020 25:00:00 +0000"`: "0001-01-01T00:00:00Z",
+		`"01-jan-2020 00:00:00 -0130"`: "2020-01-01T00:00:00-01:30",
+		`"01-Jan-2020 00:00:00 +9999"`: "2020-01-01T00:00:00+100:39",
+	} {
+		d = newDec(in+"\r\n", nil)
+		if !d.DateTime(&dt) {
+			t.Errorf("%s: %v", in, d.Err())
+			continue
+		}
+		if got := dt.Format(time.RFC3339); got != want && !(dt.IsZero() && want[0] == '0') {
+			t.Errorf("%s = %s, want %s", in, got, want)
+		}
+	}
+	for _, in := range []string{`"01-Jan-20 00:00:00 +0000"`, `"01-Foo-2020 00:00:00 +0000"`, `"01-Jan-2020 0:00:00 +0000"`} {
+		d = newDec(in+"\r\n", nil)
+		if d.DateTime(&dt) {
+			t.Errorf("%s accepted", in)
+		}
+	}
 	d = newDec("&AOk\r\n", nil)
 	var me *MailboxNameError
 	if d.ExpectMailbox(&a) || !errors.As(d.Err(), &me) {
