@@ -27,7 +27,16 @@ func (c *conn) cmdMAIL(args string) {
 			return
 		}
 	}
-	c.tx = &transaction{sender: addr.String(), id: c.s.opts.NewSessionID(), spool: delivery.NewSpool(c.s.opts.SpoolDir, 0)}
+	// Transaction ids as Dovecot's: the session id, then ":T2", ":T3"...
+	if c.sessionID == "" {
+		c.sessionID = c.s.opts.NewSessionID()
+	}
+	c.txCount++
+	id := c.sessionID
+	if c.txCount > 1 {
+		id += ":T" + strconv.Itoa(c.txCount)
+	}
+	c.tx = &transaction{sender: addr.String(), id: id, spool: delivery.NewSpool(c.s.opts.SpoolDir, 0)}
 	c.ok(smtp.R(250, "2.1.0", "OK"))
 }
 

@@ -25,12 +25,14 @@ type conn struct {
 	log *logging.Logger
 	ctx context.Context
 
-	helo     string // LHLO argument; "" before LHLO
-	tls      bool
-	remoteIP string
-	tx       *transaction // nil outside MAIL ... end of data
-	bad      int          // consecutive failed commands
-	quit     bool
+	helo      string // LHLO argument; "" before LHLO
+	sessionID string // set at the first MAIL
+	txCount   int    // transactions started
+	tls       bool
+	remoteIP  string
+	tx        *transaction // nil outside MAIL ... end of data
+	bad       int          // consecutive failed commands
+	quit      bool
 
 	mu       sync.Mutex // guards following
 	idle     bool       // blocked reading a command

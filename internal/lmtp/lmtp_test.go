@@ -208,7 +208,7 @@ func TestBDAT(t *testing.T) {
 	c.expect("250 2.0.0 OK")
 	c.expect("250 2.1.0")
 	c.expect("250 2.1.5")
-	c.expect("250 2.0.0 <alice> SESSION Saved")
+	c.expect("250 2.0.0 <alice> SESSION:T3 Saved") // third MAIL of the session
 	got := fd.get("alice")
 	if len(got) != 2 || !strings.HasSuffix(got[0], "\r\nSubject: hi\r\n\r\nbody") || !strings.HasSuffix(got[1], "+0000\r\n") {
 		t.Fatalf("alice got %q", got)
