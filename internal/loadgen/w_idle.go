@@ -41,6 +41,10 @@ func runIdle(ctx context.Context, o Options) (*Result, error) {
 		o.OnIdle()
 	}
 	users := distinctUsers(sessions)
+	if o.DeliverLMTP.Addr != "" {
+		last := notifyAll(o, sessions, func() { lmtpDeliverAll(ctx, o, users, rec) }, rec)
+		return idleResult(&col, o, sessions, t0, last), nil
+	}
 	deliverers, err := openDeliverers(ctx, o, users)
 	defer func() {
 		for _, d := range deliverers {
@@ -50,11 +54,60 @@ func runIdle(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := notifyAll(o, sessions, deliverers, users, rec)
+	last := notifyAll(o, sessions, func() { appendAll(o, deliverers, users, rec) }, rec)
+	return idleResult(&col, o, sessions, t0, last), nil
+}
+
+func idleResult(col *collector, o Options, sessions []*idleSession, t0 time.Time, last time.Duration) *Result {
 	res := col.result(o.Workload, len(sessions), time.Since(t0), "notify")
 	res.Values["sessions"] = float64(len(sessions))
 	res.Values["notify_all_s"] = last.Seconds()
-	return res, nil
+	return res
+}
+
+// lmtpDeliverAll delivers one message to every user in one LMTP
+// transaction.
+func lmtpDeliverAll(ctx context.Context, o Options, users []string, rec *recorder) {
+	tc, err := dialText(ctx, o.DeliverLMTP)
+	if err != nil {
+		rec.fail("deliver", err)
+		return
+	}
+	defer tc.Close()
+	tc.c.SetDeadline(time.Now().Add(o.Timeout))
+	if err := tc.smtpExpect(200); err != nil {
+		rec.fail("deliver", err)
+		return
+	}
+	tc.w.WriteString("LHLO loadgen.example\r\nMAIL FROM:<loadgen@example.org>\r\n")
+	for _, u := range users {
+		tc.w.WriteString("RCPT TO:<" + u + ">\r\n")
+	}
+	tc.w.WriteString("DATA\r\n")
+	if err := tc.w.Flush(); err != nil {
+		rec.fail("deliver", err)
+		return
+	}
+	for i := range len(users) + 2 {
+		if err := tc.smtpExpect(200); err != nil {
+			rec.fail(fmt.Sprintf("deliver reply %d", i), err)
+			return
+		}
+	}
+	if err := tc.smtpExpect(300); err != nil {
+		rec.fail("deliver DATA", err)
+		return
+	}
+	tc.writeDotStuffed(o.Messages[0])
+	if err := tc.w.Flush(); err != nil {
+		rec.fail("deliver", err)
+		return
+	}
+	for _, u := range users {
+		if err := tc.smtpExpect(200); err != nil {
+			rec.fail("deliver to "+u, err)
+		}
+	}
 }
 
 // openIdle logs in o.Sessions sessions, dialConcurrency at a time.
@@ -140,9 +193,9 @@ func openDeliverers(ctx context.Context, o Options, users []string) ([]*imapConn
 	return out, nil
 }
 
-// notifyAll appends one message per user and waits for every session
-// to see it; it returns the time until the last session saw it.
-func notifyAll(o Options, sessions []*idleSession, deliverers []*imapConn, users []string, rec *recorder) time.Duration {
+// notifyAll runs deliver and waits for every session to see one more
+// message; it returns the time until the last session saw it.
+func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder) time.Duration {
 	seen := make([]time.Duration, len(sessions))
 	errs := make([]error, len(sessions))
 	start := make(chan struct{})
@@ -157,19 +210,9 @@ func notifyAll(o Options, sessions []*idleSession, deliverers []*imapConn, users
 			}
 		})
 	}
-	msg := o.Messages[0]
 	t0 = time.Now()
 	close(start)
-	var dwg sync.WaitGroup
-	for i, d := range deliverers {
-		dwg.Go(func() {
-			d.c.SetDeadline(time.Now().Add(o.Timeout))
-			if err := d.appendMsg("INBOX", "", msg); err != nil {
-				rec.fail("deliver "+users[i], err)
-			}
-		})
-	}
-	dwg.Wait()
+	deliver()
 	wg.Wait()
 	var last time.Duration
 	for i := range sessions {
@@ -181,4 +224,18 @@ func notifyAll(o Options, sessions []*idleSession, deliverers []*imapConn, users
 		last = max(last, seen[i])
 	}
 	return last
+}
+
+// appendAll APPENDs one message per user, each through its own session.
+func appendAll(o Options, deliverers []*imapConn, users []string, rec *recorder) {
+	var wg sync.WaitGroup
+	for i, d := range deliverers {
+		wg.Go(func() {
+			d.c.SetDeadline(time.Now().Add(o.Timeout))
+			if err := d.appendMsg("INBOX", "", o.Messages[0]); err != nil {
+				rec.fail("deliver "+users[i], err)
+			}
+		})
+	}
+	wg.Wait()
 }

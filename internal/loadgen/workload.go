@@ -29,6 +29,9 @@ type Options struct {
 	Messages [][]byte
 	// Sessions is the idle workload's session count (default Clients).
 	Sessions int
+	// DeliverLMTP, when set, is where the idle workload delivers (one
+	// LMTP transaction to every user); otherwise it APPENDs per user.
+	DeliverLMTP Target
 	// OnIdle, when set, is called by the idle workload once every session
 	// is in IDLE and before the delivery (the driver samples memory).
 	OnIdle func()
