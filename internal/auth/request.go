@@ -42,6 +42,18 @@ func (r *Request) MasterUser() string { return r.masterUser }
 // request (static userdb skips its existence check then).
 func (r *Request) Authenticated() bool { return r.authenticated }
 
+// Prefetched returns the userdb_* fields (prefix removed) that the passdb
+// chain returned for this request, and whether it returned any: the
+// prefetch userdb answers from them.
+func (r *Request) Prefetched() (Fields, bool) {
+	return r.prefetch.Clone(), r.authenticated && len(r.prefetch) > 0
+}
+
+// SkipPasswordCheck reports whether an earlier passdb (or a master login
+// with pass=yes) already checked the password: drivers that check it
+// themselves, such as LDAP authentication binds, then only look up.
+func (r *Request) SkipPasswordCheck() bool { return r.skipPasswordCheck }
+
 // LookupPassdb runs the passdb chain in lookup mode for r.User, for
 // userdbs that must check that a user exists (static with
 // allow_all_users=no). It returns InternalFail when called outside
