@@ -1,20 +1,10 @@
 package sieve
 
 import (
-	"strconv"
 	"strings"
 
 	"roost/internal/message"
 )
-
-func (r *runner) maxSetting(name string, def int) int {
-	if v, ok := r.env.config(name); ok {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return n
-		}
-	}
-	return def
-}
 
 // add appends an action, merging duplicates and checking conflicts and
 // limits as Pigeonhole does.
@@ -31,11 +21,11 @@ func (r *runner) add(n *node, a *Action) error {
 	}
 	if a.Kind == ActRedirect {
 		res.redirects++
-		if max := r.maxSetting("sieve_max_redirects", MaxRedirects); res.redirects > max {
+		if max := r.cfg.MaxRedirects; res.redirects > max {
 			return r.errorf(n, "number of redirect actions exceeds policy limit (%d > %d)", res.redirects, max)
 		}
 	}
-	if max := r.maxSetting("sieve_max_actions", MaxActions); len(res.Actions) >= max && max > 0 {
+	if max := r.cfg.MaxActions; len(res.Actions) >= max && max > 0 {
 		return r.errorf(n, "total number of actions exceeds policy limit (%d > %d)", len(res.Actions)+1, max)
 	}
 	res.Actions = append(res.Actions, a)

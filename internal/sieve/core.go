@@ -228,10 +228,7 @@ func (r *runner) addressPart(n *node, a addr) (string, bool) {
 }
 
 func (r *runner) delimiter() string {
-	if v, ok := r.env.config("recipient_delimiter"); ok {
-		return v
-	}
-	return "+"
+	return r.cfg.RecipientDelimiter
 }
 
 func evalAddress(r *runner, n *node) (bool, error) {

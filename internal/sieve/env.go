@@ -75,8 +75,12 @@ type Env struct {
 	Mailboxes Mailboxes
 	Tracker   Tracker
 	Scripts   Scripts
+	// Settings is the Pigeonhole configuration; nil means Config parsed
+	// with ParseConfig (and DefaultConfig when that is empty too).
+	Settings *Config
 	// Config holds Pigeonhole settings by name (sieve_max_actions,
-	// recipient_delimiter, sieve_spamtest_status_header, ...).
+	// recipient_delimiter, sieve_spamtest_status_header, ...), for callers
+	// that have no Settings.
 	Config map[string]string
 	// Environment holds the environment extension's items beyond the
 	// built-in ones (RFC 5183 section 4.1), e.g. "imap.cause".
@@ -95,8 +99,18 @@ func (e *Env) now() time.Time {
 }
 
 func (e *Env) config(name string) (string, bool) {
-	v, ok := e.Config[name]
+	v, ok := e.settings().Raw[name]
 	return v, ok
+}
+
+// settings returns Settings, or Config parsed (bad values keep their
+// defaults).
+func (e *Env) settings() *Config {
+	if e.Settings != nil {
+		return e.Settings
+	}
+	c, _ := ParseConfig(e.Config)
+	return c
 }
 
 type rawMessage struct {

@@ -225,7 +225,7 @@ func runNotify(r *runner, n *node) error {
 		nt.Options = r.strs(a)
 	}
 	r.notifys++
-	if max := r.maxSetting("sieve_notify_max_notifications", MaxNotifications); max > 0 && r.notifys > max {
+	if max := r.cfg.NotifyMaxNotifications; max > 0 && r.notifys > max {
 		return r.errorf(n, "number of notify actions exceeds policy limit (%d > %d)", r.notifys, max)
 	}
 	for _, a := range r.res.Actions {
@@ -264,7 +264,7 @@ func evalSpamtest(r *runner, n *node) (bool, error) {
 }
 
 func (r *runner) spamScore(prefix string, percent bool) string {
-	hdr, ok := r.env.config(prefix + "_status_header")
+	hdr, ok := r.config(prefix + "_status_header")
 	if !ok || hdr == "" {
 		return "0"
 	}
@@ -281,14 +281,14 @@ func (r *runner) spamScore(prefix string, percent bool) string {
 		}
 		raw = m.values[1]
 	}
-	typ, _ := r.env.config(prefix + "_status_type")
+	typ, _ := r.config(prefix + "_status_type")
 	var score float64
 	switch typ {
 	case "strlen":
 		score = float64(len(strings.TrimSpace(raw)))
 	case "text":
 		for i := 0; ; i++ {
-			t, ok := r.env.config(prefix + "_text_value" + strconv.Itoa(i))
+			t, ok := r.config(prefix + "_text_value" + strconv.Itoa(i))
 			if !ok {
 				if i > 0 {
 					break
@@ -310,7 +310,7 @@ func (r *runner) spamScore(prefix string, percent bool) string {
 		}
 		score = f
 	}
-	maxStr, _ := r.env.config(prefix + "_max_value")
+	maxStr, _ := r.config(prefix + "_max_value")
 	max, err := strconv.ParseFloat(maxStr, 64)
 	if typ == "text" {
 		max = 10

@@ -88,14 +88,14 @@ func checkVacation(v *validator, n *node) {
 
 func runVacation(r *runner, n *node) error {
 	v := &VacationReply{Reason: r.pstr(n, 0), MIME: n.has("mime")}
-	v.Seconds = 7 * 86400
+	v.Seconds = uint64(r.cfg.VacationDefaultPeriod / time.Second)
 	if a, ok := n.tags["days"]; ok {
 		v.Seconds = a.Number * 86400
 	}
 	if a, ok := n.tags["seconds"]; ok {
 		v.Seconds = a.Number
 	}
-	minP, maxP := r.periodSetting("sieve_vacation_min_period", 86400), r.periodSetting("sieve_vacation_max_period", 90*86400)
+	minP, maxP := uint64(r.cfg.VacationMinPeriod/time.Second), uint64(r.cfg.VacationMaxPeriod/time.Second)
 	if v.Seconds < minP && (v.Seconds != 0 || !n.has("seconds")) {
 		v.Seconds = minP
 	}
@@ -124,18 +124,6 @@ func runVacation(r *runner, n *node) error {
 		v.Handle = v.Reason + sub + from + mime
 	}
 	return r.add(n, &Action{Kind: ActVacation, Vacation: v})
-}
-
-func (r *runner) periodSetting(name string, def uint64) uint64 {
-	v, ok := r.env.config(name)
-	if !ok {
-		return def
-	}
-	d, err := parseDuration(v)
-	if err != nil {
-		return def
-	}
-	return d
 }
 
 // parseDuration reads Dovecot time settings ("1d", "30s", "2 weeks").
@@ -206,10 +194,7 @@ func runInclude(r *runner, n *node) error {
 }
 
 func (r *runner) enabledExts() []string {
-	if v, ok := r.env.config("sieve_extensions"); ok {
-		return ExtensionList(v)
-	}
-	return nil
+	return r.cfg.Extensions
 }
 
 // ExtensionList applies a sieve_extensions value ("+editheader -regex"
@@ -353,7 +338,7 @@ func evalDate(r *runner, n *node) (bool, error) {
 }
 
 func (r *runner) localZone() *time.Location {
-	if v, ok := r.env.config("sieve_test_timezone"); ok {
+	if v, ok := r.config("sieve_test_timezone"); ok {
 		if loc, ok := parseZone(v); ok {
 			return loc
 		}
@@ -489,11 +474,11 @@ func evalDuplicate(r *runner, n *node) (bool, error) {
 	handle, _ := r.tstr(n, "handle")
 	sum := sha256.Sum256([]byte("duplicate\x00" + handle + "\x00" + id))
 	key := hex.EncodeToString(sum[:])
-	secs := uint64(r.periodSetting("sieve_duplicate_default_period", 14*86400))
+	secs := uint64(r.cfg.DuplicateDefaultPeriod / time.Second)
 	if a, ok := n.tags["seconds"]; ok {
 		secs = a.Number
 	}
-	if max := r.periodSetting("sieve_duplicate_max_period", 7*86400); secs > max {
+	if max := uint64(r.cfg.DuplicateMaxPeriod / time.Second); secs > max {
 		secs = max
 	}
 	for _, d := range r.dupIDs {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"roost/internal/message"
 	"roost/internal/sieve/syntax"
@@ -42,6 +41,7 @@ func (flowBreak) Error() string  { return "break" }
 type runner struct {
 	ctx      context.Context
 	env      *Env
+	cfg      *Config
 	res      *Result
 	prog     *Program
 	vars     map[string]string
@@ -84,7 +84,7 @@ func Run(ctx context.Context, prog *Program, env *Env) *Result {
 }
 
 func newRunner(ctx context.Context, env *Env) *runner {
-	r := &runner{ctx: ctx, env: env, res: &Result{}, globals: map[string]string{}, once: map[string]bool{}}
+	r := &runner{ctx: ctx, env: env, cfg: env.settings(), res: &Result{}, globals: map[string]string{}, once: map[string]bool{}}
 	if env.Message != nil {
 		r.raw = env.Message.Bytes()
 		r.root = env.Message.Root()
@@ -93,10 +93,8 @@ func newRunner(ctx context.Context, env *Env) *runner {
 		r.root = &message.Part{}
 	}
 	r.flags = strings.Join(env.Flags, " ")
-	if v, ok := env.config("sieve_max_cpu_time"); ok {
-		if d, err := parseDuration(v); err == nil && d > 0 {
-			r.ctx, r.stopClock = context.WithTimeout(ctx, time.Duration(d)*time.Second)
-		}
+	if d := r.cfg.MaxCPUTime; d > 0 {
+		r.ctx, r.stopClock = context.WithTimeout(ctx, d)
 	}
 	return r
 }
@@ -144,6 +142,12 @@ func (r *runner) finish() *Result {
 		res.Message = r.editedMessage()
 	}
 	return res
+}
+
+// config returns a raw setting by name.
+func (r *runner) config(name string) (string, bool) {
+	v, ok := r.cfg.Raw[name]
+	return v, ok
 }
 
 func (r *runner) errorf(n *node, format string, args ...any) error {
@@ -299,10 +303,8 @@ func (r *runner) isGlobal(name string) bool {
 }
 
 func (r *runner) maxVarSize() int {
-	if v, ok := r.env.config("sieve_variables_max_variable_size"); ok {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			return n
-		}
+	if n := r.cfg.VariablesMaxVariableSize; n > 0 {
+		return n
 	}
 	return MaxVariableSize
 }

@@ -80,9 +80,14 @@ func testsuiteSpecs() []*spec {
 		c("test_set", nil, []posDef{{aString, "name"}, {aString, "value"}}, tsSet),
 		c("test_config_set", nil, []posDef{{aString, "name"}, {aString, "value"}}, func(r *runner, n *node) error {
 			r.env.Config[r.pstr(n, 0)] = r.pstr(n, 1)
+			r.cfg = r.env.settings()
 			return nil
 		}),
-		c("test_config_unset", nil, str, func(r *runner, n *node) error { delete(r.env.Config, r.pstr(n, 0)); return nil }),
+		c("test_config_unset", nil, str, func(r *runner, n *node) error {
+			delete(r.env.Config, r.pstr(n, 0))
+			r.cfg = r.env.settings()
+			return nil
+		}),
 		c("test_config_reload", map[string]tagDef{"extension": {param: aString}}, nil, func(*runner, *node) error { return nil }),
 		c("test_mailbox_create", nil, str, func(r *runner, n *node) error { ts(r).store.Create(r.pstr(n, 0)); return nil }),
 		c("test_result_reset", nil, nil, func(r *runner, n *node) error {
