@@ -182,3 +182,18 @@ func TestDisconnectLogLines(t *testing.T) {
 		}
 	}
 }
+
+func TestBadCounterResets(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	for i := 1; i < DefaultMaxBadCommands; i++ {
+		c.cmd("b FOO").status("BAD ")
+	}
+	c.cmd("c NOOP").ok() // a good command starts the count again
+	c.cmd("d FETCH 1 FLAGS").status("BAD No mailbox selected.")
+	for i := 1; i < DefaultMaxBadCommands; i++ {
+		c.cmd("e FOO").status("BAD ")
+	}
+	c.cmd("f LOGOUT").ok()
+}

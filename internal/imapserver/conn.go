@@ -42,7 +42,7 @@ type conn struct {
 	user    storage.User
 	sel     *selected // non-nil in stateSelected
 	enabled map[string]bool
-	bad     int // BAD responses so far
+	bad     int // consecutive invalid commands (a good one resets it)
 	cmds    map[string]*commandSpec
 	logout  string // reason logged at disconnect
 	// For the log lines (sessionlog.go).
@@ -317,7 +317,8 @@ func (c *conn) checkState(cmd *command) error {
 		return nil
 	}
 	if cmd.spec.states == stateSelected && c.state == stateAuth {
-		return bad("", "No mailbox selected.")
+		// Not an invalid command for the BAD limit (Dovecot).
+		return &status{typ: typeBAD, text: "No mailbox selected."}
 	}
 	return c.unknownCommand(cmd)
 }
@@ -369,7 +370,9 @@ func (c *conn) finish(cmd *command, err error) error {
 			c.log.Errorf("sync %s: %v", c.sel.name, serr)
 		}
 	}
-	if st.badCount {
+	if !st.badCount {
+		c.bad = 0 // as Dovecot: only consecutive invalid commands count
+	} else {
 		c.bad++
 		if c.state == stateNotAuth && c.bad >= c.srv.opts.MaxLoginBadCommands {
 			c.bye("Too many invalid IMAP commands.", "Too many invalid commands.")
