@@ -15,8 +15,19 @@ const MaxResponse = 8192
 
 // Mechanism names.
 const (
-	Plain = "PLAIN"
-	Login = "LOGIN"
+	Plain            = "PLAIN"
+	Login            = "LOGIN"
+	CRAMMD5          = "CRAM-MD5"
+	DigestMD5        = "DIGEST-MD5"
+	SCRAMSHA1        = "SCRAM-SHA-1"
+	SCRAMSHA1Plus    = "SCRAM-SHA-1-PLUS"
+	SCRAMSHA256      = "SCRAM-SHA-256"
+	SCRAMSHA256Plus  = "SCRAM-SHA-256-PLUS"
+	External         = "EXTERNAL"
+	Anonymous        = "ANONYMOUS"
+	OAuthBearer      = "OAUTHBEARER"
+	XOAuth2          = "XOAUTH2"
+	mechNameMaxBytes = 64
 )
 
 // ErrMalformed reports client data the mechanism cannot parse. It is an
@@ -41,26 +52,80 @@ type Mechanism interface {
 // client asked to act as a different user than authcid.
 type PlainFunc func(ctx context.Context, authzid, authcid, password string) error
 
-// Info describes a mechanism for capability lists and policy.
+// Info describes a mechanism for capability lists, the auth-client
+// protocol's MECH lines and policy.
 type Info struct {
 	Name string
-	// Plaintext mechanisms send the password in the clear and are hidden on
-	// insecure connections under disable_plaintext_auth.
+	// Plaintext mechanisms send the password (or token) in the clear and
+	// are hidden on insecure connections under disable_plaintext_auth.
 	Plaintext bool
-	// Credentials mechanisms need the stored credentials, not a password
-	// check (CRAM-MD5, SCRAM).
+	// Credentials mechanisms need the stored credentials of Scheme, not a
+	// password check (CRAM-MD5, DIGEST-MD5, SCRAM).
 	Credentials bool
+	// Scheme is the pwscheme name of the credentials a Credentials
+	// mechanism needs.
+	Scheme string
+	// ChannelBinding mechanisms (-PLUS) need TLS channel binding data.
+	ChannelBinding bool
+	// Security properties, as Dovecot's MECH lines report them (mech.h
+	// MECH_SEC_*); Postfix filters mechanisms with them.
+	Anonymous, Dictionary, Active, ForwardSecrecy, MutualAuth bool
+}
+
+// Flags returns the security properties in Dovecot's MECH line words.
+func (i Info) Flags() []string {
+	var out []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{i.Anonymous, "anonymous"}, {i.Plaintext, "plaintext"}, {i.Dictionary, "dictionary"},
+		{i.Active, "active"}, {i.ForwardSecrecy, "forward-secrecy"}, {i.MutualAuth, "mutual-auth"}} {
+		if f.on {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// infos is every mechanism this package runs, in Dovecot's flag terms.
+func infos() []Info {
+	return []Info{
+		{Name: Plain, Plaintext: true},
+		{Name: Login, Plaintext: true},
+		{Name: CRAMMD5, Credentials: true, Scheme: "CRAM-MD5", Dictionary: true, Active: true},
+		{Name: DigestMD5, Credentials: true, Scheme: "DIGEST-MD5", Dictionary: true, Active: true, MutualAuth: true},
+		{Name: SCRAMSHA1, Credentials: true, Scheme: "SCRAM-SHA-1", MutualAuth: true},
+		{Name: SCRAMSHA1Plus, Credentials: true, Scheme: "SCRAM-SHA-1", MutualAuth: true, ChannelBinding: true},
+		{Name: SCRAMSHA256, Credentials: true, Scheme: "SCRAM-SHA-256", MutualAuth: true},
+		{Name: SCRAMSHA256Plus, Credentials: true, Scheme: "SCRAM-SHA-256", MutualAuth: true, ChannelBinding: true},
+		{Name: External},
+		{Name: Anonymous, Anonymous: true},
+		{Name: OAuthBearer, Plaintext: true},
+		{Name: XOAuth2, Plaintext: true},
+	}
 }
 
 // Lookup returns what this package knows about a mechanism name.
 func Lookup(name string) (Info, bool) {
-	switch strings.ToUpper(name) {
-	case Plain:
-		return Info{Name: Plain, Plaintext: true}, true
-	case Login:
-		return Info{Name: Login, Plaintext: true}, true
+	if len(name) > mechNameMaxBytes {
+		return Info{}, false
+	}
+	up := strings.ToUpper(name)
+	for _, i := range infos() {
+		if i.Name == up {
+			return i, true
+		}
 	}
 	return Info{}, false
+}
+
+// Names lists every mechanism this package runs.
+func Names() []string {
+	var out []string
+	for _, i := range infos() {
+		out = append(out, i.Name)
+	}
+	return out
 }
 
 // ParsePlain splits a PLAIN message "authzid NUL authcid NUL passwd"
