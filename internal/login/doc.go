@@ -22,6 +22,22 @@
 // mechanisms and plaintext refusals answer at once: they reveal nothing
 // about users. A temporary failure is never reported as a failed login.
 //
+// Mechanisms (mech.go): PLAIN, LOGIN, OAUTHBEARER and XOAUTH2 verify a
+// password or token through the passdb chain; CRAM-MD5, DIGEST-MD5 and
+// SCRAM look up credentials of the scheme they need, and a stored scheme
+// that cannot give them fails the login with a warning naming the fix;
+// EXTERNAL takes the user from the verified client certificate
+// (ssl_cert_username_field) and checks that the passdb knows it;
+// ANONYMOUS logs in as auth_anonymous_username after a userdb lookup
+// only. -PLUS mechanisms are offered only on TLS connections whose state
+// the protocol passed in ConnInfo. Success data (SCRAM's server-final
+// message) is sent as one more challenge, answered by an empty response.
+//
+// auth_default_realm is appended here, before the chains run, to names
+// without '@' (both names of "user*master"). The auth penalty (penalty.go)
+// delays attempts from an address by 2, 4, 8, then 15 seconds after
+// consecutive failures, as Dovecot's anvil, and is reset by a success.
+//
 // After a successful passdb check, "nologin" refuses the login with the
 // passdb's reason; "proxy" skips the userdb lookup (the backend does it);
 // otherwise the userdb chain must know the user.

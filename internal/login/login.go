@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,18 @@ type ConnInfo struct {
 	TLS       bool   // TLS now (implicit, or after STARTTLS)
 	SessionID string // as logged
 	LocalName string // TLS SNI name
+	// TLSState is the server side of the TLS connection, when TLS is on:
+	// SCRAM -PLUS takes channel binding data from it, EXTERNAL the
+	// verified client certificate.
+	TLSState *tls.ConnectionState
+	// ServerCert is the DER leaf certificate the server presented, for
+	// tls-server-end-point channel binding.
+	ServerCert []byte
+	// CertUser and CertValid carry a client certificate checked by
+	// someone else (the auth-client protocol's cert_username and
+	// valid-client-cert); used when TLSState has no verified chain.
+	CertUser  string
+	CertValid bool
 }
 
 // Session is a successful login.
@@ -51,6 +64,37 @@ type Options struct {
 	// TrustedNetworks is login_trusted_networks.
 	TrustedNetworks []netip.Prefix
 	Logger          *slog.Logger
+
+	// Hostname names the server in CRAM-MD5 challenges (hostname).
+	Hostname string
+	// Realms are offered in DIGEST-MD5 challenges (auth_realms).
+	Realms []string
+	// DefaultRealm is appended as "@realm" to user names without one
+	// (auth_default_realm).
+	DefaultRealm string
+	// MasterUserSeparator is auth_master_user_separator; the default
+	// realm is applied to both names of "user*master".
+	MasterUserSeparator string
+	// AnonymousUsername is the user ANONYMOUS logs in as
+	// (auth_anonymous_username); empty means "anonymous".
+	AnonymousUsername string
+	// SSLUsernameFromCert takes the user name from the client
+	// certificate (auth_ssl_username_from_cert): EXTERNAL needs it.
+	SSLUsernameFromCert bool
+	// SSLRequireClientCert refuses logins without a valid client
+	// certificate (auth_ssl_require_client_cert).
+	SSLRequireClientCert bool
+	// CertUsernameField is ssl_cert_username_field: commonName (default),
+	// x500UniqueIdentifier or emailAddress.
+	CertUsernameField string
+	// Penalty, when set, delays attempts from addresses that failed
+	// recently (Dovecot's anvil auth penalty); one Penalty is shared by
+	// every service of a server.
+	Penalty *Penalty
+	// Rand feeds nonces (crypto/rand when nil); Now the CRAM-MD5
+	// challenge's timestamp.
+	Rand io.Reader
+	Now  func() time.Time
 }
 
 // Service is the login policy and authentication entry point; it is
@@ -116,10 +160,25 @@ func (s *Service) Mechanisms(ci ConnInfo) []string {
 	plain := s.PlaintextAllowed(ci)
 	var out []string
 	for _, m := range s.mechs {
-		if info, _ := sasl.Lookup(m); info.Plaintext && !plain {
+		info, _ := sasl.Lookup(m)
+		if info.Plaintext && !plain {
+			continue
+		}
+		if info.ChannelBinding && ci.TLSState == nil {
 			continue
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// Infos describes every configured mechanism, in auth_mechanisms order,
+// for the auth-client protocol's MECH lines.
+func (s *Service) Infos() []sasl.Info {
+	var out []sasl.Info
+	for _, m := range s.mechs {
+		info, _ := sasl.Lookup(m)
+		out = append(out, info)
 	}
 	return out
 }
@@ -139,18 +198,27 @@ func (s *Service) Login(ctx context.Context, ci ConnInfo, user, password string)
 	if !s.PlaintextAllowed(ci) {
 		return nil, &Error{Kind: PlaintextDisabled}
 	}
+	if err := s.checkClientCert(ci); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Penalty.Wait(ctx, ci.Remote.Addr()); err != nil {
+		return nil, &Error{Kind: TempFail, Err: err}
+	}
 	start := s.auth.Now()
 	req := s.request(ci, sasl.Plain)
-	req.User = user
+	req.User = s.withRealm(user)
 	res := s.auth.VerifyPlain(ctx, req, password)
 	return s.complete(ctx, req, res, start)
 }
 
-// complete turns a passdb result into a session: failure mapping and
-// delay, nologin, and the userdb lookup.
+// complete turns a passdb result into a session: failure mapping, delay
+// and penalty, nologin, and the userdb lookup.
 func (s *Service) complete(ctx context.Context, req *auth.Request, res auth.Result, start time.Time) (*Session, error) {
 	fail := func(e *Error) (*Session, error) {
 		if !res.Fields.Has("nodelay") {
+			if e.Kind != TempFail {
+				s.opts.Penalty.Fail(req.Remote.Addr())
+			}
 			s.auth.FailureDelay(ctx, start)
 		}
 		return nil, e
@@ -169,6 +237,7 @@ func (s *Service) complete(ctx context.Context, req *auth.Request, res auth.Resu
 	}
 	sess := &Session{User: res.User, MasterUser: res.MasterUser, Mechanism: req.Mechanism, Fields: res.Fields}
 	if res.Fields.Has("proxy") {
+		s.opts.Penalty.Reset(req.Remote.Addr())
 		return sess, nil
 	}
 	ur := s.auth.LookupUser(ctx, req)
@@ -186,6 +255,7 @@ func (s *Service) complete(ctx context.Context, req *auth.Request, res auth.Resu
 		return fail(&Error{Kind: TempFail, Err: err})
 	}
 	sess.User, sess.UserInfo = info.User, info
+	s.opts.Penalty.Reset(req.Remote.Addr())
 	return sess, nil
 }
 
@@ -204,6 +274,7 @@ type Exchange struct {
 	req   *auth.Request
 	start time.Time
 	res   *auth.Result // set once the mechanism asked auth
+	final *Session     // success waiting for the client's empty response
 	done  bool
 }
 
@@ -221,34 +292,36 @@ func (s *Service) Begin(ctx context.Context, ci ConnInfo, mech string) (*Exchang
 	if info.Plaintext && !s.PlaintextAllowed(ci) {
 		return nil, &Error{Kind: PlaintextDisabled}
 	}
+	if err := s.checkClientCert(ci); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Penalty.Wait(ctx, ci.Remote.Addr()); err != nil {
+		return nil, &Error{Kind: TempFail, Err: err}
+	}
 	e := &Exchange{s: s, req: s.request(ci, name), start: s.auth.Now()}
-	verify := func(ctx context.Context, authzid, authcid, password string) error {
-		e.req.User, e.req.LoginUser = authcid, authzid
-		res := s.auth.VerifyPlain(ctx, e.req, password)
-		e.res = &res
-		if res.Status != auth.OK {
-			return errVerify
-		}
-		return nil
+	m, err := s.mechanism(e, ci, info)
+	if err != nil {
+		return nil, err
 	}
-	switch name {
-	case sasl.Plain:
-		e.mech = sasl.NewPlain(verify)
-	case sasl.Login:
-		e.mech = sasl.NewLogin(verify)
-	default:
-		return nil, &Error{Kind: UnknownMechanism}
-	}
+	e.mech = m
 	return e, nil
 }
 
 // Next passes the client's decoded response (nil when the client sent no
 // initial response) and returns the next challenge, or the session once
 // authentication succeeded. After an error or a session the exchange is
-// over.
+// over. Success data (SCRAM's server-final message) is sent as one more
+// challenge; the session follows the client's empty response.
 func (e *Exchange) Next(ctx context.Context, resp []byte) ([]byte, *Session, error) {
 	if e.done {
 		return nil, nil, &Error{Kind: Failed, Err: errors.New("exchange already finished")}
+	}
+	if e.final != nil {
+		e.done = true
+		if len(resp) != 0 {
+			return nil, nil, &Error{Kind: Failed, Err: errors.New("non-empty response to the final server message")}
+		}
+		return nil, e.final, nil
 	}
 	ch, done, err := e.mech.Next(ctx, resp)
 	if err == nil && !done {
@@ -260,10 +333,20 @@ func (e *Exchange) Next(ctx context.Context, resp []byte) ([]byte, *Session, err
 		if err == nil {
 			err = errors.New("mechanism finished without checking credentials")
 		}
+		e.s.opts.Penalty.Fail(e.req.Remote.Addr())
 		e.s.auth.FailureDelay(ctx, e.start)
 		return nil, nil, &Error{Kind: Failed, Err: err}
 	}
-	sess, err := e.s.complete(ctx, e.req, *e.res, e.start)
+	res := *e.res
+	if err != nil && res.Status == auth.OK {
+		// Credentials were found but the client's proof was wrong.
+		res = auth.Result{Status: auth.PasswordMismatch, User: res.User, Err: err}
+	}
+	sess, err := e.s.complete(ctx, e.req, res, e.start)
+	if err == nil && len(ch) > 0 {
+		e.done, e.final = false, sess
+		return ch, nil, nil
+	}
 	return nil, sess, err
 }
 

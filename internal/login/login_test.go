@@ -88,7 +88,7 @@ var users = "alice@example.org:" + sha + ":10000:10000::/srv/vmail/example.org/a
 
 var (
 	insecure = ConnInfo{Service: "imap", Local: netip.MustParseAddrPort("192.0.2.1:143"), Remote: netip.MustParseAddrPort("198.51.100.9:40000")}
-	tls      = ConnInfo{Service: "imap", Local: insecure.Local, Remote: insecure.Remote, TLS: true}
+	tlsCI    = ConnInfo{Service: "imap", Local: insecure.Local, Remote: insecure.Remote, TLS: true}
 )
 
 func TestPlaintextPolicy(t *testing.T) {
@@ -104,7 +104,7 @@ func TestPlaintextPolicy(t *testing.T) {
 		want bool
 	}{
 		{insecure, false},
-		{tls, true},
+		{tlsCI, true},
 		{ci("127.0.0.1:143", "127.0.0.1:5000", false), true},
 		{ci("[::1]:143", "[::1]:5000", false), true},
 		{ci("192.0.2.1:143", "192.0.2.1:5000", false), true},
@@ -116,11 +116,11 @@ func TestPlaintextPolicy(t *testing.T) {
 			t.Errorf("PlaintextAllowed(%v) = %v, want %v", tt.ci.Remote, got, tt.want)
 		}
 	}
-	if got := e.svc.Mechanisms(insecure); len(got) != 0 {
+	if got := e.svc.Mechanisms(insecure); !slices.Equal(got, []string{"CRAM-MD5"}) {
 		t.Errorf("Mechanisms(insecure) = %v", got)
 	}
-	if got := e.svc.Mechanisms(tls); !slices.Equal(got, []string{"PLAIN", "LOGIN"}) {
-		t.Errorf("Mechanisms(tls) = %v", got)
+	if got := e.svc.Mechanisms(tlsCI); !slices.Equal(got, []string{"PLAIN", "LOGIN", "CRAM-MD5"}) {
+		t.Errorf("Mechanisms(tlsCI) = %v", got)
 	}
 	lax := newEnv(t, users, func(o *Options, _ *auth.Options) { o.AllowInsecurePlaintext = true })
 	if !lax.svc.PlaintextAllowed(insecure) {
@@ -142,7 +142,7 @@ func TestLogin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, users, nil)
 	ctx := context.Background()
-	s, err := e.svc.Login(ctx, tls, "Alice@Example.org", "pencil")
+	s, err := e.svc.Login(ctx, tlsCI, "Alice@Example.org", "pencil")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestFailureKindsAndDelay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		start := e.clock.now
-		_, err := e.svc.Login(ctx, tls, tt.user, tt.pw)
+		_, err := e.svc.Login(ctx, tlsCI, tt.user, tt.pw)
 		if KindOf(err) != tt.kind {
 			t.Errorf("Login(%s) = %v, want kind %v", tt.user, err, tt.kind)
 		}
@@ -189,7 +189,7 @@ func TestFailureKindsAndDelay(t *testing.T) {
 			t.Errorf("Login(%s) answered after %v, want %v", tt.user, got, want)
 		}
 	}
-	_, err := e.svc.Login(ctx, tls, "gone@example.org", "pw")
+	_, err := e.svc.Login(ctx, tlsCI, "gone@example.org", "pw")
 	var le *Error
 	if !errors.As(err, &le) || le.Reason != "Moved" {
 		t.Errorf("nologin error = %#v", err)
@@ -200,7 +200,7 @@ func TestFailureKindsAndDelay(t *testing.T) {
 	os.Remove(path)
 	os.Mkdir(path, 0o755)
 	start := e.clock.now
-	_, err = e.svc.Login(ctx, tls, "nobody@example.org", "pencil")
+	_, err = e.svc.Login(ctx, tlsCI, "nobody@example.org", "pencil")
 	if !errors.Is(err, ErrTempFail) || errors.Is(err, ErrFailed) {
 		t.Errorf("unreadable passwd-file: %v", err)
 	}
@@ -217,14 +217,14 @@ func TestProxyAndUserdbMiss(t *testing.T) {
 		a.Userdbs = []auth.UserdbConfig{{Name: "static", Driver: s, Skip: auth.SkipNever}}
 	})
 	ctx := context.Background()
-	s, err := e.svc.Login(ctx, tls, "proxied@example.org", "pw")
+	s, err := e.svc.Login(ctx, tlsCI, "proxied@example.org", "pw")
 	if err != nil || s.Fields["host"] != "10.0.0.2" || !s.Fields.Has("proxy") || s.UserInfo.UID != 0 {
 		t.Fatalf("proxy login = %+v, %v", s, err)
 	}
 	e2 := newEnv(t, users, func(_ *Options, a *auth.Options) {
 		a.Userdbs = []auth.UserdbConfig{{Name: "empty", Driver: emptyUserdb{}}}
 	})
-	if _, err := e2.svc.Login(ctx, tls, "alice@example.org", "pencil"); KindOf(err) != Failed {
+	if _, err := e2.svc.Login(ctx, tlsCI, "alice@example.org", "pencil"); KindOf(err) != Failed {
 		t.Fatalf("userdb miss = %v", err)
 	}
 }
@@ -239,12 +239,12 @@ func TestMasterLogin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, users, nil)
 	ctx := context.Background()
-	s, err := e.svc.Login(ctx, tls, "alice@example.org*admin", "secretsecret")
+	s, err := e.svc.Login(ctx, tlsCI, "alice@example.org*admin", "secretsecret")
 	if err != nil || s.User != "alice@example.org" || s.MasterUser != "admin" || s.UserInfo.UID != 10000 {
 		t.Fatalf("master login = %+v, %v", s, err)
 	}
 	// SASL PLAIN with authzid.
-	x, err := e.svc.Begin(ctx, tls, "PLAIN")
+	x, err := e.svc.Begin(ctx, tlsCI, "PLAIN")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestMasterRefusedWithoutMasterPassdb(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, users, func(_ *Options, a *auth.Options) { a.Passdbs = a.Passdbs[1:] })
 	ctx := context.Background()
-	x, _ := e.svc.Begin(ctx, tls, "PLAIN")
+	x, _ := e.svc.Begin(ctx, tlsCI, "PLAIN")
 	_, _, err := x.Next(ctx, []byte("bob@example.org\x00alice@example.org\x00pencil"))
 	if KindOf(err) != Failed {
 		t.Fatalf("authzid without master passdbs = %v", err)
@@ -270,7 +270,7 @@ func TestSASLExchanges(t *testing.T) {
 	e := newEnv(t, users, nil)
 	ctx := context.Background()
 
-	x, err := e.svc.Begin(ctx, tls, "plain")
+	x, err := e.svc.Begin(ctx, tlsCI, "plain")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestSASLExchanges(t *testing.T) {
 		t.Fatal("Next after success accepted")
 	}
 
-	x, _ = e.svc.Begin(ctx, tls, "LOGIN")
+	x, _ = e.svc.Begin(ctx, tlsCI, "LOGIN")
 	for i, step := range []struct{ resp, ch string }{{"", "Username:"}, {"bob@example.org", "Password:"}} {
 		var resp []byte
 		if i > 0 {
@@ -302,7 +302,7 @@ func TestSASLExchanges(t *testing.T) {
 
 	// Malformed PLAIN: failed, after the delay.
 	start := e.clock.now
-	x, _ = e.svc.Begin(ctx, tls, "PLAIN")
+	x, _ = e.svc.Begin(ctx, tlsCI, "PLAIN")
 	if _, _, err := x.Next(ctx, []byte("no nuls")); KindOf(err) != Failed {
 		t.Fatalf("malformed = %v", err)
 	}
@@ -310,18 +310,18 @@ func TestSASLExchanges(t *testing.T) {
 		t.Errorf("malformed answered after %v", e.clock.now.Sub(start))
 	}
 	// Wrong password through SASL.
-	x, _ = e.svc.Begin(ctx, tls, "PLAIN")
+	x, _ = e.svc.Begin(ctx, tlsCI, "PLAIN")
 	if _, _, err := x.Next(ctx, []byte("\x00alice@example.org\x00nope")); !errors.Is(err, ErrFailed) {
 		t.Fatalf("wrong password = %v", err)
 	}
 	// Abort and unknown mechanisms.
-	x, _ = e.svc.Begin(ctx, tls, "LOGIN")
+	x, _ = e.svc.Begin(ctx, tlsCI, "LOGIN")
 	x.Next(ctx, nil)
 	if err := x.Abort(); !errors.Is(err, ErrAborted) {
 		t.Fatalf("Abort = %v", err)
 	}
-	for _, m := range []string{"CRAM-MD5", "GSSAPI", ""} {
-		if _, err := e.svc.Begin(ctx, tls, m); !errors.Is(err, ErrUnknownMechanism) {
+	for _, m := range []string{"DIGEST-MD5", "GSSAPI", ""} {
+		if _, err := e.svc.Begin(ctx, tlsCI, m); !errors.Is(err, ErrUnknownMechanism) {
 			t.Errorf("Begin(%q) = %v", m, err)
 		}
 	}
