@@ -3,7 +3,6 @@ package sieve
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,7 +44,7 @@ func moreExtSpecs() []*spec {
 			"handle": {param: aString}, "header": {param: aString, group: "id"}, "uniqueid": {param: aString, group: "id"},
 			"seconds": {param: aNumber}, "last": {},
 		}, eval: evalDuplicate},
-		{name: "ihave", ext: "ihave", test: true, pos: []posDef{{aStringList, "capabilities"}}, eval: evalIhave},
+		{name: "ihave", ext: "ihave", test: true, pos: []posDef{{aStringList, "capabilities"}}, check: checkIhave, eval: evalIhave},
 		{name: "error", ext: "ihave", pos: []posDef{{aString, "message"}}, run: func(r *runner, n *node) error {
 			return r.errorf(n, "%s", r.pstr(n, 0))
 		}},
@@ -148,51 +147,6 @@ func parseDuration(s string) (uint64, error) {
 	return n * m, nil
 }
 
-func checkInclude(v *validator, n *node) {
-	name := n.pos[0].Strings[0]
-	if strings.ContainsAny(name, "/\x00") || name == "" {
-		v.errorf(n.pos[0].Pos, "include: invalid script name '%s'", name)
-	}
-}
-
-func runInclude(r *runner, n *node) error {
-	name := r.pstr(n, 0)
-	loc := "personal"
-	if n.has("global") {
-		loc = "global"
-	}
-	id := loc + "/" + name
-	if n.has("once") && r.once[id] {
-		return nil
-	}
-	r.once[id] = true
-	if r.depth >= MaxIncludeNesting {
-		return r.errorf(n, "cannot nest includes deeper than %d levels", MaxIncludeNesting)
-	}
-	r.includes++
-	if r.includes > MaxIncludes {
-		return r.errorf(n, "total number of included scripts exceeds the limit (%d)", MaxIncludes)
-	}
-	if r.env.Scripts == nil {
-		if n.has("optional") {
-			return nil
-		}
-		return r.errorf(n, "included %s script '%s' does not exist", loc, name)
-	}
-	src, err := r.env.Scripts.Load(r.ctx, loc, name)
-	if errors.Is(err, ErrScriptNotFound) && n.has("optional") {
-		return nil
-	}
-	if err != nil {
-		return r.errorf(n, "failed to include %s script '%s': %v", loc, name, err)
-	}
-	prog, err := Compile(name, src, Options{Extensions: r.enabledExts()})
-	if err != nil {
-		return r.errorf(n, "failed to compile included %s script '%s': %v", loc, name, err)
-	}
-	return r.runIncluded(prog)
-}
-
 func (r *runner) enabledExts() []string {
 	return r.cfg.Extensions
 }
@@ -228,23 +182,6 @@ func ExtensionList(v string) []string {
 	return out
 }
 
-func (r *runner) runIncluded(prog *Program) error {
-	saveProg, saveVars, saveMatch := r.prog, r.vars, r.matchVal
-	r.depth++
-	r.prog, r.vars = prog, map[string]string{}
-	if prog.required["imap4flags"] {
-		r.flagsOn = true
-	}
-	err := r.block(prog.nodes)
-	r.depth--
-	r.prog, r.vars, r.matchVal = saveProg, saveVars, saveMatch
-	var ret flowReturn
-	if errors.As(err, &ret) {
-		return nil
-	}
-	return err
-}
-
 func checkGlobal(v *validator, n *node) {
 	for _, s := range n.pos[0].Strings {
 		if !validIdentifier(s) {
@@ -252,7 +189,7 @@ func checkGlobal(v *validator, n *node) {
 		}
 	}
 	if !v.prog.required["variables"] {
-		v.errorf(n.Pos, "the global command requires the variables extension")
+		v.errorf(n.Pos, "global command requires that variables extension is active")
 	}
 }
 
@@ -499,16 +436,39 @@ func evalDuplicate(r *runner, n *node) (bool, error) {
 	return seen, nil
 }
 
+// checkIhave implements RFC 5463 at compile time as Pigeonhole does: when
+// every capability is known and none changes how scripts are read
+// (variables, encoded-character), the extensions are loaded for the rest
+// of the script; otherwise the test is constant false and the block it
+// guards is not validated.
+func checkIhave(v *validator, n *node) {
+	n.ihave = -1
+	caps := n.pos[0].Strings
+	for _, c := range caps {
+		if !v.known(c) || !v.enabled[c] {
+			return
+		}
+	}
+	for _, c := range caps {
+		if c == "variables" || c == "encoded-character" {
+			return
+		}
+	}
+	for _, c := range caps {
+		if v.enabled[c] {
+			v.prog.required[c] = true
+		}
+	}
+	v.impliedExtensions()
+	n.ihave = 1
+}
+
 func evalIhave(r *runner, n *node) (bool, error) {
-	for _, c := range r.strs(n.pos[0]) {
-		if !implemented(c) {
-			return false, nil
-		}
-		enabled := r.enabledExts()
-		if enabled == nil {
-			enabled = DefaultExtensions
-		}
-		if !containsFold(enabled, c) && !strings.HasPrefix(c, "comparator-i;") {
+	if n.ihave < 0 {
+		return false, nil
+	}
+	for _, c := range n.pos[0].Strings {
+		if !n.prog.enabled[c] {
 			return false, nil
 		}
 	}

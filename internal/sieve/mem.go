@@ -132,8 +132,7 @@ func (m *MemMailer) Send(_ context.Context, from string, to []string, msg []byte
 	return nil
 }
 
-// DirScripts loads include scripts from two directories; name.sieve
-// and name are tried in that order.
+// DirScripts loads include scripts from two directories as NAME.sieve.
 type DirScripts struct {
 	Personal, Global string
 }
@@ -147,14 +146,12 @@ func (d DirScripts) Load(_ context.Context, location, name string) ([]byte, erro
 	if dir == "" || strings.ContainsAny(name, "/\x00") {
 		return nil, fmt.Errorf("load %s script %q: %w", location, name, ErrScriptNotFound)
 	}
-	for _, p := range []string{name + ".sieve", name} {
-		data, err := os.ReadFile(filepath.Join(dir, p))
-		if err == nil {
-			return data, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load %s script %q: %w", location, name, err)
-		}
+	data, err := os.ReadFile(filepath.Join(dir, name+".sieve"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load %s script %q: %w", location, name, ErrScriptNotFound)
 	}
-	return nil, fmt.Errorf("load %s script %q: %w", location, name, ErrScriptNotFound)
+	if err != nil {
+		return nil, fmt.Errorf("load %s script %q: %w", location, name, err)
+	}
+	return data, nil
 }

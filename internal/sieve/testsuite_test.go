@@ -60,7 +60,11 @@ func (s *suite) compile(path string) (*Program, error) {
 		exts = ExtensionList(v)
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".sieve")
-	return Compile(name, src, Options{Extensions: exts})
+	return Compile(name, src, Options{Extensions: exts, Config: s.env.settings(), Scripts: s.scripts()})
+}
+
+func (s *suite) scripts() DirScripts {
+	return DirScripts{Personal: filepath.Join(s.dir, "included"), Global: filepath.Join(s.dir, "included-global")}
 }
 
 func ts(r *runner) *suite { return r.hook.(*suite) }
@@ -170,6 +174,7 @@ func tsCompile(r *runner, n *node) (bool, error) {
 		for _, e := range ce.Errors {
 			s.errs = append(s.errs, e.Msg)
 		}
+		s.errs = append(s.errs, ce.Phase+" failed")
 	} else if err != nil {
 		s.errs = append(s.errs, err.Error())
 	}
@@ -294,7 +299,7 @@ func runSuiteFile(path string) (fails []string) {
 	s := &suite{dir: filepath.Dir(path), store: NewMemStore(), mailer: &MemMailer{}, tracker: &MemTracker{},
 		binaries: map[string]*Program{}}
 	prog, err := Compile(strings.TrimSuffix(filepath.Base(path), ".svtest"), src,
-		Options{Extensions: allExtensions(), extra: testsuiteSpecs(), extraExt: []string{"vnd.dovecot.testsuite"}})
+		Options{Extensions: allExtensions(), extra: testsuiteSpecs(), extraExt: []string{"vnd.dovecot.testsuite"}, Scripts: s.scripts()})
 	if err != nil {
 		return []string{"compile: " + err.Error()}
 	}

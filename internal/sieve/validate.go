@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -12,7 +13,8 @@ type Program struct {
 	Name     string
 	nodes    []*node
 	required map[string]bool
-	// includes for sieve-test style listing
+	enabled  map[string]bool // extensions the script could require (ihave)
+	includes []*node         // include commands, resolved at compile time
 }
 
 // Requires reports whether the script requires ext.
@@ -29,6 +31,11 @@ type node struct {
 	block []*node
 	match matchSpec
 	part  string // address part
+	// include is set on include commands.
+	include *includeRef
+	// ihave is 1 for an ihave test whose extensions were loaded, -1 for
+	// one that is constant false (unknown or restricted extension).
+	ihave int
 }
 
 func (n *node) has(tag string) bool { _, ok := n.tags[tag]; return ok }
@@ -37,9 +44,17 @@ func (n *node) has(tag string) bool { _, ok := n.tags[tag]; return ok }
 type Options struct {
 	// Extensions enabled for require; nil means DefaultExtensions.
 	Extensions []string
-	// Config holds settings consulted at compile time (none yet besides
-	// the extension list); kept for symmetry with Env.Config.
-	Config map[string]string
+	// Config holds the settings consulted at compile time (script size,
+	// include limits); nil means DefaultConfig.
+	Config *Config
+	// Scripts, when set, loads included scripts at compile time: include
+	// errors (missing scripts, circular includes, limits) are compile
+	// errors, as in Pigeonhole. Without it includes load at run time from
+	// Env.Scripts.
+	Scripts Scripts
+	// Location is "personal" or "global" when the script being compiled
+	// is itself one Scripts can load (for circular-include detection).
+	Location string
 	// extra specs (the test suite's vnd.dovecot.testsuite)
 	extra []*spec
 	// extraExt names extensions the extra specs belong to.
@@ -49,7 +64,8 @@ type Options struct {
 // CompileError is the error Compile returns: every error with its position.
 type CompileError struct {
 	Script string
-	// Phase is "parse" or "validation", as Pigeonhole's summary line says.
+	// Phase is "parse", "validation" or "code generation", as
+	// Pigeonhole's summary line says.
 	Phase  string
 	Errors syntax.ErrorList
 }
@@ -60,30 +76,66 @@ func (e *CompileError) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s: line %d: error: %s.", e.Script, err.Pos.Line, err.Msg)
+		script := err.Script
+		if script == "" {
+			script = e.Script
+		}
+		fmt.Fprintf(&b, "%s: line %d: error: %s.", script, err.Pos.Line, err.Msg)
 	}
 	return b.String()
 }
 
-// Compile parses and validates a script.
+// Summary is Pigeonhole's closing line, "NAME: error: validation failed."
+func (e *CompileError) Summary() string {
+	phase := e.Phase
+	if phase == "" {
+		phase = "validation"
+	}
+	return fmt.Sprintf("%s: error: %s failed.", e.Script, phase)
+}
+
+// Compile parses and validates a script; see CompileContext.
 func Compile(name string, src []byte, opts Options) (*Program, error) {
-	if len(src) > MaxScriptSize {
+	return CompileContext(context.Background(), name, src, opts)
+}
+
+// CompileContext parses and validates a script and, when opts.Scripts is
+// set, compiles the scripts it includes. ctx bounds the script loads.
+func CompileContext(ctx context.Context, name string, src []byte, opts Options) (*Program, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	if cfg.MaxScriptSize > 0 && len(src) > cfg.MaxScriptSize {
 		return nil, &CompileError{Script: name, Errors: syntax.ErrorList{{Pos: syntax.Pos{Line: 1, Col: 1},
-			Msg: fmt.Sprintf("script is too large (max %d bytes)", MaxScriptSize)}}}
+			Msg: fmt.Sprintf("script is too large (max %d bytes)", cfg.MaxScriptSize)}}}
 	}
 	ast, errs := syntax.Parse(src)
 	if len(errs) > 0 {
 		return nil, &CompileError{Script: name, Phase: "parse", Errors: errs}
 	}
-	v := newValidator(name, opts)
+	v := newValidator(ctx, name, opts)
 	prog := v.validate(ast)
 	if len(v.errs) > 0 {
 		return nil, &CompileError{Script: name, Phase: "validation", Errors: v.errs}
+	}
+	if opts.Scripts != nil && len(prog.includes) > 0 {
+		g := &generator{v: v, progs: map[string]*Program{}}
+		self := ""
+		if opts.Location != "" {
+			self = opts.Location + "/" + name
+		}
+		if !g.generate(prog, []string{self}) {
+			return nil, &CompileError{Script: name, Phase: "code generation", Errors: v.errs}
+		}
 	}
 	return prog, nil
 }
 
 type validator struct {
+	ctx       context.Context
+	opts      Options
+	cfg       *Config
 	prog      *Program
 	specs     map[string]*spec
 	enabled   map[string]bool
@@ -93,9 +145,12 @@ type validator struct {
 	loopNames []string
 }
 
-func newValidator(name string, opts Options) *validator {
-	v := &validator{prog: &Program{Name: name, required: map[string]bool{}}, specs: specs(),
+func newValidator(ctx context.Context, name string, opts Options) *validator {
+	v := &validator{ctx: ctx, opts: opts, cfg: opts.Config, prog: &Program{Name: name, required: map[string]bool{}}, specs: specs(),
 		enabled: map[string]bool{}, reported: map[string]bool{}}
+	if v.cfg == nil {
+		v.cfg = DefaultConfig()
+	}
 	exts := opts.Extensions
 	if exts == nil {
 		exts = DefaultExtensions
@@ -111,12 +166,22 @@ func newValidator(name string, opts Options) *validator {
 	for _, e := range opts.extraExt {
 		v.enabled[e] = true
 	}
+	v.prog.enabled = v.enabled
 	return v
 }
 
 func (v *validator) errorf(p syntax.Pos, format string, args ...any) {
+	v.errorAt("", p, format, args...)
+}
+
+// errorAt records an error in another script (an included one) or, with
+// script "", in this one.
+func (v *validator) errorAt(script string, p syntax.Pos, format string, args ...any) {
+	if script == v.prog.Name {
+		script = ""
+	}
 	if len(v.errs) < syntax.MaxErrors {
-		v.errs = append(v.errs, &syntax.Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
+		v.errs = append(v.errs, &syntax.Error{Script: script, Pos: p, Msg: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -152,14 +217,16 @@ func (v *validator) require(c *syntax.Command) {
 		}
 		v.prog.required[ext] = true
 	}
+	v.impliedExtensions()
+}
+
+// impliedExtensions loads the extensions others imply.
+func (v *validator) impliedExtensions() {
 	if v.prog.required["spamtestplus"] {
 		v.prog.required["spamtest"] = true
 	}
 	if v.prog.required["vacation-seconds"] {
 		v.prog.required["vacation"] = true
-	}
-	if v.prog.required["foreverypart"] && false {
-		v.prog.required["mime"] = true
 	}
 }
 
@@ -189,114 +256,196 @@ func (v *validator) commands(cmds []*syntax.Command, top bool) []*node {
 			v.errorf(c.Pos, "the %s command must follow an if or elseif command", c.Name)
 		}
 		prevIf = c.Name == "if" || c.Name == "elsif"
-		if n := v.command(c, false); n != nil {
+		if n, _ := v.command(c, false); n != nil {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
+// lookup resolves a command or test name as Pigeonhole's validator does:
+// an unknown name is reported once, later uses fail silently.
 func (v *validator) lookup(c *syntax.Command, test bool) *spec {
-	s := v.specs[key(test, c.Name)]
-	if s != nil && (s.ext == "" || v.prog.required[s.ext]) {
-		return s
-	}
-	other := v.specs[key(!test, c.Name)]
-	if s == nil && other != nil && (other.ext == "" || v.prog.required[other.ext]) {
-		if test {
-			v.errorf(c.Pos, "attempted to use command '%s' in test context", c.Name)
-		} else {
-			v.errorf(c.Pos, "attempted to use test '%s' in command context", c.Name)
-		}
-		return nil
-	}
 	kind := "command"
 	if test {
 		kind = "test"
 	}
-	if !v.reported[kind+c.Name] {
-		v.reported[kind+c.Name] = true
-		v.errorf(c.Pos, "unknown %s '%s' (only reported once at first occurrence)", kind, c.Name)
+	name := strings.ToLower(c.Name)
+	if v.reported["unknown:"+name] {
+		return nil
+	}
+	s := v.available(key(test, name))
+	if s != nil {
+		return s
+	}
+	if other := v.available(key(!test, name)); other != nil {
+		v.errorf(c.Pos, "attempted to use %s '%s' as %s", other.kind(), c.Name, kind)
+		return nil
+	}
+	v.reported["unknown:"+name] = true
+	v.errorf(c.Pos, "unknown %s '%s' (only reported once at first occurrence)", kind, c.Name)
+	return nil
+}
+
+// available returns the spec for key when its extension is loaded.
+func (v *validator) available(k string) *spec {
+	s := v.specs[k]
+	if s != nil && (s.ext == "" || v.prog.required[s.ext]) {
+		return s
 	}
 	return nil
 }
 
-func (v *validator) command(c *syntax.Command, test bool) *node {
+// command validates one command or test and what it contains, in
+// Pigeonhole's order: arguments, sub-test count, block, the command's own
+// checks, then the tests and the block (skipped when a test is constant
+// false, as for ihave of a missing extension). It returns nil on error.
+func (v *validator) command(c *syntax.Command, test bool) (*node, int) {
 	s := v.lookup(c, test)
 	if s == nil {
-		return nil
+		return nil, -1
 	}
 	n := &node{Command: c, spec: s, prog: v.prog, tags: map[string]*syntax.Arg{}}
-	if !v.arguments(n) {
-		return nil
-	}
-	v.subtests(n)
-	v.blockCheck(n)
-	if s.check != nil {
+	before := len(v.errs)
+	ok := true
+	switch {
+	case !v.arguments(n):
+		ok = false
+		v.subtestCount(n)
+	case !v.subtestCount(n) || !test && !v.blockCheck(n):
+		ok = false
+	case s.check != nil:
 		s.check(v, n)
 	}
-	if s.name == "foreverypart" {
-		v.loops++
-		name := ""
-		if a, ok := n.tags["name"]; ok {
-			name = a.Strings[0]
-		}
-		v.loopNames = append(v.loopNames, name)
-		if v.loops > MaxLoopNesting {
-			v.errorf(c.Pos, "the nested foreverypart loop exceeds the nesting limit (max %d levels)", MaxLoopNesting)
+	ok = ok && len(v.errs) == before
+	konst := -1
+	if n.ihave != 0 {
+		konst = 0
+		if n.ihave > 0 {
+			konst = -1
 		}
 	}
-	if c.HasBlock && s.block {
+	if s.subtests != 0 {
+		var tok bool
+		tok, konst = v.subtests(n)
+		ok = ok && tok
+	}
+	if ok && konst == 0 {
+		return n, 0
+	}
+	if s.block && !test {
+		v.enterLoop(n)
 		n.block = v.commands(c.Block, false)
+		v.leaveLoop(n)
 	}
-	if s.name == "foreverypart" {
+	if !ok || len(v.errs) > before {
+		return nil, -1
+	}
+	return n, konst
+}
+
+// subtests validates the tests of a test-taking command; konst is the
+// combined constant value (0 false, 1 true, -1 known at run time only).
+func (v *validator) subtests(n *node) (bool, int) {
+	ok := true
+	var consts []int
+	for _, t := range n.Command.Tests {
+		tn, k := v.command(t, true)
+		if tn == nil {
+			ok = false
+			continue
+		}
+		n.tests = append(n.tests, tn)
+		consts = append(consts, k)
+	}
+	if !ok || len(consts) == 0 {
+		return ok, -1
+	}
+	switch n.spec.name {
+	case "not":
+		if consts[0] >= 0 {
+			return true, 1 - consts[0]
+		}
+	case "allof":
+		for _, k := range consts {
+			if k == 0 {
+				return true, 0
+			}
+		}
+	case "if", "elsif":
+		return true, consts[0]
+	}
+	return true, -1
+}
+
+func (v *validator) enterLoop(n *node) {
+	if n.spec.name != "foreverypart" {
+		return
+	}
+	v.loops++
+	name, _ := n.tagStr("name")
+	v.loopNames = append(v.loopNames, name)
+	if v.loops > MaxLoopNesting {
+		v.errorf(n.Pos, "the nested foreverypart loop exceeds the nesting limit (max %d levels)", MaxLoopNesting)
+	}
+}
+
+func (v *validator) leaveLoop(n *node) {
+	if n.spec.name == "foreverypart" {
 		v.loops--
 		v.loopNames = v.loopNames[:len(v.loopNames)-1]
 	}
-	return n
 }
 
-func (v *validator) blockCheck(n *node) {
+func (v *validator) blockCheck(n *node) bool {
 	s, c := n.spec, n.Command
-	if s.test {
-		return
-	}
 	if s.block && !c.HasBlock {
-		v.errorf(c.Pos, "the %s command requires a command block, but it is missing", s.name)
+		v.errorf(c.Pos, "the %s command requires a command block, but it is missing", c.Name)
+		return false
 	}
 	if !s.block && c.HasBlock {
-		v.errorf(c.Pos, "missing semicolon ';' after %s command (the %s command does not accept a block)", s.name, s.name)
+		v.errorf(c.Pos, "the %s command does not accept a command block, but one is specified anyway", c.Name)
+		return false
 	}
+	return true
 }
 
-func (v *validator) subtests(n *node) {
+// subtestCount checks the number of sub-tests.
+func (v *validator) subtestCount(n *node) bool {
 	s, c := n.spec, n.Command
-	what := fmt.Sprintf("the %s %s", s.name, s.kind())
+	what := fmt.Sprintf("the %s %s", c.Name, s.kind())
 	switch {
 	case s.subtests == 0 && len(c.Tests) > 0:
-		v.errorf(c.Pos, "%s accepts no sub-tests, but tests are specified", what)
-		return
-	case s.subtests == 1 && (len(c.Tests) != 1 || c.TestList):
-		if len(c.Tests) == 0 {
-			v.errorf(c.Pos, "%s requires one test, but none is specified", what)
-		} else {
-			v.errorf(c.Pos, "%s requires one test, but a test list is specified", what)
+		t := c.Tests[0]
+		other := v.specs[key(true, strings.ToLower(t.Name))]
+		_, isTag := s.tags[strings.ToLower(t.Name)]
+		switch {
+		case other != nil:
+			v.errorf(c.Pos, "%s accepts no sub-tests, but tests are specified", what)
+		case isTag:
+			v.errorf(c.Pos, "missing colon ':' before ':%s' tag in %s %s", t.Name, c.Name, s.kind())
+		default:
+			v.errorf(c.Pos, "missing semicolon ';' after %s %s", c.Name, s.kind())
 		}
-		return
+		return false
+	case s.subtests == 1 && len(c.Tests) == 0:
+		v.errorf(c.Pos, "%s requires one sub-test, but none is specified", what)
+		return false
+	case s.subtests == 1 && (len(c.Tests) > 1 || c.TestList):
+		v.errorf(c.Pos, "%s requires one sub-test, but a list of tests is specified", what)
+		return false
+	case s.subtests == -1 && len(c.Tests) == 0:
+		v.errorf(c.Pos, "%s requires a list of sub-tests, but none is specified", what)
+		return false
 	case s.subtests == -1 && !c.TestList:
-		v.errorf(c.Pos, "%s requires a list of tests, but a single test is specified", what)
-		return
+		v.errorf(c.Pos, "%s requires a list of sub-tests, but a single test is specified", what)
+		return false
 	}
-	for _, t := range c.Tests {
-		if tn := v.command(t, true); tn != nil {
-			n.tests = append(n.tests, tn)
-		}
-	}
+	return true
 }
 
 func (v *validator) arguments(n *node) bool {
 	s, c := n.spec, n.Command
-	what := fmt.Sprintf("the %s %s", s.name, s.kind())
 	args := c.Args
 	groups := map[string]string{}
 	i := 0
@@ -307,18 +456,22 @@ func (v *validator) arguments(n *node) bool {
 			ok = false
 		}
 		if !ok {
-			v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, s.name, s.kind())
+			once := "tag:" + s.kind() + c.Name + ":" + a.Tag
+			if !v.reported[once] {
+				v.reported[once] = true
+				v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, c.Name, s.kind())
+			}
 			return false
 		}
 		if g := td.group; g != "" {
-			if prev, dup := groups[g]; dup {
-				v.errorf(a.Pos, "%s: tagged argument ':%s' conflicts with earlier ':%s'", what, a.Tag, prev)
+			if prev, dup := groups[g]; dup && prev != a.Tag {
+				v.errorf(a.Pos, "the %s %s: tagged argument ':%s' conflicts with earlier ':%s'", c.Name, s.kind(), a.Tag, prev)
 				return false
 			}
 			groups[g] = a.Tag
 		}
 		if _, dup := n.tags[a.Tag]; dup {
-			v.errorf(a.Pos, "encountered duplicate tagged argument ':%s' for the %s %s", a.Tag, s.name, s.kind())
+			v.errorf(a.Pos, "encountered duplicate :%s argument for the %s %s", a.Tag, c.Name, s.kind())
 			return false
 		}
 		if td.param == aNone {
@@ -326,17 +479,17 @@ func (v *validator) arguments(n *node) bool {
 			continue
 		}
 		if i+1 >= len(args) || !argFits(td.param, args[i+1]) {
-			found := "none"
-			if i+1 < len(args) {
-				found = argDescribe(args[i+1])
+			if i+1 >= len(args) || args[i+1].Kind == syntax.ArgTag {
+				v.errorf(a.Pos, "the :%s tag for the %s %s requires %s as parameter, but no parameters were found", a.Tag, c.Name, s.kind(), td.param.describe())
+			} else {
+				v.errorf(args[i+1].Pos, "the :%s tag for the %s %s requires %s as parameter, but %s was found", a.Tag, c.Name, s.kind(), td.param.describe(), argDescribe(args[i+1]))
 			}
-			v.errorf(a.Pos, "the :%s tag for the %s %s requires %s as parameter, but %s was found", a.Tag, s.name, s.kind(), td.param.describe(), found)
 			return false
 		}
 		i++
 		n.tags[a.Tag] = args[i]
 	}
-	return v.positional(n, args[i:], what)
+	return v.positional(n, args[i:])
 }
 
 func argFits(t argType, a *syntax.Arg) bool {
@@ -351,21 +504,25 @@ func argFits(t argType, a *syntax.Arg) bool {
 	return false
 }
 
-func (v *validator) positional(n *node, args []*syntax.Arg, what string) bool {
-	s := n.spec
-	for j, a := range args {
+func (v *validator) positional(n *node, args []*syntax.Arg) bool {
+	s, c := n.spec, n.Command
+	what := fmt.Sprintf("the %s %s", c.Name, s.kind())
+	for _, a := range args {
 		if a.Kind == syntax.ArgTag {
-			if j < len(s.pos) {
-				v.errorf(a.Pos, "unexpected tagged argument ':%s' while expecting %s as argument %d (%s) of %s",
-					a.Tag, s.pos[j].typ.describe(), j+1, s.pos[j].name, what)
-			} else {
-				v.errorf(a.Pos, "unexpected tagged argument ':%s' for %s", a.Tag, what)
-			}
+			v.errorf(a.Pos, "encountered an unexpected tagged argument ':%s' while validating positional arguments for %s", a.Tag, what)
 			return false
 		}
 	}
-	if len(args) < len(s.pos)-s.optional || len(args) > len(s.pos) {
+	if s.optional == 0 && len(args) != len(s.pos) {
 		v.errorf(n.Pos, "%s requires %d positional argument(s), but %d is/are specified", what, len(s.pos), len(args))
+		return false
+	}
+	if len(args) < len(s.pos)-s.optional || len(args) > len(s.pos) {
+		if len(args) == 0 {
+			v.errorf(n.Pos, "%s expects at least one argument, but none was found", what)
+		} else {
+			v.errorf(n.Pos, "%s requires %d positional argument(s), but %d is/are specified", what, len(s.pos), len(args))
+		}
 		return false
 	}
 	for j, a := range args {

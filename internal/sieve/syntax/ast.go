@@ -74,11 +74,19 @@ type Arg struct {
 
 // Error is a compile error with its position.
 type Error struct {
-	Pos Pos
-	Msg string
+	// Script names the script the error is in when it is not the one
+	// being compiled (an included script); empty otherwise.
+	Script string
+	Pos    Pos
+	Msg    string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Pos.Line, e.Msg) }
+func (e *Error) Error() string {
+	if e.Script != "" {
+		return fmt.Sprintf("%s: line %d: %s", e.Script, e.Pos.Line, e.Msg)
+	}
+	return fmt.Sprintf("line %d: %s", e.Pos.Line, e.Msg)
+}
 
 // ErrorList is every error found in one script.
 type ErrorList []*Error
