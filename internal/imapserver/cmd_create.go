@@ -44,10 +44,7 @@ func cmdDelete(ctx context.Context, c *conn, cmd *command) error {
 	}
 	if c.sel != nil && c.sel.name == name {
 		// As Dovecot: the session cannot go on with its mailbox gone.
-		c.after = func() error {
-			c.bye("Selected mailbox was deleted, have to disconnect.", "Selected mailbox was deleted")
-			return errByeSent
-		}
+		c.after = c.mailboxGone
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"roost/internal/storage"
 )
 
 // idleLine is what the IDLE reader goroutine read.
@@ -22,7 +24,7 @@ func cmdIdle(ctx context.Context, c *conn, cmd *command) error {
 	c.enc.Plus().Text("idling").CRLF()
 	if c.sel != nil {
 		if err := c.sync(ctx); err != nil {
-			return c.storageError("idle sync", err)
+			c.syncFailed(err)
 		}
 	}
 	if err := c.enc.Flush(); err != nil {
@@ -80,6 +82,9 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 		case <-delay.C:
 			pending = false
 			if err := c.sync(ctx); err != nil {
+				if storage.KindOf(err) == storage.KindNotFound {
+					return idleLine{}, c.mailboxGone()
+				}
 				c.log.Errorf("idle sync %s: %v", c.sel.name, err)
 			}
 		case <-tick.C:

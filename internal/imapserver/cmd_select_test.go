@@ -140,3 +140,18 @@ func itoa(n uint32) string {
 		}
 	}
 }
+
+func TestSelectedDeletedElsewhere(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd("a CREATE x").ok()
+		c.cmd("b SELECT x").ok()
+		other := ts.login()
+		other.cmd("c DELETE x").ok()
+		c.cmd("d NOOP").ok()
+		c.expect("* BYE Selected mailbox was deleted, have to disconnect.")
+		c.expectClosed()
+	})
+}

@@ -367,7 +367,7 @@ func (c *conn) finish(cmd *command, err error) error {
 	}
 	if st.typ != typeBAD && cmd.spec != nil && c.shouldSync(cmd) {
 		if serr := c.sync(c.ctx); serr != nil {
-			c.log.Errorf("sync %s: %v", c.sel.name, serr)
+			c.syncFailed(serr)
 		}
 	}
 	if !st.badCount {

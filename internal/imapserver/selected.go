@@ -149,3 +149,20 @@ func messageFlags(m storage.Message) []string {
 	}
 	return append(append(make([]string, 0, len(m.Flags)+1), m.Flags...), imap.FlagRecent)
 }
+
+// syncFailed handles a failed closing sync: a selected mailbox that was
+// deleted ends the session after the tagged response, as Dovecot does;
+// anything else is logged and the session goes on.
+func (c *conn) syncFailed(err error) {
+	if storage.KindOf(err) == storage.KindNotFound {
+		c.after = c.mailboxGone
+		return
+	}
+	c.log.Errorf("sync %s: %v", c.sel.name, err)
+}
+
+// mailboxGone ends a session whose selected mailbox was deleted.
+func (c *conn) mailboxGone() error {
+	c.bye("Selected mailbox was deleted, have to disconnect.", "Selected mailbox was deleted")
+	return errByeSent
+}
