@@ -41,9 +41,12 @@ var errNotYet = fmt.Errorf("not implemented yet")
 // configuration still starts); a chain left empty is an error.
 func authOptions(s *settings.Settings, log *slog.Logger) (auth.Options, error) {
 	o := auth.Options{
-		UsernameFormat: s.Auth.UsernameFormat,
-		FailureDelay:   s.Auth.FailureDelay,
-		Logger:         log,
+		UsernameFormat:      s.Auth.UsernameFormat,
+		UsernameChars:       s.Auth.UsernameChars,
+		UsernameTranslation: s.Auth.UsernameTranslation,
+		MasterUserSeparator: s.Auth.MasterUserSeparator,
+		FailureDelay:        s.Auth.FailureDelay,
+		Logger:              log,
 	}
 	if o.FailureDelay == 0 {
 		o.FailureDelay = -1 // auth_failure_delay = 0 disables the delay

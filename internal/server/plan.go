@@ -44,7 +44,7 @@ func newPlan(snap *settings.Snapshot) (*plan, error) {
 
 // serves reports whether the configuration asks for pr and roost has it.
 func (p *plan) serves(pr protocol) bool {
-	return slices.Contains(p.global.Protocols, pr.name)
+	return pr.always || slices.Contains(p.global.Protocols, pr.name)
 }
 
 // settingsFor returns the settings with `protocol NAME { }` applied.
@@ -109,7 +109,9 @@ func (p *plan) planListeners() error {
 				p.inet = append(p.inet, il)
 			}
 			for _, l := range svc.UnixListeners {
-				p.unix = append(p.unix, &service.UnixListener{Service: svc.Name, Path: l.Path, Mode: os.FileMode(l.Mode), User: l.User, Group: l.Group})
+				if ul := p.unixListener(svc.Name, l); ul != nil {
+					p.unix = append(p.unix, ul)
+				}
 			}
 		}
 	}
@@ -132,6 +134,12 @@ func (p *plan) listen() ([]service.Bound, error) {
 			return nil, err
 		}
 		out = append(out, bs...)
+	}
+	if len(p.unix) > 0 {
+		if err := os.MkdirAll(p.global.BaseDir, 0o755); err != nil {
+			closeBound(out)
+			return nil, &ConfigError{Err: fmt.Errorf("base_dir: %w", err)}
+		}
 	}
 	for _, ul := range p.unix {
 		b, err := service.ListenUnix(ul)

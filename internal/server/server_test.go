@@ -266,7 +266,9 @@ service imap-login {
 	for _, tc := range []struct{ sni, cn string }{{"mail.example.org", "mail.example.org"}, {"x.example", "localhost"}} {
 		var imaps net.Addr
 		for _, a := range in.addrs {
-			imaps = a // the imaps listener is bound after imap
+			if _, ok := a.(*net.TCPAddr); ok {
+				imaps = a // the imaps listener is bound after imap
+			}
 		}
 		conn, err := tls.Dial("tcp", imaps.String(), &tls.Config{ServerName: tc.sni, InsecureSkipVerify: true})
 		if err != nil {

@@ -34,6 +34,8 @@ type protocol struct {
 	// build makes the server for plain (implicitTLS false) or ssl = yes
 	// listeners.
 	build func(st *stack, implicitTLS bool) (connServer, error)
+	// always: served whatever `protocols` says (Dovecot's auth service).
+	always bool
 }
 
 func protocols() []protocol {
@@ -41,6 +43,7 @@ func protocols() []protocol {
 		{name: "imap", service: "imap-login", build: buildIMAP},
 		{name: "lmtp", service: "lmtp", build: buildLMTP},
 		{name: "pop3", service: "pop3-login", build: buildPOP3},
+		{name: "auth", service: "auth", build: buildAuth, always: true},
 	}
 }
 
@@ -50,6 +53,7 @@ type stack struct {
 	plan    *plan
 	log     *logging.Logger
 	auth    *auth.Auth
+	penalty *login.Penalty // auth penalty per remote address, shared by every service
 	storage storage.Driver
 	tls     *tls.Config
 	// servers by listener service name, for plain and ssl = yes listeners.
@@ -74,7 +78,7 @@ func newStack(p *plan, drv storage.Driver) (*stack, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st := &stack{plan: p, log: log, storage: drv, servers: map[serverKey]connServer{}}
+	st := &stack{plan: p, log: log, storage: drv, servers: map[serverKey]connServer{}, penalty: login.NewPenalty(login.PenaltyOptions{})}
 	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
@@ -108,14 +112,14 @@ func newStack(p *plan, drv storage.Driver) (*stack, error) {
 // loginService builds the pre-auth policy for one protocol.
 func (st *stack) loginService(proto string) (*login.Service, error) {
 	s := st.plan.settingsFor(proto)
-	ls, err := login.New(login.Options{
+	ls, err := login.New(loginOptions(st, s, login.Options{
 		Auth:                   st.auth,
 		Mechanisms:             s.Auth.Mechanisms,
 		AllowInsecurePlaintext: !s.Auth.DisablePlaintext,
 		SSLRequired:            st.plan.tlsReq,
 		TrustedNetworks:        s.Login.TrustedNetworks,
 		Logger:                 st.log.With(proto + "-login").Slog(),
-	})
+	}))
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("%s: %w", proto, err)}
 	}

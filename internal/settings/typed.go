@@ -76,6 +76,22 @@ type Auth struct {
 	Debug bool
 	// DebugPasswords logs passwords in debug output (auth_debug_passwords).
 	DebugPasswords bool
+	// UsernameChars lists the characters allowed in user names (auth_username_chars).
+	UsernameChars string
+	// UsernameTranslation maps characters pairwise before lookups (auth_username_translation).
+	UsernameTranslation string
+	// MasterUserSeparator separates login and master user names (auth_master_user_separator).
+	MasterUserSeparator string
+	// Realms are offered by DIGEST-MD5 (auth_realms).
+	Realms []string
+	// DefaultRealm is appended to user names without a domain (auth_default_realm).
+	DefaultRealm string
+	// AnonymousUsername is the user ANONYMOUS logs in as (auth_anonymous_username).
+	AnonymousUsername string
+	// SSLUsernameFromCert takes the user name from the client certificate (auth_ssl_username_from_cert).
+	SSLUsernameFromCert bool
+	// SSLRequireClientCert refuses logins without a valid client certificate (auth_ssl_require_client_cert).
+	SSLRequireClientCert bool
 }
 
 // SSL holds TLS settings. Cert, Key, CA and DH hold the PEM contents when
@@ -88,6 +104,8 @@ type SSL struct {
 	MinProtocol         string // ssl_min_protocol
 	CipherList          string // ssl_cipher_list
 	PreferServerCiphers bool   // ssl_prefer_server_ciphers
+	VerifyClientCert    bool   // ssl_verify_client_cert
+	CertUsernameField   string // ssl_cert_username_field
 }
 
 // Mail holds mail storage settings.
@@ -232,11 +250,16 @@ func (s *Snapshot) typed(root *Section) *Settings {
 		Auth: Auth{DisablePlaintext: g.bool("disable_plaintext_auth"), Mechanisms: g.words("auth_mechanisms"),
 			UsernameFormat: g.str("auth_username_format"), FailureDelay: g.dur("auth_failure_delay"),
 			Verbose: g.bool("auth_verbose"), VerbosePasswords: g.str("auth_verbose_passwords"),
-			Debug: g.bool("auth_debug"), DebugPasswords: g.bool("auth_debug_passwords")},
+			Debug: g.bool("auth_debug"), DebugPasswords: g.bool("auth_debug_passwords"),
+			UsernameChars: g.str("auth_username_chars"), UsernameTranslation: g.str("auth_username_translation"),
+			MasterUserSeparator: g.str("auth_master_user_separator"), Realms: g.words("auth_realms"),
+			DefaultRealm: g.str("auth_default_realm"), AnonymousUsername: g.str("auth_anonymous_username"),
+			SSLUsernameFromCert: g.bool("auth_ssl_username_from_cert"), SSLRequireClientCert: g.bool("auth_ssl_require_client_cert")},
 		SSL: SSL{Mode: g.str("ssl"), Cert: g.str("ssl_cert"), Key: g.str("ssl_key"), CA: g.str("ssl_ca"),
 			DH: g.str("ssl_dh"), CertFile: root.Values["ssl_cert"].File, KeyFile: root.Values["ssl_key"].File,
 			MinProtocol: g.str("ssl_min_protocol"), CipherList: g.str("ssl_cipher_list"),
-			PreferServerCiphers: g.bool("ssl_prefer_server_ciphers")},
+			PreferServerCiphers: g.bool("ssl_prefer_server_ciphers"), VerifyClientCert: g.bool("ssl_verify_client_cert"),
+			CertUsernameField: g.str("ssl_cert_username_field")},
 		Mail: Mail{Location: g.str("mail_location"), UID: g.str("mail_uid"), GID: g.str("mail_gid"),
 			PrivilegedGroup: g.str("mail_privileged_group"), AccessGroups: g.str("mail_access_groups"),
 			FirstValidUID: g.uint("first_valid_uid"), LastValidUID: g.uint("last_valid_uid"),
