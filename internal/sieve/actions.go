@@ -10,6 +10,9 @@ import (
 // limits as Pigeonhole does.
 func (r *runner) add(n *node, a *Action) error {
 	a.Line = n.Pos.Line
+	if r.edits && (isStore(a) || a.Kind == ActRedirect) {
+		a.Message = r.editedMessage() // RFC 5293 section 5: the message as edited so far
+	}
 	res := r.res
 	for _, old := range res.Actions {
 		if dup, err := r.duplicate(n, old, a); err != nil || dup {

@@ -37,12 +37,16 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 	}
 	keepDone := false
 	for _, a := range r.Actions {
+		amsg := msg
+		if a.Message != nil {
+			amsg = a.Message
+		}
 		switch a.Kind {
 		case ActKeep, ActStore:
-			err := x.Deliverer.Deliver(ctx, a.Mailbox, a.Create, a.Flags, msg)
+			err := x.Deliverer.Deliver(ctx, a.Mailbox, a.Create, a.Flags, amsg)
 			if err != nil && a.Mailbox != "INBOX" && !keepDone {
 				note(fmt.Errorf("store into %q: %w", a.Mailbox, err))
-				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, msg)
+				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, amsg)
 				keepDone = err == nil
 			}
 			if a.Mailbox == "INBOX" && err == nil {
@@ -50,9 +54,7 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			}
 			note(err)
 		case ActRedirect:
-			if x.Mailer != nil {
-				note(x.Mailer.Send(ctx, redirectSender(env), []string{a.Address}, msg))
-			}
+			note(r.sendRedirect(ctx, env, x, a, amsg))
 		case ActReject:
 			note(r.sendReject(ctx, env, x, a, msg))
 		case ActVacation:
@@ -72,8 +74,13 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 	return first
 }
 
-func redirectSender(env *Env) string {
-	switch env.Config["sieve_redirect_envelope_from"] {
+// redirectSender is the envelope sender of a redirect:
+// sieve_redirect_envelope_from, except that a null sender stays null.
+func redirectSender(env *Env, cfg *Config) string {
+	if env.Envelope.From == "" {
+		return ""
+	}
+	switch v := cfg.RedirectEnvelopeFrom; v {
 	case "recipient":
 		return env.Envelope.To
 	case "orig_recipient":
@@ -82,15 +89,49 @@ func redirectSender(env *Env) string {
 		}
 		return env.Envelope.To
 	case "user_email":
-		if v := env.Config["sieve_user_email"]; v != "" {
-			return v
+		return userEmail(env, cfg)
+	case "", "sender":
+		return env.Envelope.From
+	default:
+		return strings.TrimSpace(strings.Trim(v, "<>"))
+	}
+}
+
+// userEmail is sieve_user_email, else the final recipient.
+func userEmail(env *Env, cfg *Config) string {
+	if cfg.UserEmail != "" {
+		return cfg.UserEmail
+	}
+	if env.User != "" {
+		return env.User
+	}
+	return env.Envelope.To
+}
+
+// sendRedirect forwards msg with an X-Sieve-Redirected-From header naming
+// the user, unless the message already carries that header for the user
+// (a mail loop), as Pigeonhole does.
+func (r *Result) sendRedirect(ctx context.Context, env *Env, x *Executor, a *Action, msg []byte) error {
+	if x.Mailer == nil {
+		return nil
+	}
+	cfg := env.settings()
+	user := userEmail(env, cfg)
+	for _, f := range message.ParseHeader(msg[:message.Parse(msg).Header.Physical]) {
+		if strings.EqualFold(string(f.Name), "x-sieve-redirected-from") {
+			for _, ad := range parseAddresses(f.Value) {
+				if a := ad.local + "@" + ad.domain; strings.EqualFold(a, user) || strings.EqualFold(a, env.Envelope.To) {
+					return nil
+				}
+			}
 		}
-		return env.Envelope.To
 	}
-	if v := env.Config["sieve_redirect_envelope_from"]; strings.HasPrefix(v, "<") {
-		return strings.Trim(v, "<>")
+	out := make([]byte, 0, len(msg)+64)
+	if user != "" {
+		out = append(out, "X-Sieve-Redirected-From: "+user+"\r\n"...)
 	}
-	return env.Envelope.From
+	out = append(out, msg...)
+	return x.Mailer.Send(ctx, redirectSender(env, cfg), []string{a.Address}, out)
 }
 
 func (r *Result) sendReject(ctx context.Context, env *Env, x *Executor, a *Action, msg []byte) error {
@@ -99,7 +140,7 @@ func (r *Result) sendReject(ctx context.Context, env *Env, x *Executor, a *Actio
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "From: Mail Delivery Subsystem <MAILER-DAEMON@%s>\r\n", x.host())
+	fmt.Fprintf(&b, "From: Postmaster <postmaster@%s>\r\n", x.host())
 	fmt.Fprintf(&b, "To: <%s>\r\n", from)
 	b.WriteString("Subject: Automatically rejected mail\r\nAuto-Submitted: auto-replied (rejected)\r\n")
 	b.WriteString("Precedence: bulk\r\nMIME-Version: 1.0\r\n")
@@ -124,11 +165,12 @@ func (x *Executor) host() string {
 
 var listHeaders = []string{"list-id", "list-owner", "list-unsubscribe", "list-post", "list-help", "list-subscribe", "list-archive"}
 
-// vacationAllowed applies RFC 5230 section 4.5 and 4.6.
-func vacationAllowed(env *Env, v *VacationReply, user string) bool {
+// vacationAllowed applies RFC 5230 section 4.5 and 4.6; it returns the
+// recipient address that made the message ours ("" when not allowed).
+func vacationAllowed(env *Env, v *VacationReply, user string) string {
 	sender := strings.ToLower(env.Envelope.From)
 	if sender == "" || env.Message == nil {
-		return false
+		return ""
 	}
 	local := sender
 	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
@@ -136,27 +178,27 @@ func vacationAllowed(env *Env, v *VacationReply, user string) bool {
 	}
 	for _, bad := range []string{"mailer-daemon", "listserv", "majordomo", "owner-"} {
 		if strings.HasPrefix(local, bad) || strings.HasSuffix(local, "-request") {
-			return false
+			return ""
 		}
 	}
 	hdr := env.Message.Header()
 	if val, ok := message.FieldValue(hdr, "auto-submitted"); ok && !strings.EqualFold(strings.TrimSpace(string(val)), "no") {
-		return false
+		return ""
 	}
 	if val, ok := message.FieldValue(hdr, "precedence"); ok {
 		p := strings.ToLower(strings.TrimSpace(string(val)))
 		if p == "junk" || p == "bulk" || p == "list" {
-			return false
+			return ""
 		}
 	}
 	for _, h := range listHeaders {
 		if _, ok := message.FieldValue(hdr, h); ok {
-			return false
+			return ""
 		}
 	}
 	mine := append([]string{user}, v.Addresses...)
 	if containsFold(mine, sender) {
-		return false
+		return ""
 	}
 	for _, f := range hdr {
 		n := strings.ToLower(string(f.Name))
@@ -165,11 +207,11 @@ func vacationAllowed(env *Env, v *VacationReply, user string) bool {
 		}
 		for _, a := range parseAddresses(f.Value) {
 			if containsFold(mine, a.local+"@"+a.domain) {
-				return true
+				return a.local + "@" + a.domain
 			}
 		}
 	}
-	return false
+	return ""
 }
 
 func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Action) error {
@@ -178,7 +220,8 @@ func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Act
 	if user == "" {
 		user = env.Envelope.To
 	}
-	if !vacationAllowed(env, v, user) {
+	me := vacationAllowed(env, v, user)
+	if me == "" {
 		return nil
 	}
 	sum := sha256.Sum256([]byte("vacation\x00" + v.Handle + "\x00" + strings.ToLower(env.Envelope.From)))
@@ -192,7 +235,7 @@ func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Act
 	if x.Mailer == nil {
 		return nil
 	}
-	if err := x.Mailer.Send(ctx, "", []string{env.Envelope.From}, vacationMessage(env, x, v, user)); err != nil {
+	if err := x.Mailer.Send(ctx, "", []string{env.Envelope.From}, vacationMessage(env, x, v, me)); err != nil {
 		return fmt.Errorf("send vacation reply: %w", err)
 	}
 	if x.Tracker != nil && v.Seconds > 0 {
@@ -205,14 +248,7 @@ func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byt
 	hdr := env.Message.Header()
 	subject := v.Subject
 	if subject == "" {
-		orig := ""
-		if val, ok := message.FieldValue(hdr, "subject"); ok {
-			orig = message.DecodedHeaderValue(val)
-		}
-		subject = "Auto: " + orig
-		if tmpl, ok := env.Config["sieve_vacation_default_subject"]; ok && tmpl != "" {
-			subject = tmpl
-		}
+		subject = vacationSubject(env.settings(), hdr)
 	}
 	from := v.From
 	if from == "" {
@@ -235,6 +271,24 @@ func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byt
 		b.WriteString("\r\n")
 	}
 	return []byte(b.String())
+}
+
+// vacationSubject is the reply subject without :subject: Pigeonhole's
+// sieve_vacation_default_subject_template (%{subject} or %$ for the
+// original subject), sieve_vacation_default_subject, or "Auto: " and the
+// original subject.
+func vacationSubject(cfg *Config, hdr []message.Field) string {
+	orig, has := "", false
+	if val, ok := message.FieldValue(hdr, "subject"); ok {
+		orig, has = strings.TrimSpace(message.DecodedHeaderValue(val)), true
+	}
+	if t := cfg.VacationDefaultSubjectTemplate; t != "" {
+		return strings.NewReplacer("%{subject}", orig, "%$", orig, "%%", "%").Replace(t)
+	}
+	if cfg.VacationDefaultSubject != "" && (!has || orig == "") {
+		return cfg.VacationDefaultSubject
+	}
+	return "Auto: " + orig
 }
 
 func sendNotify(ctx context.Context, env *Env, x *Executor, a *Action) error {

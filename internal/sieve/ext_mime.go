@@ -374,9 +374,20 @@ func runAddheader(r *runner, n *node) error {
 	return nil
 }
 
+// encodeHeaderValue turns an addheader value into a folded field body:
+// line breaks followed by white space are folds, other line breaks get a
+// space so that they become folds (RFC 5293 section 4), and trailing
+// line breaks are dropped.
 func encodeHeaderValue(v string) string {
-	v = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(v)
-	return v
+	v = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
+	v = strings.TrimRight(v, "\n")
+	lines := strings.Split(v, "\n")
+	for i := 1; i < len(lines); i++ {
+		if lines[i] == "" || lines[i][0] != ' ' && lines[i][0] != '\t' {
+			lines[i] = " " + lines[i]
+		}
+	}
+	return strings.Join(lines, "\r\n")
 }
 
 func runDeleteheader(r *runner, n *node) error {
@@ -434,7 +445,7 @@ func (r *runner) editedMessage() []byte {
 	for _, f := range r.hdr {
 		b.Write(f.Name)
 		b.WriteString(": ")
-		b.Write(bytes.ReplaceAll(f.Value, []byte("\n"), []byte("\r\n")))
+		b.Write(bytes.ReplaceAll(bytes.ReplaceAll(f.Value, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n")))
 		b.WriteString("\r\n")
 	}
 	b.WriteString("\r\n")

@@ -111,6 +111,13 @@ func (t *MemTracker) Mark(_ context.Context, id string, expires time.Time) error
 	return nil
 }
 
+// Reset forgets every id.
+func (t *MemTracker) Reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ids = nil
+}
+
 // SentMessage is one message captured by MemMailer.
 type SentMessage struct {
 	From string
@@ -130,6 +137,13 @@ func (m *MemMailer) Send(_ context.Context, from string, to []string, msg []byte
 	defer m.mu.Unlock()
 	m.Sent = append(m.Sent, SentMessage{From: from, To: append([]string(nil), to...), Data: append([]byte(nil), msg...)})
 	return nil
+}
+
+// Reset forgets the captured mail.
+func (m *MemMailer) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Sent = nil
 }
 
 // DirScripts loads include scripts from two directories as NAME.sieve.

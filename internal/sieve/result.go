@@ -34,6 +34,9 @@ type Action struct {
 	Vacation   *VacationReply
 	Notify     *Notification
 	Line       int
+	// Message is the message as edited when the action was taken (nil:
+	// the result's message).
+	Message []byte
 }
 
 // VacationReply is a vacation action (RFC 5230).

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/internal/message"
 	"roost/internal/sieve/syntax"
 )
 
@@ -96,6 +97,8 @@ func testsuiteSpecs() []*spec {
 		c("test_mailbox_create", nil, str, func(r *runner, n *node) error { ts(r).store.Create(r.pstr(n, 0)); return nil }),
 		c("test_result_reset", nil, nil, func(r *runner, n *node) error {
 			ts(r).sub = nil
+			ts(r).mailer.Reset()
+			ts(r).tracker.Reset()
 			r.res = &Result{}
 			r.cancel = false
 			return nil
@@ -142,7 +145,12 @@ func tsSet(r *runner, n *node) error {
 	e := r.env
 	switch strings.ToLower(name) {
 	case "message":
-		r.setMessage(ParseMessage([]byte(val)))
+		m := ParseMessage([]byte(val))
+		r.setMessage(m)
+		// as Pigeonhole's testsuite: the envelope comes from the header
+		e.Envelope.From = firstAddress(m, "sender@example.com", "return-path", "sender", "from")
+		e.Envelope.To = firstAddress(m, "recipient@example.com", "envelope-to", "to")
+		e.Envelope.OrigTo = e.Envelope.To
 	case "envelope.from":
 		e.Envelope.From = strings.Trim(val, "<>")
 	case "envelope.to":
@@ -155,6 +163,17 @@ func tsSet(r *runner, n *node) error {
 		r.setVar(name, val)
 	}
 	return nil
+}
+
+func firstAddress(m Message, def string, names ...string) string {
+	for _, name := range names {
+		if v, ok := message.FieldValue(m.Header(), name); ok {
+			for _, a := range parseAddresses(v) {
+				return a.local + "@" + a.domain
+			}
+		}
+	}
+	return def
 }
 
 func (r *runner) setMessage(m Message) {
