@@ -1,4 +1,5 @@
-// Package staticdb implements the static passdb and userdb.
+// Package staticdb implements the static passdb and userdb, and the
+// prefetch userdb (prefetch.go).
 //
 // Userdb args (Dovecot userdb-static.c): space-separated key=value
 // templates, e.g. "uid=vmail gid=vmail home=/var/vmail/%d/%n", expanded per
