@@ -8,6 +8,7 @@ import (
 	"roost/internal/auth"
 	"roost/internal/passwdfile"
 	"roost/internal/settings"
+	"roost/internal/sqldb"
 	"roost/internal/staticdb"
 )
 
@@ -19,6 +20,12 @@ func newPassdb(driver, args string, log *slog.Logger) (auth.Passdb, error) {
 		return passwdfile.NewPassdb(args, passwdfile.Options{Logger: log})
 	case "static":
 		return staticdb.NewPassdb(args)
+	case "sql":
+		db, err := sqldb.Open(args, sqldb.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return sqldb.NewPassdb(db), nil
 	}
 	return nil, errNotYet
 }
@@ -29,6 +36,12 @@ func newUserdb(driver, args string, log *slog.Logger) (auth.Userdb, error) {
 		return passwdfile.NewUserdb(args, passwdfile.Options{Logger: log})
 	case "static":
 		return staticdb.NewUserdb(args)
+	case "sql":
+		db, err := sqldb.Open(args, sqldb.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return sqldb.NewUserdb(db), nil
 	}
 	return nil, errNotYet
 }
@@ -68,6 +81,9 @@ func authOptions(s *settings.Settings, log *slog.Logger) (auth.Options, error) {
 	}
 	for _, db := range s.Userdbs {
 		d, err := newUserdb(db.Driver, db.Args, log)
+		if db.Driver == "prefetch" {
+			d, err = staticdb.NewPrefetch(len(s.Userdbs) == 1), nil
+		}
 		if err == errNotYet {
 			continue
 		}
