@@ -18,7 +18,13 @@ import (
 func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectSP() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) {
+		return dec.Err()
+	}
+	if dec.EOL() {
+		return bad("", "Error in IMAP command APPEND: Missing message size")
+	}
+	if !dec.ExpectSP() {
 		return dec.Err()
 	}
 	var flags []string
@@ -36,10 +42,13 @@ func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 	}
 	var lit imapwire.LiteralInfo
 	if !dec.LiteralHeader(&lit) {
-		if dec.Err() == nil {
-			return bad("", "Error in IMAP command APPEND: Invalid arguments.")
+		switch {
+		case dec.Err() != nil:
+			return dec.Err()
+		case dec.EOL():
+			return bad("", "Error in IMAP command APPEND: Missing message size")
 		}
-		return dec.Err()
+		return bad("", "Error in IMAP command APPEND: Invalid arguments.")
 	}
 	if err := c.checkAppend(ctx, name, lit); err != nil {
 		if lit.NonSync && lit.Size > c.srv.opts.MaxAppendSize {

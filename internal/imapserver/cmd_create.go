@@ -18,7 +18,7 @@ func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 		name = strings.TrimSuffix(name, sep)
 	}
 	if name == "" {
-		return no("", "Invalid mailbox name.")
+		return no("CANNOT", "Invalid mailbox name: Name is empty")
 	}
 	if strings.EqualFold(name, "INBOX") {
 		return no("ALREADYEXISTS", "Mailbox already exists")

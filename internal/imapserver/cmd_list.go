@@ -30,9 +30,8 @@ func cmdList(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	o := listOpts{lsub: cmd.name == "LSUB"}
 	var ref string
-	var patterns []string
-	if !dec.ExpectSP() {
-		return dec.Err()
+	if !dec.SP() || dec.EOL() {
+		return listBad(cmd, "Invalid reference")
 	}
 	if !o.lsub && dec.List(func() bool { return o.selectOption(dec) }) {
 		o.extended = true
@@ -40,10 +39,40 @@ func cmdList(ctx context.Context, c *conn, cmd *command) error {
 			return dec.Err()
 		}
 	}
-	if dec.Err() != nil || !dec.ExpectMailbox(&ref) || !dec.ExpectSP() {
+	if dec.Err() != nil || !dec.ExpectMailbox(&ref) {
 		return dec.Err()
 	}
-	multi := !o.lsub && dec.List(func() bool {
+	if !dec.SP() || dec.EOL() {
+		return listBad(cmd, "Invalid pattern")
+	}
+	patterns, multi, err := listPatterns(dec, o.lsub)
+	if err != nil {
+		return err
+	}
+	o.extended = o.extended || multi
+	if err := o.parseReturn(cmd); err != nil {
+		return err
+	}
+	if o.unknown {
+		return listBad(cmd, "Unknown select options")
+	}
+	if o.recursive && !o.subscribed {
+		return listBad(cmd, "RECURSIVEMATCH must not be the only selection")
+	}
+	if !multi && patterns[0] == "" {
+		c.listRoot(cmd.name, ref)
+		return nil
+	}
+	return c.list(ctx, cmd.name, ref, patterns, o)
+}
+
+func listBad(cmd *command, msg string) error {
+	return bad("", "Error in IMAP command "+cmd.name+": "+msg)
+}
+
+// listPatterns reads one pattern, or (LIST-EXTENDED) a list of them.
+func listPatterns(dec *imapwire.Decoder, lsub bool) (patterns []string, multi bool, err error) {
+	multi = !lsub && dec.List(func() bool {
 		var p string
 		ok := dec.ExpectListMailbox(&p)
 		patterns = append(patterns, p)
@@ -52,31 +81,54 @@ func cmdList(ctx context.Context, c *conn, cmd *command) error {
 	if !multi {
 		var p string
 		if dec.Err() != nil || !dec.ExpectListMailbox(&p) {
-			return dec.Err()
+			return nil, false, dec.Err()
 		}
 		patterns = []string{p}
 	}
-	o.extended = o.extended || multi
-	if !o.lsub && dec.SP() && !o.returnOptions(dec) {
-		if dec.Err() == nil {
-			return bad("", "Error in IMAP command LIST: Invalid arguments.")
+	return patterns, multi, nil
+}
+
+// parseReturn reads the optional RETURN (...) and the end of the line.
+func (o *listOpts) parseReturn(cmd *command) error {
+	dec := cmd.dec
+	if o.lsub || !dec.SP() {
+		if !cmd.end() {
+			return dec.Err()
 		}
-		return dec.Err()
-	}
-	if !cmd.end() {
-		return dec.Err()
-	}
-	if o.unknown {
-		return bad("", "Error in IMAP command LIST: Unknown select options")
-	}
-	if o.recursive && !o.subscribed {
-		return bad("", "Error in IMAP command LIST: RECURSIVEMATCH must not be the only selection")
-	}
-	if !multi && patterns[0] == "" {
-		c.listRoot(cmd.name, ref)
 		return nil
 	}
-	return c.list(ctx, cmd.name, ref, patterns, o)
+	var a string
+	if !dec.ExpectAtom(&a) || !strings.EqualFold(a, "RETURN") || !dec.SP() || dec.EOL() {
+		if dec.Err() != nil {
+			return dec.Err()
+		}
+		return listBad(cmd, "Extra arguments")
+	}
+	o.extended = true
+	unknown := false
+	ok := dec.ExpectList(func() bool {
+		if !dec.ExpectAtom(&a) {
+			return false
+		}
+		switch strings.ToUpper(a) {
+		case "SUBSCRIBED":
+			o.retSubscribed = true
+		case "CHILDREN":
+			o.retChildren = true
+		case "SPECIAL-USE":
+			o.retSpecialUse = true
+		default:
+			unknown = true
+		}
+		return true
+	})
+	if !ok || !cmd.end() {
+		return dec.Err()
+	}
+	if unknown {
+		return listBad(cmd, "Unknown return options")
+	}
+	return nil
 }
 
 func (o *listOpts) selectOption(dec *imapwire.Decoder) bool {
@@ -96,30 +148,6 @@ func (o *listOpts) selectOption(dec *imapwire.Decoder) bool {
 		o.unknown = true
 	}
 	return true
-}
-
-func (o *listOpts) returnOptions(dec *imapwire.Decoder) bool {
-	var a string
-	if !dec.ExpectAtom(&a) || !strings.EqualFold(a, "RETURN") || !dec.ExpectSP() {
-		return false
-	}
-	o.extended = true
-	return dec.ExpectList(func() bool {
-		if !dec.ExpectAtom(&a) {
-			return false
-		}
-		switch strings.ToUpper(a) {
-		case "SUBSCRIBED":
-			o.retSubscribed = true
-		case "CHILDREN":
-			o.retChildren = true
-		case "SPECIAL-USE":
-			o.retSpecialUse = true
-		default:
-			return false
-		}
-		return true
-	})
 }
 
 // listRoot answers `LIST ref ""`: the hierarchy separator and the root

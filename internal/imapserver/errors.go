@@ -21,7 +21,7 @@ var kindCodes = [...]string{
 	storage.KindTemp:        "UNAVAILABLE",
 	storage.KindUnavailable: "UNAVAILABLE",
 	storage.KindNotPossible: "CANNOT",
-	storage.KindParams:      "CLIENTBUG",
+	storage.KindParams:      "CANNOT", // Dovecot: invalid mailbox names
 	storage.KindInvalidData: "PARSE",
 }
 

@@ -534,11 +534,17 @@ func (d *Decoder) List(elem func() bool) bool {
 		return true
 	}
 	for {
+		if d.EOL() {
+			return d.fail("Missing ')'")
+		}
 		if !elem() {
 			return d.fail("Invalid arguments.")
 		}
 		if d.Special(')') {
 			return true
+		}
+		if d.EOL() {
+			return d.fail("Missing ')'")
 		}
 		if !d.ExpectSP() {
 			return false
