@@ -61,6 +61,12 @@ func commands() []Command {
 		{Name: "lda", Args: "[-c FILE] [-d USER] [-f SENDER] [-a ADDR] [-r ADDR] [-m MAILBOX] [-p FILE] [-e] [-k] [-o KEY=VALUE]...", Short: "deliver a message from standard input, as dovecot-lda", Run: runLDA},
 		{Name: "sieve-test", Args: "[-f FROM] [-r RCPT] [-a ORIG] [-x EXTS] [-e] SCRIPT MAIL", Short: "dry-run a Sieve script on a message, as Pigeonhole's sieve-test", Run: runSieveTest},
 		{Name: "sievec", Args: "[-x EXTS] SCRIPT [OUT]", Short: "check a Sieve script, as Pigeonhole's sievec (no binary is written)", Run: runSievec},
+		{Name: "pw", Args: "[-l] [-s SCHEME] [-p PASSWORD] [-r ROUNDS] [-u USER] [-t HASH] [-V]", Short: "generate or test a password hash, as doveadm pw", Run: runPW},
+		{Name: "auth test", Args: "[-c FILE] [-x KEY=VALUE]... USER [PASSWORD]", Short: "authenticate a user through the passdb chain, as doveadm auth test", Run: runAuthTest},
+		{Name: "auth login", Args: "[-c FILE] [-x KEY=VALUE]... USER PASSWORD", Short: "authenticate and look up the userdb, as doveadm auth login", Run: runAuthLogin},
+		{Name: "auth lookup", Args: "[-c FILE] [-x KEY=VALUE]... USER...", Short: "look a user up in the passdb chain without a password, as doveadm auth lookup", Run: runAuthLookup},
+		{Name: "auth cache flush", Args: "[USER...]", Short: "empty the auth cache (roost has none yet)", Run: runAuthCacheFlush},
+		{Name: "user", Args: "[-c FILE] [-x KEY=VALUE]... [-f FIELD] [-m] USER|MASK...", Short: "look users up in the userdb chain, or list them with a mask, as doveadm user", Run: runUser},
 		{Name: "help", Args: "[COMMAND]", Short: "list commands or describe one", Run: runHelp},
 	}
 }
