@@ -87,8 +87,12 @@ type ScoreConfig struct {
 	Header, Regex string
 	// Type is "score", "strlen" or "text".
 	Type string
-	// MaxValue is the score that means "certainly spam" (score, strlen).
+	// MaxValue is the score that means "certainly spam" (score, strlen):
+	// _score_max_value.
 	MaxValue float64
+	// MaxHeader and MaxRegex read the maximum from the message instead
+	// (_score_max_header, "Header:regex").
+	MaxHeader, MaxRegex string
 	// TextValues maps the header text to a value 0..10 (text).
 	TextValues map[string]int
 }
@@ -255,16 +259,25 @@ func (c *Config) parseScores(kv map[string]string) error {
 		if t := strings.TrimSpace(kv[p.prefix+"_status_type"]); t != "" {
 			s.Type = strings.ToLower(t)
 		}
-		if m := strings.TrimSpace(kv[p.prefix+"_max_value"]); m != "" {
-			f, err := strconv.ParseFloat(m, 64)
-			if err != nil {
-				return fmt.Errorf("setting %s_max_value: invalid number %q", p.prefix, m)
+		for _, name := range []string{p.prefix + "_score_max_value", p.prefix + "_max_value"} {
+			if m := strings.TrimSpace(kv[name]); m != "" {
+				f, err := strconv.ParseFloat(m, 64)
+				if err != nil {
+					return fmt.Errorf("setting %s: invalid number %q", name, m)
+				}
+				s.MaxValue = f
+				break
 			}
-			s.MaxValue = f
+		}
+		if h := strings.TrimSpace(kv[p.prefix+"_score_max_header"]); h != "" {
+			name, re, _ := strings.Cut(h, ":")
+			s.MaxHeader, s.MaxRegex = strings.TrimSpace(name), strings.TrimSpace(re)
 		}
 		for i := 0; i <= 10; i++ {
-			if t, ok := kv[p.prefix+"_text_value"+strconv.Itoa(i)]; ok {
-				s.TextValues[t] = i
+			for _, sep := range []string{"", "/"} {
+				if t, ok := kv[p.prefix+"_text_value"+sep+strconv.Itoa(i)]; ok {
+					s.TextValues[strings.ToLower(t)] = i
+				}
 			}
 		}
 		*p.dst = s

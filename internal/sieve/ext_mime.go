@@ -3,6 +3,7 @@ package sieve
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -255,82 +256,78 @@ func evalNotifyCap(r *runner, n *node) (bool, error) {
 	return r.matchKeys(n, []string{"maybe"}, n.pos[2])
 }
 
-// evalSpamtest implements RFC 5235 using Pigeonhole's settings
-// sieve_spamtest_status_header/_max_value/_status_type.
+// evalSpamtest implements RFC 5235 with Pigeonhole's settings
+// (sieve_spamtest_status_header and friends, see ScoreConfig).
 func evalSpamtest(r *runner, n *node) (bool, error) {
-	prefix := "sieve_" + n.spec.name
-	val := r.spamScore(prefix, n.has("percent"))
+	sc, levels := r.cfg.Spamtest, 10
+	if n.spec.name == "virustest" {
+		sc, levels = r.cfg.Virustest, 5
+	}
+	val := r.spamScore(sc, levels, n.has("percent"))
 	return r.matchKeys(n, []string{val}, n.pos[0])
 }
 
-func (r *runner) spamScore(prefix string, percent bool) string {
-	hdr, ok := r.config(prefix + "_status_header")
-	if !ok || hdr == "" {
-		return "0"
-	}
-	name, re, _ := strings.Cut(hdr, ":")
-	vals := r.headerValues(r.hdr, []string{strings.TrimSpace(name)})
+// headerMatch reads header name and, with a regex, its first group; ok is
+// false when the header is absent or the regex does not match.
+func (r *runner) headerMatch(name, re string) (string, bool) {
+	vals := r.headerValues(r.hdr, []string{name})
 	if len(vals) == 0 {
+		return "", false
+	}
+	if re == "" {
+		return strings.TrimSpace(vals[0]), true
+	}
+	m := &matcher{spec: matchSpec{typ: "regex", cmp: "i;octet"}}
+	if !m.regex(vals[0], re) || len(m.values) < 2 {
+		return "", false
+	}
+	return strings.TrimSpace(m.values[1]), true
+}
+
+// spamScore returns the test's value: "0" when the message was not
+// scanned, else 1..levels (or 0..100 for :percent).
+func (r *runner) spamScore(sc ScoreConfig, levels int, percent bool) string {
+	if !sc.configured() {
 		return "0"
 	}
-	raw := vals[0]
-	if re = strings.TrimSpace(re); re != "" {
-		m := &matcher{spec: matchSpec{typ: "regex", cmp: "i;octet"}}
-		if !m.regex(raw, re) || len(m.values) < 2 {
+	raw, ok := r.headerMatch(sc.Header, sc.Regex)
+	if !ok {
+		return "0"
+	}
+	if sc.Type == "text" {
+		v, ok := sc.TextValues[strings.ToLower(raw)]
+		if !ok {
 			return "0"
 		}
-		raw = m.values[1]
-	}
-	typ, _ := r.config(prefix + "_status_type")
-	var score float64
-	switch typ {
-	case "strlen":
-		score = float64(len(strings.TrimSpace(raw)))
-	case "text":
-		for i := 0; ; i++ {
-			t, ok := r.config(prefix + "_text_value" + strconv.Itoa(i))
-			if !ok {
-				if i > 0 {
-					break
-				}
-				continue
-			}
-			if strings.TrimSpace(raw) == t {
-				score = float64(i)
-				break
-			}
-			if i > 10 {
-				break
-			}
+		if percent {
+			return strconv.Itoa(v * 100 / levels)
 		}
-	default:
-		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		return strconv.Itoa(v)
+	}
+	score := float64(len(raw))
+	if sc.Type != "strlen" {
+		f, err := strconv.ParseFloat(raw, 64)
 		if err != nil {
 			return "0"
 		}
 		score = f
 	}
-	maxStr, _ := r.config(prefix + "_max_value")
-	max, err := strconv.ParseFloat(maxStr, 64)
-	if typ == "text" {
-		max = 10
+	max := sc.MaxValue
+	if sc.MaxHeader != "" {
+		if m, ok := r.headerMatch(sc.MaxHeader, sc.MaxRegex); ok {
+			if f, err := strconv.ParseFloat(m, 64); err == nil {
+				max = f
+			}
+		}
 	}
-	if err != nil && typ != "text" || max <= 0 {
+	if max <= 0 {
 		return "0"
 	}
-	if score < 0 {
-		score = 0
-	}
-	if score > max {
-		score = max
-	}
+	ratio := math.Min(math.Max(score/max, 0), 1)
 	if percent {
-		return strconv.Itoa(int(score/max*100 + 0.5))
+		return strconv.Itoa(int(math.Round(ratio * 100)))
 	}
-	if prefix == "sieve_virustest" {
-		return strconv.Itoa(int(score/max*4+0.5) + 1)
-	}
-	return strconv.Itoa(int(score/max*9+0.5) + 1)
+	return strconv.Itoa(int(ratio*float64(levels-1)) + 1)
 }
 
 var protectedHeaders = map[string]bool{"received": true, "auto-submitted": true}
