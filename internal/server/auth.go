@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"roost/internal/auth"
+	"roost/internal/ldapdb"
 	"roost/internal/passwdfile"
 	"roost/internal/settings"
 	"roost/internal/sqldb"
@@ -26,6 +27,12 @@ func newPassdb(driver, args string, log *slog.Logger) (auth.Passdb, error) {
 			return nil, err
 		}
 		return sqldb.NewPassdb(db), nil
+	case "ldap":
+		db, err := ldapdb.Open(args, ldapdb.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return ldapdb.NewPassdb(db), nil
 	}
 	return nil, errNotYet
 }
@@ -42,6 +49,12 @@ func newUserdb(driver, args string, log *slog.Logger) (auth.Userdb, error) {
 			return nil, err
 		}
 		return sqldb.NewUserdb(db), nil
+	case "ldap":
+		db, err := ldapdb.Open(args, ldapdb.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return ldapdb.NewUserdb(db), nil
 	}
 	return nil, errNotYet
 }
