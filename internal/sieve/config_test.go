@@ -12,7 +12,7 @@ func TestParseConfig(t *testing.T) {
 		"sieve_extensions": "+editheader -regex", "sieve_global_extensions": "+vnd.dovecot.pipe",
 		"sieve_vacation_min_period": "1h", "sieve_vacation_max_period": "30d", "sieve_vacation_default_period": "2d",
 		"sieve_redirect_envelope_from": " recipient ",
-		"imapsieve_mailbox1_name": "Junk", "imapsieve_mailbox1_causes": "COPY", "imapsieve_mailbox1_before": "file:/s/report-spam.sieve",
+		"imapsieve_mailbox1_name":      "Junk", "imapsieve_mailbox1_causes": "COPY", "imapsieve_mailbox1_before": "file:/s/report-spam.sieve",
 		"imapsieve_mailbox2_name": "*", "imapsieve_mailbox2_from": "Junk", "imapsieve_mailbox2_causes": "COPY",
 		"imapsieve_mailbox2_before": "file:/s/report-ham.sieve",
 	})

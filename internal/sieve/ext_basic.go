@@ -233,50 +233,98 @@ func evalBody(r *runner, n *node) (bool, error) {
 	switch {
 	case n.has("raw"):
 		raw := r.currentRaw()
-		texts = []string{string(raw[min(int(r.root.Header.Physical), len(raw)):])}
+		if body := raw[min(int(r.root.Header.Physical), len(raw)):]; len(body) > 0 {
+			texts = []string{string(body)}
+		}
 	case n.has("content"):
-		types := r.strs(n.tags["content"])
-		texts = r.bodyParts(types)
+		texts = r.bodyParts(r.strs(n.tags["content"]), false)
 	default:
-		texts = r.bodyParts([]string{"text"})
+		texts = r.bodyParts([]string{"text"}, true)
 	}
-	return r.matchKeys(n, texts, n.pos[0])
+	saved := r.matchVal // RFC 5173 section 4: body sets no match variables
+	ok, err := r.matchKeys(n, texts, n.pos[0])
+	r.matchVal = saved
+	return ok, err
 }
 
-// bodyParts returns the decoded bodies of leaf parts whose content type
-// matches one of types ("" matches all, "text" a type, "text/plain" both).
-func (r *runner) bodyParts(types []string) []string {
+// bodyParts returns the texts of the parts whose content type matches one
+// of types ("" matches all, "text" a type, "text/plain" both; RFC 5173
+// section 5): a leaf's decoded body (HTML reduced to text when asText),
+// a multipart's prologue and epilogue, a message/rfc822's header.
+func (r *runner) bodyParts(types []string, asText bool) []string {
 	var out []string
 	r.root.Walk(func(p *message.Part) {
 		typ, sub := partType(p)
-		for _, t := range types {
-			t = strings.ToLower(t)
-			ok := t == "" || t == typ || t == typ+"/"+sub
-			if !ok {
-				continue
+		if !contentMatches(types, typ, sub) {
+			return
+		}
+		var txt string
+		switch {
+		case p.Is(message.FlagMultipart):
+			txt = r.multipartText(p)
+		case p.Is(message.FlagMessageRFC822) && len(p.Children) == 1:
+			c := p.Children[0]
+			h := r.raw[c.Offset:min(int(c.Offset+c.Header.Physical), len(r.raw))]
+			txt = strings.TrimSuffix(strings.TrimSuffix(string(h), "\n"), "\r")
+			if !strings.HasSuffix(txt, "\n") && txt != "" {
+				txt += "\n"
 			}
-			if p.Is(message.FlagMultipart) {
-				if t != "" && t != "multipart" && !strings.HasPrefix(t, "multipart/") {
-					break
-				}
-				// multipart: the prologue and epilogue text
-				out = append(out, "")
-				break
+		default:
+			body, err := message.DecodeBodyPart(r.raw, p)
+			if err != nil {
+				return
 			}
-			if p.Is(message.FlagMessageRFC822) && t != "message" && t != "message/rfc822" && t != "" {
-				break
+			txt = string(body)
+			if asText && sub == "html" {
+				txt = stripHTML(txt)
 			}
-			if body, err := message.DecodeBodyPart(r.raw, p); err == nil {
-				txt := string(body)
-				if typ == "text" && sub == "html" && len(types) == 1 && types[0] == "text" {
-					txt = stripHTML(txt)
-				}
-				out = append(out, txt)
-			}
-			break
+		}
+		if txt != "" {
+			out = append(out, txt)
 		}
 	})
 	return out
+}
+
+func contentMatches(types []string, typ, sub string) bool {
+	for _, t := range types {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || t == typ || t == typ+"/"+sub {
+			return true
+		}
+	}
+	return false
+}
+
+// multipartText is a multipart's body without its children: the
+// prologue, the boundaries and the epilogue.
+func (r *runner) multipartText(p *message.Part) string {
+	var b strings.Builder
+	pos := p.BodyOffset()
+	for _, c := range p.Children {
+		if c.Offset > pos && int(c.Offset) <= len(r.raw) {
+			b.Write(r.raw[pos:c.Offset])
+		}
+		pos = max(pos, c.End())
+	}
+	if end := min(p.End(), int64(len(r.raw))); end > pos {
+		b.Write(r.raw[pos:end])
+	}
+	boundary := ""
+	for _, prm := range p.Content.Params {
+		if strings.EqualFold(prm.Name, "boundary") {
+			boundary = "--" + prm.Value
+		}
+	}
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		l := strings.TrimRight(line, "\r\n \t")
+		if boundary != "" && (l == boundary || l == boundary+"--") {
+			continue
+		}
+		out.WriteString(line)
+	}
+	return out.String()
 }
 
 func partType(p *message.Part) (string, string) {
