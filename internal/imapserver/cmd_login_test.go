@@ -166,6 +166,8 @@ func TestDisconnectLogLines(t *testing.T) {
 	c.nc.Close()
 	c, _ = ts.dial()
 	c.nc.Close()
+	c, _ = ts.dial()
+	c.cmd("x LOGOUT").ok()
 	c = ts.login()
 	c.cmd("b NOOP").ok()
 	c.nc.Close()
@@ -174,6 +176,7 @@ func TestDisconnectLogLines(t *testing.T) {
 	for _, want := range []string{
 		"imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 0 secs): user=<alice>, method=PLAIN, rip=",
 		"imap-login: Info: Disconnected: Connection closed (no auth attempts in 0 secs): user=<>, rip=",
+		"imap-login: Info: Disconnected: Aborted login by logging out (no auth attempts in 0 secs): user=<>, rip=",
 		": Info: Disconnected: Connection closed (NOOP finished 0.000 secs ago) in=",
 		" deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0",
 	} {

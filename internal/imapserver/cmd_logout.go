@@ -9,7 +9,10 @@ func cmdLogout(ctx context.Context, c *conn, cmd *command) error {
 		return cmd.dec.Err()
 	}
 	c.untaggedStatus(typeBYE, "", "Logging out")
-	c.state = stateLogout
 	c.logout = "Logged out"
+	if c.state == stateNotAuth {
+		c.logout = "Aborted login by logging out"
+	}
+	c.state = stateLogout
 	return nil
 }
