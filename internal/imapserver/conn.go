@@ -169,7 +169,7 @@ func (c *conn) next() bool {
 		return false
 	}
 	if c.bad >= c.srv.opts.MaxBadCommands {
-		c.bye("Too many invalid IMAP commands.", "Too many invalid commands.")
+		c.bye("Too many invalid IMAP commands.", "Too many invalid IMAP commands.")
 		return false
 	}
 	if c.enc.Flush() != nil {
@@ -375,7 +375,7 @@ func (c *conn) finish(cmd *command, err error) error {
 	} else {
 		c.bad++
 		if c.state == stateNotAuth && c.bad >= c.srv.opts.MaxLoginBadCommands {
-			c.bye("Too many invalid IMAP commands.", "Too many invalid commands.")
+			c.bye("Too many invalid IMAP commands.", "Too many invalid commands")
 			return errTooManyBad
 		}
 	}
