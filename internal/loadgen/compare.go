@@ -231,7 +231,8 @@ func (o *CompareOptions) runCase(ctx context.Context, bc benchCase, users *Users
 			continue
 		}
 		if err := o.warm(ctx, bc, s, users, msgs, cr); err != nil {
-			return nil, fmt.Errorf("warm up %s: %w", kind, err)
+			cr.Skipped[kind] = fmt.Sprintf("warm-up failed: %v", err)
+			fmt.Fprintf(o.Log, "%s: %s: %s\n", bc.Name, kind, cr.Skipped[kind])
 		}
 	}
 	for rep := range o.Reps {
