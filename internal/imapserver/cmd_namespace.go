@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 
+	"roost/internal/imap"
 	"roost/internal/storage"
 )
 
@@ -27,7 +28,8 @@ func cmdNamespace(ctx context.Context, c *conn, cmd *command) error {
 			continue
 		}
 		enc.List(len(list), func(i int) {
-			enc.Special('(').Mailbox(list[i].Prefix).SP().String(list[i].Separator).Special(')')
+			// Dovecot quotes the prefix even when it is an atom.
+			enc.Special('(').String(imap.EncodeMailbox(list[i].Prefix)).SP().String(list[i].Separator).Special(')')
 		})
 	}
 	enc.CRLF()
