@@ -42,6 +42,7 @@ type searchOracleLine struct {
 	Arg     string `json:"arg"`
 	Resp    string `json:"resp"`
 	RespB64 string `json:"resp_b64"`
+	Bye     bool   `json:"bye"`
 }
 
 // oracleSearchText is what one message offers to each kind of search.
