@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"roost/internal/imap"
@@ -49,6 +50,9 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 			continue
 		}
 		if err := f.writeMessage(ctx, seq, msg, seen[uid]); err != nil {
+			if st := (*status)(nil); errors.As(err, &st) {
+				return err // BINARY of undecodable content: NO, the session goes on
+			}
 			return c.fetchFailed(err)
 		}
 		if f.streamed >= fetchFlushBytes {

@@ -179,7 +179,7 @@ hello
 )
 f4 OK Fetch completed.
 `)
-	c.expect("f5 FETCH 2 FLAGS", "\nf5 BAD Error in IMAP command: Invalid messageset\n")
+	c.expect("f5 FETCH 2 FLAGS", "\nf5 BAD Error in IMAP command FETCH: Invalid messageset\n")
 	c.expect("f6 FETCH 1 (FLAGS BOGUS)", "\nf6 BAD Error in IMAP command FETCH: Unknown parameter BOGUS\n")
 	c.expect("f7 UID FETCH 5 FLAGS", "\nf7 OK Fetch completed.\n")
 }
@@ -209,4 +209,42 @@ f1 OK Fetch completed.
 	if !strings.HasPrefix(got, "* 1 FETCH (FLAGS (\\Recent) BODY[HEADER] {198}\r\n") || !strings.HasSuffix(got, "--XX--\r\n)\r\nf2 OK Fetch completed.\r\n") {
 		t.Errorf("f2: %q", got)
 	}
+}
+
+const h5Binary = "From: a@b.example\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/mixed; boundary=XX\r\n" +
+	"\r\n" +
+	"--XX\r\n" +
+	"Content-Type: text/plain\r\n" +
+	"Content-Transfer-Encoding: base64\r\n" +
+	"\r\n" +
+	"aGVsbG8Ad29ybGQ=\r\n" +
+	"--XX\r\n" +
+	"Content-Type: text/plain\r\n" +
+	"Content-Transfer-Encoding: quoted-printable\r\n" +
+	"\r\n" +
+	"caf=C3=A9  \r\n" +
+	"--XX--\r\n"
+
+// TestFetchBinary covers RFC 3516: decoded content, literal8 for NULs,
+// BINARY.SIZE, partials, \Seen, and NO for undecodable parts without
+// losing the session.
+func TestFetchBinary(t *testing.T) {
+	t.Parallel()
+	c := newH5Client(t)
+	c.appendMsg("INBOX", h5Binary)
+	c.appendMsg("INBOX", "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n")
+	c.appendMsg("INBOX", "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8*\r\n")
+	c.do("s SELECT INBOX")
+	c.expect("f1 UID FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2] BINARY.SIZE[3])", `
+* 1 FETCH (UID 1 BINARY.SIZE[1] 11 BINARY.SIZE[2] 5 BINARY.SIZE[3] 0)
+f1 OK Fetch completed.
+`)
+	c.expect("f2 FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[2]<1.2>)", "\n* 1 FETCH (BINARY[1] ~{11}\nhello\x00world BINARY[2]<1> {2}\naf)\nf2 OK Fetch completed.\n")
+	c.expect("f3 FETCH 1 (BINARY[2])", "\n* 1 FETCH (FLAGS (\\Seen \\Recent) BINARY[2] {5}\ncaf\xc3\xa9)\nf3 OK Fetch completed.\n")
+	c.expect("f4 UID FETCH 2 (BINARY.SIZE[1])", "\n* 2 FETCH (UID 2)\nf4 NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding.\n")
+	c.expect("f5 UID FETCH 3 (BINARY.PEEK[1])", "\n* 3 FETCH (UID 3)\nf5 NO [PARSE] Invalid data in MIME part.\n")
+	c.expect("f6 FETCH 1 BINARY[1.HEADER]", "\nf6 BAD Error in IMAP command FETCH: Invalid BINARY[..] section\n")
+	c.expect("f7 NOOP", "\nf7 OK NOOP completed.\n")
 }

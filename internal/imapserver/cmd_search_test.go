@@ -42,7 +42,9 @@ func TestSearch(t *testing.T) {
 		{"SEARCH SINCE 1-Dec-2013", ""},
 		{"SEARCH SENTON 30-Nov-2013", "2"},
 		{"SEARCH SENTSINCE 1-Dec-2013", ""},
-		{"SEARCH SENTBEFORE \"1-Dec-2013\"", "2"},
+		{"SEARCH SENTBEFORE \"1-Dec-2013\"", "1 2 3"}, // no Date: is 1970-01-01, as in Dovecot
+		{"SEARCH SENTBEFORE 2-Jan-1970", "1 3"},
+		{"SEARCH SENTON 1-Jan-1970", "1 3"},
 		{"SEARCH (SEEN) (UNDELETED)", "1"},
 	}
 	for _, tt := range tests {
@@ -59,6 +61,45 @@ func TestSearch(t *testing.T) {
 	c.expect("b2 SEARCH FOO", "\nb2 BAD Error in IMAP command SEARCH: Unknown argument FOO\n")
 	c.expect("b3 UID SEARCH OR ALL", "\nb3 BAD Error in IMAP command UID SEARCH: Missing argument for OR\n")
 	c.expect("b4 SEARCH CHARSET iso-8859-1 BODY {7+}\r\nM\xfcnchen", "* SEARCH 2\nb4 OK Search completed.\n")
+}
+
+// TestSearchDovecotRules covers the rules taken from Dovecot 2.3 (see
+// testdata/oracle/MISMATCHES.md): address keys match the rewritten
+// address list, BODY reads only text/*, message/* and untyped parts, and
+// Date: values wrap at 32 bits.
+func TestSearchDovecotRules(t *testing.T) {
+	t.Parallel()
+	c := newH5Client(t)
+	c.appendMsg("INBOX", "From: Pete(A wonderful \\) chap) <pete(his account)@silly.test(his host)>\r\n"+
+		"To: foo\r\nSubject:   spaced\t\tout   words\r\nDate: Thu, 13 Feb 1969 23:32 -0330\r\n\r\nbody\r\n")
+	c.appendMsg("INBOX", "From: a@b.example\r\nDate: Mon, 30 Jun 3609 15:33:50 +0600\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nvisible text\r\n"+
+		"--b\r\nContent-Type: application/pgp-signature\r\n\r\nGnuPG hidden\r\n--b--\r\n")
+	c.appendMsg("INBOX", "Content-Type: multipart/mixed; boundary=never\r\n\r\npreamble only\r\n")
+	c.do("s SELECT INBOX")
+	tests := []struct{ cmd, want string }{
+		{`SEARCH FROM "pete@silly.test"`, "1"},
+		{`SEARCH FROM "Pete <pete@"`, "1"},
+		{`SEARCH TO "foo@MISSING_DOMAIN"`, "1"},
+		{`SEARCH SUBJECT "spaced out words"`, "1"},
+		{`SEARCH BODY visible`, "2"},
+		{`SEARCH BODY hidden`, ""},
+		{`SEARCH TEXT pgp-signature`, "2"},
+		{`SEARCH BODY preamble`, ""},
+		{`SEARCH SENTON 30-Jun-3609`, ""},
+		{`SEARCH SENTSINCE 13-Feb-1969`, "1 2 3"},
+		{`SEARCH SENTBEFORE 1-Jan-1970`, ""},
+	}
+	for _, tt := range tests {
+		got := c.do("x " + tt.cmd)
+		want := "* SEARCH\r\nx OK Search completed.\r\n"
+		if tt.want != "" {
+			want = "* SEARCH " + tt.want + "\r\nx OK Search completed.\r\n"
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", tt.cmd, got, want)
+		}
+	}
 }
 
 func FuzzSearchParse(f *testing.F) {

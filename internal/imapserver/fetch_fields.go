@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"roost/internal/imap"
 	"roost/internal/message"
@@ -16,24 +17,35 @@ const (
 	FieldEnvelope      = "imap.envelope"
 	FieldBodyStructure = "imap.bodystructure"
 	FieldBody          = "imap.body"
+	// FieldHeader is the message's raw header block, up to and including
+	// the empty line: SEARCH reads FROM, SUBJECT, HEADER and SENT* keys
+	// from it without opening the message.
+	FieldHeader = "imap.header"
 )
 
 // Fields is the storage.FieldFunc for IMAP: the composition root passes
 // it in storage.UserConfig.Fields so that ENVELOPE, BODYSTRUCTURE and
 // BODY are computed once, when a message is saved.
 func Fields(msg io.ReaderAt, size int64) (map[string][]byte, error) {
-	root, err := message.ParseReader(msg, size)
-	if err != nil {
+	if size < 0 || size > message.MaxMessageSize {
+		return nil, fmt.Errorf("imap fields: message size %d out of range", size)
+	}
+	buf := make([]byte, size)
+	if _, err := msg.ReadAt(buf, 0); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("imap fields: %w", err)
 	}
-	return computeFields(root), nil
+	return computeFields(message.Parse(buf), buf), nil
 }
 
-func computeFields(root *message.Part) map[string][]byte {
+// computeFields returns every cached field of a parsed message; data is
+// the message the tree was parsed from.
+func computeFields(root *message.Part, data []byte) map[string][]byte {
+	hdr := data[min(root.Offset, int64(len(data))):min(root.BodyOffset(), int64(len(data)))]
 	return map[string][]byte{
 		FieldEnvelope:      imap.Envelope(root),
 		FieldBodyStructure: imap.BodyStructure(root, true),
 		FieldBody:          imap.BodyStructure(root, false),
+		FieldHeader:        slices.Clone(hdr),
 	}
 }
 
@@ -46,7 +58,8 @@ type msgData struct {
 	root *message.Part
 	data []byte // whole message, read when parsed
 
-	body, header *string // folded search text, computed on demand
+	hdr   []message.Field // root header fields, read on demand
+	parts []partText      // folded search text per part, computed on demand
 }
 
 func (m *msgData) close() {
@@ -94,9 +107,32 @@ func (m *msgData) field(ctx context.Context, name string) ([]byte, error) {
 	if storage.KindOf(err) != storage.KindNotFound {
 		return nil, err
 	}
-	root, _, err := m.parsed(ctx)
+	root, data, err := m.parsed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return computeFields(root)[name], nil
+	return computeFields(root, data)[name], nil
+}
+
+// headerFields returns the fields of the message's header block, from
+// the field cache when the message has not been read yet.
+func (m *msgData) headerFields(ctx context.Context) ([]message.Field, error) {
+	if m.hdr != nil {
+		return m.hdr, nil
+	}
+	var block []byte
+	if m.root != nil {
+		block = m.data[m.root.Offset:m.root.BodyOffset()]
+	} else {
+		b, err := m.field(ctx, FieldHeader)
+		if err != nil {
+			return nil, err
+		}
+		block = b
+	}
+	m.hdr = message.ParseHeader(block)
+	if m.hdr == nil {
+		m.hdr = []message.Field{}
+	}
+	return m.hdr, nil
 }

@@ -17,19 +17,20 @@ const (
 	fetchInternalDate
 	fetchRFC822Size
 	fetchModSeq
+	fetchBinarySize // BINARY.SIZE[part] (RFC 3516)
 	fetchEnvelope
 	fetchBody // BODY without a section: BODYSTRUCTURE without extensions
 	fetchBodyStructure
 	fetchRFC822
 	fetchRFC822Header
 	fetchRFC822Text
-	fetchSection // BODY[...] and BODY.PEEK[...]
+	fetchSection // BODY[...], BODY.PEEK[...], BINARY[...], BINARY.PEEK[...]
 )
 
 // buffered reports whether Dovecot writes the item from its line buffer
 // (imap_fetch_add_handler's IMAP_FETCH_HANDLER_FLAG_BUFFERED): those items
 // are sent first, in request order, then the others in request order.
-func (k fetchKind) buffered() bool { return k <= fetchModSeq }
+func (k fetchKind) buffered() bool { return k <= fetchBinarySize }
 
 // fetchSpec is one parsed section (RFC 3501 section 6.4.5, section-spec).
 type fetchSpec int
@@ -51,6 +52,7 @@ type fetchItem struct {
 	spec    fetchSpec
 	fields  []string // upper-cased header names for specFields/specFieldsNot
 	peek    bool
+	binary  bool // BINARY[...]: transfer encoding undone (RFC 3516)
 	partial bool
 	offset  int64
 	count   int64  // -1: to the end
@@ -144,6 +146,9 @@ func (req *fetchRequest) parseAtt(d *imapwire.Decoder, name string) error {
 		req.add(fetchItem{kind: k})
 		return nil
 	}
+	if rest, ok := strings.CutPrefix(name, "BINARY"); ok {
+		return req.parseBinary(d, rest)
+	}
 	rest, ok := strings.CutPrefix(name, "BODY")
 	if !ok || (!strings.HasPrefix(rest, "[") && !strings.HasPrefix(rest, ".PEEK[")) {
 		if ok && rest != "" && !strings.HasPrefix(rest, ".PEEK") {
@@ -156,6 +161,56 @@ func (req *fetchRequest) parseAtt(d *imapwire.Decoder, name string) error {
 		it.peek, rest = true, after
 	}
 	if err := parseSection(d, &it, rest[1:]); err != nil {
+		return err
+	}
+	if !it.peek {
+		req.setSeen = true
+	}
+	req.add(it)
+	return nil
+}
+
+// parseBinary parses BINARY[part]<partial>, BINARY.PEEK[part]<partial>
+// and BINARY.SIZE[part] (RFC 3516 section 4); rest follows "BINARY".
+// The section holds part numbers only.
+func (req *fetchRequest) parseBinary(d *imapwire.Decoder, rest string) error {
+	it := fetchItem{kind: fetchSection, binary: true, count: -1}
+	name := "BINARY"
+	switch {
+	case strings.HasPrefix(rest, ".PEEK"):
+		it.peek, rest = true, rest[len(".PEEK"):]
+	case strings.HasPrefix(rest, ".SIZE"):
+		it.kind, rest, name = fetchBinarySize, rest[len(".SIZE"):], "BINARY.SIZE"
+	}
+	sec, ok := strings.CutPrefix(rest, "[")
+	if !ok {
+		return fetchError("Invalid BINARY[..] parameter: Missing '['")
+	}
+	if sec != "" {
+		num, spec := splitSectionNumber(sec)
+		if num == "-" || spec != "" {
+			return fetchError("Invalid BINARY[..] section")
+		}
+		for _, p := range strings.Split(num, ".") {
+			n, err := strconv.ParseUint(p, 10, 32)
+			if err != nil || n == 0 {
+				return fetchError("Invalid BINARY[..] section")
+			}
+			it.part = append(it.part, uint32(n))
+		}
+	}
+	if !d.Special(']') {
+		if d.Err() != nil {
+			return d.Err()
+		}
+		return fetchError("Invalid BINARY[..] parameter: Missing ']'")
+	}
+	it.label = name + "[" + sec + "]"
+	if it.kind == fetchBinarySize {
+		req.add(it)
+		return nil
+	}
+	if err := parsePartial(d, &it); err != nil {
 		return err
 	}
 	if !it.peek {
@@ -345,7 +400,7 @@ func isDigits(s string) bool {
 // add appends an item unless it is a duplicate of a non-section item
 // (Dovecot keeps one handler per such item).
 func (req *fetchRequest) add(it fetchItem) {
-	if it.kind != fetchSection {
+	if it.kind != fetchSection && it.kind != fetchBinarySize {
 		for _, o := range req.items {
 			if o.kind == it.kind {
 				return

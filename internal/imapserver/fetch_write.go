@@ -33,6 +33,7 @@ type itemValue struct {
 	lit     io.Reader // literal data
 	litSize int64
 	literal bool
+	lit8    bool // literal8 ("~{n}", RFC 3516): BINARY content with NULs
 }
 
 // flagList returns a message's flags in Dovecot's order: system flags,
@@ -87,6 +88,16 @@ func (f *fetcher) writeMessage(ctx context.Context, seq uint32, msg storage.Mess
 			continue // implicit FLAGS: only where \Seen changed
 		}
 		v, err := f.prepare(ctx, md, msg, it)
+		if st := binaryStatus(err); st != nil {
+			// Dovecot sends the items before the failing one, then NO.
+			if len(vals) > 0 {
+				f.writeLine(seq, vals)
+			}
+			if err := f.enc.Err(); err != nil {
+				return err
+			}
+			return st
+		}
 		if err != nil {
 			if storage.KindOf(err) != storage.KindExpunged {
 				return err
@@ -99,24 +110,33 @@ func (f *fetcher) writeMessage(ctx context.Context, seq uint32, msg storage.Mess
 	if len(vals) == 0 { // RFC 3501 forbids "FETCH ()"; Dovecot adds the UID
 		vals = append(vals, itemValue{name: "UID", raw: strconv.AppendUint(nil, uint64(msg.UID), 10)})
 	}
+	f.writeLine(seq, vals)
+	return f.enc.Err()
+}
+
+// writeLine writes "* seq FETCH (...)" with the prepared values.
+func (f *fetcher) writeLine(seq uint32, vals []itemValue) {
 	f.enc.Star().Number(seq).SP().Atom("FETCH").SP().Special('(')
 	for i, v := range vals {
 		if i > 0 {
 			f.enc.SP()
 		}
 		f.enc.Raw([]byte(v.name)).SP()
+		if v.lit8 {
+			f.enc.Raw([]byte("~"))
+		}
 		switch {
 		case v.literal && v.lit != nil:
 			f.enc.LiteralFrom(v.lit, v.litSize)
 			f.streamed += v.litSize
 		case v.literal:
 			f.enc.Literal(v.raw)
+			f.streamed += int64(len(v.raw))
 		default:
 			f.enc.Raw(v.raw)
 		}
 	}
 	f.enc.Special(')').CRLF()
-	return f.enc.Err()
 }
 
 // nilValue is Dovecot's reply for an item of an expunged message.
@@ -152,6 +172,12 @@ func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message,
 		return itemValue{name: "RFC822.SIZE", raw: strconv.AppendInt(nil, msg.Size, 10)}, nil
 	case fetchModSeq:
 		return itemValue{name: "MODSEQ", raw: []byte("(" + strconv.FormatUint(msg.ModSeq, 10) + ")")}, nil
+	case fetchBinarySize:
+		b, err := binarySection(ctx, md, it)
+		if err != nil {
+			return itemValue{}, err
+		}
+		return itemValue{name: it.label, raw: strconv.AppendInt(nil, int64(len(b)), 10)}, nil
 	case fetchEnvelope:
 		return f.cached(ctx, md, "ENVELOPE", FieldEnvelope)
 	case fetchBody:
@@ -164,6 +190,9 @@ func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message,
 		return f.section(ctx, md, "RFC822.HEADER", &fetchItem{kind: fetchSection, spec: specHeader, count: -1})
 	case fetchRFC822Text:
 		return f.section(ctx, md, "RFC822.TEXT", &fetchItem{kind: fetchSection, spec: specText, count: -1})
+	}
+	if it.binary {
+		return f.binary(ctx, md, it)
 	}
 	return f.section(ctx, md, it.label, it)
 }

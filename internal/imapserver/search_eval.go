@@ -5,9 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
-
 	"roost/internal/imap"
 	"roost/internal/message"
 	"roost/internal/storage"
@@ -131,100 +128,80 @@ func compareDate(rel searchOp, t, day time.Time) bool {
 	return !d.Before(day)
 }
 
-// matchSent compares the Date: header's date, in the header's own zone
-// (RFC 3501 section 6.4.4: "disregarding time and timezone"). A message
-// without a parsable Date: matches none of SENTBEFORE, SENTON, SENTSINCE.
+// matchSent evaluates SENTBEFORE, SENTON and SENTSINCE as Dovecot 2.3
+// does (index-search.c with index-mail's struct mail_sent_date): the first
+// Date: field as seconds since the epoch, stored in 32 bits (dates before
+// 1970 and after 2106 wrap), plus the field's zone offset, compared with
+// midnight of the key's day in the server's zone. A missing or invalid
+// Date: is time 0 in UTC.
 func (s *searcher) matchSent(ctx context.Context, k *searchKey, md *msgData) (bool, error) {
-	root, data, err := md.parsed(ctx)
+	fields, err := md.headerFields(ctx)
 	if err != nil {
 		return false, err
 	}
-	fields := message.ParseHeader(data[root.Offset:root.BodyOffset()])
-	v, ok := message.FieldValue(fields, "Date")
-	if !ok {
-		return false, nil
+	sent := sentTime(fields)
+	day := time.Date(k.date.Year(), k.date.Month(), k.date.Day(), 0, 0, 0, 0, s.loc).Unix()
+	switch k.op {
+	case opSentBefore:
+		return sent < day, nil
+	case opSentOn:
+		return sent >= day && sent < day+secondsPerDay, nil
 	}
-	t, ok := message.ParseDate(v)
-	if !ok {
-		return false, nil
-	}
-	return compareDate(k.op-opSentBefore, t, k.date), nil
+	return sent >= day, nil
 }
 
-// fold normalises text for i;unicode-casemap-like comparison (RFC 5051:
-// case folding plus compatibility decomposition).
-func fold(s string) string {
-	return norm.NFKD.String(cases.Fold().String(s))
+const secondsPerDay = 24 * 60 * 60
+
+// sentTime is the Date: field's time as Dovecot compares it: uint32
+// seconds plus the zone offset.
+func sentTime(fields []message.Field) int64 {
+	var t, tz int64
+	if v, ok := message.FieldValue(fields, "Date"); ok {
+		if d, ok := message.ParseDate(v); ok {
+			_, off := d.Zone()
+			t, tz = d.Unix(), int64(off)
+		}
+	}
+	return int64(uint32(t)) + tz
 }
 
 // matchText evaluates HEADER (FROM, TO, ...), BODY and TEXT: substring
 // matches on decoded (RFC 2047, transfer encoding, charset) text.
 func (s *searcher) matchText(ctx context.Context, k *searchKey, md *msgData) (bool, error) {
-	root, data, err := md.parsed(ctx)
-	if err != nil {
-		return false, err
-	}
-	needle := fold(k.str)
 	switch k.op {
 	case opHeader:
-		found := false
-		for _, f := range message.ParseHeader(data[root.Offset:root.BodyOffset()]) {
-			if !strings.EqualFold(string(f.Name), k.field) {
-				continue
-			}
-			found = true
-			if needle == "" || strings.Contains(fold(message.DecodedHeaderValue(f.Value)), needle) {
+		fields, err := md.headerFields(ctx)
+		if err != nil {
+			return false, err
+		}
+		return matchHeader(fields, k), nil
+	case opBody, opText:
+		if k.folded == "" {
+			return true, nil
+		}
+		parts, err := md.searchParts(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range parts {
+			if strings.Contains(p.body, k.folded) || k.op == opText && containsAcross(p.header, p.body, k.folded) {
 				return true, nil
 			}
 		}
-		return found && needle == "", nil
-	case opBody:
-		return needle == "" || strings.Contains(md.bodyText(), needle), nil
-	case opText:
-		return needle == "" || strings.Contains(md.headerText(), needle) ||
-			strings.Contains(md.bodyText(), needle), nil
 	}
 	return false, nil
 }
 
-// bodyText returns the folded, decoded text of every leaf part.
-func (m *msgData) bodyText() string {
-	if m.body != nil {
-		return *m.body
+// matchHeader matches the fields named k.field. An empty search string
+// only tests that such a field exists.
+func matchHeader(fields []message.Field, k *searchKey) bool {
+	for _, f := range fields {
+		if !strings.EqualFold(string(f.Name), k.field) {
+			continue
+		}
+		if k.folded == "" || strings.Contains(headerSearchValue(f.Value, k.hdrKind), k.folded) {
+			return true
+		}
 	}
-	var b strings.Builder
-	m.root.Walk(func(p *message.Part) {
-		if len(p.Children) > 0 {
-			return
-		}
-		dec, err := message.DecodeBodyPart(m.data, p)
-		if err != nil {
-			return
-		}
-		b.WriteString(strings.ToValidUTF8(string(dec), "\uFFFD"))
-		b.WriteByte('\n')
-	})
-	t := fold(b.String())
-	m.body = &t
-	return t
-}
-
-// headerText returns the folded, decoded header fields of every part
-// (the message's and MIME parts' headers), one "Name: value" per line.
-func (m *msgData) headerText() string {
-	if m.header != nil {
-		return *m.header
-	}
-	var b strings.Builder
-	m.root.Walk(func(p *message.Part) {
-		for _, f := range message.ParseHeader(m.data[p.Offset:p.BodyOffset()]) {
-			b.Write(f.Name)
-			b.WriteString(": ")
-			b.WriteString(message.DecodedHeaderValue(f.Value))
-			b.WriteByte('\n')
-		}
-	})
-	t := fold(b.String())
-	m.header = &t
-	return t
+	return false
 }

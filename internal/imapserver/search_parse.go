@@ -51,8 +51,12 @@ type searchKey struct {
 	set   imap.SeqSet
 	str   string // search string (UTF-8), flag or keyword
 	field string // HEADER field name
-	date  time.Time
-	num   uint64
+	// folded is str folded for matching; hdrKind how a header key reads
+	// the field (opHeader).
+	folded  string
+	hdrKind headerKind
+	date    time.Time
+	num     uint64
 }
 
 // searchError is a SEARCH syntax error: the dispatcher answers "BAD
@@ -329,8 +333,10 @@ func (p *searchParser) keyWithArgs(up string) (*searchKey, error) {
 func (p *searchParser) stringKey(up string) (*searchKey, error) {
 	k := &searchKey{op: opHeader}
 	switch up {
-	case "FROM", "TO", "CC", "BCC", "SUBJECT":
-		k.field = up
+	case "FROM", "TO", "CC", "BCC":
+		k.field, k.hdrKind = up, hdrAddress
+	case "SUBJECT":
+		k.field, k.hdrKind = up, hdrLWSP
 	case "HEADER":
 		if !p.d.ExpectAString(&k.field) || !p.d.ExpectSP() {
 			return nil, p.missing(up)
@@ -351,6 +357,6 @@ func (p *searchParser) stringKey(up string) (*searchKey, error) {
 			s = out
 		}
 	}
-	k.str = s
+	k.str, k.folded = s, fold(s)
 	return k, nil
 }
