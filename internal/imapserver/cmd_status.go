@@ -42,6 +42,10 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return c.lookupError("status "+name, err)
 	}
+	if c.sel != nil && c.sel.name == name {
+		// \Recent is per session: this session's view has claimed it.
+		st.Recent = c.sel.mb.Status().Recent
+	}
 	vals := map[string]uint64{"MESSAGES": uint64(st.Messages), "RECENT": uint64(st.Recent),
 		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),
 		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size)}
