@@ -36,8 +36,8 @@ type Options struct {
 	Auth Authenticator
 	// OpenUser opens the mail store of a logged-in user. Required.
 	OpenUser func(ctx context.Context, s *Session) (storage.User, error)
-	// TLS enables STARTTLS (and is used by ServeTLS listeners); nil
-	// means no STARTTLS.
+	// TLS enables STARTTLS, and is the configuration for ImplicitTLS;
+	// nil means no STARTTLS.
 	TLS *tls.Config
 	// ImplicitTLS makes Serve wrap every connection in TLS (imaps).
 	ImplicitTLS bool
@@ -47,7 +47,7 @@ type Options struct {
 	Greeting            string        // login_greeting
 	MaxLineLength       int           // imap_max_line_length
 	MaxAppendSize       int64         // largest APPEND message
-	MaxBadCommands      int           // disconnect after this many BADs once logged in
+	MaxBadCommands      int           // disconnect after this many consecutive invalid commands once logged in
 	MaxLoginBadCommands int           // ... and before login
 	LoginTimeout        time.Duration // pre-login inactivity limit
 	Autologout          time.Duration // post-login inactivity limit
