@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"roost/internal/auth"
@@ -132,11 +131,10 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &imapAuth{svc: ls}
 	srv, err := imapserver.New(imapserver.Options{
-		Auth: a,
+		Auth: imapserver.LoginAuthenticator(ls),
 		OpenUser: func(ctx context.Context, is *imapserver.Session) (storage.User, error) {
-			return st.openUser(ctx, "imap", a.take(is))
+			return st.openUser(ctx, "imap", is.Login)
 		},
 		TLS:                st.tls,
 		ImplicitTLS:        implicitTLS,
@@ -203,97 +201,4 @@ func certSelector(snap *settings.Snapshot, def settings.SSL) func(string, netip.
 		}
 		return service.CertKey{CertPEM: s.Cert, KeyPEM: s.Key}, true
 	}
-}
-
-// imapAuth adapts login.Service to imapserver's Authenticator. The login
-// session of each successful login is kept until imapserver asks to open
-// the user's mail with the imapserver.Session it was given.
-type imapAuth struct {
-	svc *login.Service
-
-	mu      sync.Mutex // guards pending
-	pending map[*imapserver.Session]*login.Session
-}
-
-func connInfo(ci imapserver.ConnInfo) login.ConnInfo {
-	return login.ConnInfo{Service: ci.Service, Local: ci.Local, Remote: ci.Remote, TLS: ci.TLS, SessionID: ci.SessionID}
-}
-
-func (a *imapAuth) PlaintextAllowed(ci imapserver.ConnInfo) bool {
-	return a.svc.PlaintextAllowed(connInfo(ci))
-}
-
-func (a *imapAuth) Mechanisms(ci imapserver.ConnInfo) []string {
-	return a.svc.Mechanisms(connInfo(ci))
-}
-
-func (a *imapAuth) Login(ctx context.Context, ci imapserver.ConnInfo, user, pass string) (*imapserver.Session, error) {
-	ls, err := a.svc.Login(ctx, connInfo(ci), user, pass)
-	if err != nil {
-		return nil, loginError(err)
-	}
-	return a.keep(ls), nil
-}
-
-func (a *imapAuth) Begin(ctx context.Context, ci imapserver.ConnInfo, mech string) (imapserver.Exchange, error) {
-	ex, err := a.svc.Begin(ctx, connInfo(ci), mech)
-	if err != nil {
-		return nil, loginError(err)
-	}
-	return &imapExchange{a: a, ex: ex}, nil
-}
-
-func (a *imapAuth) keep(ls *login.Session) *imapserver.Session {
-	is := &imapserver.Session{User: ls.User, Method: ls.Mechanism}
-	a.mu.Lock()
-	if a.pending == nil {
-		a.pending = map[*imapserver.Session]*login.Session{}
-	}
-	a.pending[is] = ls
-	a.mu.Unlock()
-	return is
-}
-
-func (a *imapAuth) take(is *imapserver.Session) *login.Session {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ls := a.pending[is]
-	delete(a.pending, is)
-	return ls
-}
-
-type imapExchange struct {
-	a  *imapAuth
-	ex *login.Exchange
-}
-
-func (e *imapExchange) Next(ctx context.Context, resp []byte) ([]byte, *imapserver.Session, error) {
-	ch, ls, err := e.ex.Next(ctx, resp)
-	if err != nil {
-		return nil, nil, loginError(err)
-	}
-	if ls != nil {
-		return nil, e.a.keep(ls), nil
-	}
-	return ch, nil, nil
-}
-
-// loginError maps login's error kinds to imapserver's.
-func loginError(err error) error {
-	var target error
-	switch login.KindOf(err) {
-	case login.Failed, login.Nologin:
-		target = imapserver.ErrAuthFailed
-	case login.TempFail:
-		target = imapserver.ErrAuthUnavailable
-	case login.PlaintextDisabled:
-		target = imapserver.ErrPrivacyRequired
-	case login.UnknownMechanism:
-		target = imapserver.ErrUnknownMech
-	case login.Aborted:
-		target = imapserver.ErrAuthAborted
-	default:
-		return err
-	}
-	return fmt.Errorf("%w: %w", target, err)
 }
