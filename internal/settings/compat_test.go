@@ -31,9 +31,11 @@ func programs() []command {
 		{"roost serve", "serve", Support{d, "runs the server; a quickstart instance when no configuration exists"}},
 		{"roost help", "help", Support{d, "lists the commands or describes one"}},
 		{"dovecot", "", Support{p, "invoked as `dovecot`: `-F`, `-c`, `-n`, `-a`, `--version`, `stop`, `reload`; `--hostdomain`, `--build-options` and `-p` not yet"}},
-		{"doveconf", "config", Support{p, "`roost config`, or invoked as `doveconf`: `-n`, `-a`, `-h`, `-P`, `-f`, `-c` and setting names; `-x`, `-S`, `-m`, `-N`, `-d` not yet"}},
+		{"doveconf", "config", Support{p, "`roost config`, or invoked as `doveconf`: `-n`, `-a`, `-h`, `-P`, `-c` and setting names; `-f`, `-x`, `-S`, `-m`, `-N`, `-d` not yet"}},
 		{"doveadm", "", Support{p, "invoked as `doveadm`, runs the roost command of the same name; see the table below"}},
 		{"dovecot-lda, deliver", "lda", Support{p, "`roost lda`, or invoked as `dovecot-lda`/`deliver`: `-d`, `-f`, `-a`, `-r`, `-m`, `-p`, `-e`, `-k`, `-c`, `-o`; exit codes 0, 67, 75, 77; no bounce is sent (a permanent refusal exits 77 for the MTA to bounce)"}},
+		{"sieve-test", "sieve-test", Support{p, "`roost sieve-test`: Pigeonhole's dry run with `-f -r -a -x -e -c -m -o`; prints the same \"Performed actions\" lines (docs/sieve.md lists the extensions)"}},
+		{"sievec", "sievec", Support{p, "`roost sievec`: compiles and reports errors with line and column; writes no .svbin"}},
 		{"sieve-filter", "", Support{n, ""}},
 	}
 }
