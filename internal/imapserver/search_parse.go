@@ -126,7 +126,7 @@ func (p *searchParser) setCharset(cs string) error {
 		enc, err = ianaindex.MIME.Encoding(cs)
 	}
 	if err != nil || enc == nil {
-		return no("BADCHARSET (US-ASCII UTF-8)", "Unknown charset: "+asciiOnly(cs))
+		return no("BADCHARSET", "Unknown charset.") // Dovecot: bare code, no name
 	}
 	p.conv = enc.NewDecoder()
 	return nil
