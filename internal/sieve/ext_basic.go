@@ -239,7 +239,7 @@ func evalBody(r *runner, n *node) (bool, error) {
 	case n.has("content"):
 		texts = r.bodyParts(r.strs(n.tags["content"]), false)
 	default:
-		texts = r.bodyParts([]string{"text"}, true)
+		texts = r.bodyParts([]string{"text", "application/xhtml+xml"}, true)
 	}
 	saved := r.matchVal // RFC 5173 section 4: body sets no match variables
 	ok, err := r.matchKeys(n, texts, n.pos[0])
@@ -255,7 +255,7 @@ func (r *runner) bodyParts(types []string, asText bool) []string {
 	var out []string
 	r.root.Walk(func(p *message.Part) {
 		typ, sub := partType(p)
-		if !contentMatches(types, typ, sub) {
+		if !contentMatches(types, typ, sub) || asText && (p.Is(message.FlagMultipart) || p.Is(message.FlagMessageRFC822)) {
 			return
 		}
 		var txt string
@@ -275,7 +275,7 @@ func (r *runner) bodyParts(types []string, asText bool) []string {
 				return
 			}
 			txt = string(body)
-			if asText && sub == "html" {
+			if asText && (sub == "html" || sub == "xhtml+xml") {
 				txt = stripHTML(txt)
 			}
 		}

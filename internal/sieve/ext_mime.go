@@ -73,8 +73,9 @@ func runForeverypart(r *runner, n *node) error {
 		parent = r.parts[len(r.parts)-1]
 	}
 	var parts []*message.Part
+	top := len(r.parts) == 0 // the outermost loop visits the message itself first
 	parent.Walk(func(p *message.Part) {
-		if p != parent {
+		if p != parent || top {
 			parts = append(parts, p)
 		}
 	})
