@@ -19,13 +19,16 @@ import (
 const (
 	quickIMAP  = 10143
 	quickIMAPS = 10993
+	quickPOP3  = 10110
+	quickPOP3S = 10995
+	quickLMTP  = 10024
 )
 
 // quickstartConfig is the generated configuration, in Dovecot syntax, so
 // that an admin can read and grow it. %[1]s is the data directory.
 const quickstartConfig = `# roost quickstart configuration, generated %[2]s.
 # It is ordinary Dovecot 2.3 syntax: edit it, or copy it to /etc/roost/roost.conf.
-protocols = imap
+protocols = imap pop3 lmtp
 listen = 127.0.0.1
 base_dir = %[1]s/run
 log_path = /dev/stderr
@@ -76,6 +79,20 @@ service imap-login {
     ssl = yes
   }
 }
+service pop3-login {
+  inet_listener pop3 {
+    port = %[6]d
+  }
+  inet_listener pop3s {
+    port = %[7]d
+    ssl = yes
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    port = %[8]d
+  }
+}
 `
 
 // QuickstartDir returns the default quickstart data directory.
@@ -118,17 +135,21 @@ func Quickstart(dir string, out io.Writer) (string, error) {
 	}
 	cfg := filepath.Join(dir, "roost.conf")
 	if _, err := os.Stat(cfg); errors.Is(err, os.ErrNotExist) {
-		text := fmt.Sprintf(quickstartConfig, dir, time.Now().UTC().Format(time.DateOnly), quickUIDLines(), quickIMAP, quickIMAPS)
+		text := fmt.Sprintf(quickstartConfig, dir, time.Now().UTC().Format(time.DateOnly), quickUIDLines(),
+			quickIMAP, quickIMAPS, quickPOP3, quickPOP3S, quickLMTP)
 		if err := writeFileAtomic(cfg, []byte(text), 0o600); err != nil {
 			return "", err
 		}
 	}
-	fmt.Fprintf(out, `roost quickstart (configuration: %s)
-  IMAP   127.0.0.1:%d  (STARTTLS)   e.g. curl -k --ssl-reqd imap://127.0.0.1:%d/ -u %s:%s
-  IMAPS  127.0.0.1:%d  (TLS)        e.g. openssl s_client -connect 127.0.0.1:%d
-  user: %s  password: %s
-  mail is stored under %s
-`, cfg, quickIMAP, quickIMAP, username, password, quickIMAPS, quickIMAPS, username, password, filepath.Join(dir, "mail"))
+	fmt.Fprintf(out, `roost quickstart (configuration: %[1]s)
+  IMAP   127.0.0.1:%[2]d  (STARTTLS)  e.g. curl -k --ssl-reqd imap://127.0.0.1:%[2]d/INBOX -u %[7]s:%[8]s
+  IMAPS  127.0.0.1:%[3]d  (TLS)       e.g. curl -k imaps://127.0.0.1:%[3]d/ -u %[7]s:%[8]s
+  POP3   127.0.0.1:%[4]d  (STARTTLS)  e.g. curl -k --ssl-reqd pop3://127.0.0.1:%[4]d/ -u %[7]s:%[8]s
+  POP3S  127.0.0.1:%[5]d  (TLS)       e.g. curl -k pop3s://127.0.0.1:%[5]d/ -u %[7]s:%[8]s
+  LMTP   127.0.0.1:%[6]d              e.g. swaks --protocol LMTP --server 127.0.0.1:%[6]d --to %[7]s
+  user: %[7]s  password: %[8]s
+  mail is stored under %[9]s
+`, cfg, quickIMAP, quickIMAPS, quickPOP3, quickPOP3S, quickLMTP, username, password, filepath.Join(dir, "mail"))
 	return cfg, nil
 }
 
