@@ -21,7 +21,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(args) < 2 {
-		fmt.Fprintf(stderr, "usage: roost-bench run|compare [flags]\n")
+		fmt.Fprintf(stderr, "usage: roost-bench run|compare|report [flags]\n")
 		return 2
 	}
 	switch args[1] {
@@ -29,6 +29,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return mainRun(ctx, args[2:], stdout, stderr)
 	case "compare":
 		return mainCompare(ctx, args, stdout, stderr)
+	case "report":
+		return mainReport(args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "roost-bench: unknown command %q (run, compare)\n", args[1])
 	return 2
@@ -149,6 +151,46 @@ func mainCompare(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if b, err := json.MarshalIndent(cmp, "", " "); err == nil {
 		os.WriteFile(filepath.Join(o.Dir, "results.json"), b, 0o644)
 	}
+	return 0
+}
+
+// mainReport re-renders a report from a compare run's results.json
+// (after a change to the report's layout, without measuring again).
+func mainReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	results := fs.String("results", "", "results.json of a compare run")
+	out := fs.String("out", "", "report `file` (keeping its notes section); default stdout")
+	var info ReportInfo
+	fs.StringVar(&info.Command, "command", "", "the command that measured")
+	fs.StringVar(&info.RoostVersion, "roost-version", "(unknown)", "roost version measured")
+	fs.StringVar(&info.DovecotVersion, "dovecot-version", version("/usr/sbin/dovecot", "--version"), "Dovecot version measured")
+	if err := fs.Parse(args[2:]); err != nil {
+		return 2
+	}
+	b, err := os.ReadFile(*results)
+	if err != nil {
+		fmt.Fprintln(stderr, "roost-bench:", err)
+		return 1
+	}
+	var cmp Comparison
+	if err := json.Unmarshal(b, &cmp); err != nil {
+		fmt.Fprintln(stderr, "roost-bench: results:", err)
+		return 1
+	}
+	w := stdout
+	notes := ""
+	if *out != "" {
+		notes = keptNotes(*out)
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintln(stderr, "roost-bench:", err)
+			return 1
+		}
+		defer f.Close()
+		w = f
+	}
+	WriteReport(w, &cmp, info, notes)
 	return 0
 }
 

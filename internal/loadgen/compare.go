@@ -35,7 +35,7 @@ type CompareOptions struct {
 	ProfileDir string
 	// NoCeilings skips the machine probes (smoke tests).
 	NoCeilings bool
-	Log        io.Writer
+	Log        io.Writer `json:"-"`
 }
 
 // benchCase is one table of the report: a workload with its parameters.
