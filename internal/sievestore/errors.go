@@ -39,11 +39,11 @@ func KindOf(err error) Kind {
 }
 
 func errNotFound(name string) error {
-	return &Error{KindNotFound, "Script does not exist."}
+	return &Error{KindNotFound, fmt.Sprintf("Sieve script `%s' not found", sanitize(name))}
 }
 
 func errBadName(name string) error {
-	return &Error{KindBadName, fmt.Sprintf("Invalid script name '%s'.", sanitize(name))}
+	return &Error{KindBadName, fmt.Sprintf("Invalid script name `%s'.", sanitize(name))}
 }
 
 // sanitize keeps a client-given name printable in a reply.

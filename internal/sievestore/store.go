@@ -320,7 +320,7 @@ func (s *Store) Delete(name string) error {
 		return errNotFound(name)
 	}
 	if a, _ := s.Active(); a == name {
-		return &Error{KindActive, "Cannot delete active script."}
+		return &Error{KindActive, "Cannot delete the active Sieve script."}
 	}
 	if err := os.Remove(s.file(name)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
