@@ -240,9 +240,9 @@ func (c *conn) status(word, code, text string) {
 	c.line(s)
 }
 
-func (c *conn) ok(code, text string)  { c.status("OK", code, text) }
-func (c *conn) no(code, text string)  { c.status("NO", code, text) }
-func (c *conn) bye(text string)       { c.status("BYE", "", text) }
+func (c *conn) ok(code, text string) { c.status("OK", code, text) }
+func (c *conn) no(code, text string) { c.status("NO", code, text) }
+func (c *conn) bye(text string)      { c.status("BYE", "", text) }
 func (c *conn) internalError(err error) {
 	c.log.Errorf("%v", err)
 	c.no("", internalErrorText)
