@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"roost/internal/login"
+	"roost/internal/storage"
 )
 
 // authFailed answers a failed login as pop3-login does.
@@ -51,14 +52,6 @@ func (c *conn) loggedIn(ctx context.Context, s *login.Session) error {
 		s.User, s.Mechanism, c.ci.Remote.Addr(), c.ci.Local.Addr(), os.Getpid(), c.tlsLogTag(), c.ci.SessionID)
 	c.session = s
 	c.log = c.srv.log.With(fmt.Sprintf("pop3(%s)<%d><%s>", s.User, os.Getpid(), c.ci.SessionID))
-	if c.srv.opts.LockSession {
-		unlock, ok := c.srv.lockUser(s.User)
-		if !ok {
-			c.errReply("[IN-USE] Mailbox is locked by another POP3 session.")
-			return &closeError{"Couldn't lock POP3 session"}
-		}
-		c.unlock = unlock
-	}
 	u, err := c.srv.opts.OpenUser(ctx, s)
 	if err != nil {
 		c.log.Errorf("open mail storage: %v", err)
@@ -66,6 +59,11 @@ func (c *conn) loggedIn(ctx context.Context, s *login.Session) error {
 		return &closeError{"Couldn't open mail storage"}
 	}
 	c.user = u
+	if c.srv.opts.LockSession {
+		if err := c.lockSession(ctx, s.User); err != nil {
+			return err
+		}
+	}
 	box, err := openInbox(ctx, u, &c.srv.opts)
 	if err != nil {
 		c.log.Errorf("Couldn't open INBOX: %v", err)
@@ -78,5 +76,32 @@ func (c *conn) loggedIn(ctx context.Context, s *login.Session) error {
 	c.in.Store(0)
 	c.out.Store(0)
 	c.ok("Logged in.")
+	return nil
+}
+
+// lockSession takes the pop3_lock_session lock before INBOX is opened, as
+// Dovecot's client_create does: the storage's lock file when it has one
+// (shared with Dovecot and other roost processes), else this process's.
+func (c *conn) lockSession(ctx context.Context, user string) error {
+	if l, ok := c.user.(SessionLocker); ok {
+		unlock, err := l.LockPOP3Session(ctx)
+		switch {
+		case err == nil:
+			c.unlock = unlock
+			return nil
+		case storage.KindOf(err) == storage.KindInUse:
+			c.errReply("[IN-USE] Mailbox is locked by another POP3 session.")
+		default:
+			c.log.Errorf("pop3_lock_session: %v", err)
+			c.errReply("[SYS/TEMP] Failed to create POP3 session lock.")
+		}
+		return &closeError{"Couldn't lock POP3 session"}
+	}
+	unlock, ok := c.srv.lockUser(user)
+	if !ok {
+		c.errReply("[IN-USE] Mailbox is locked by another POP3 session.")
+		return &closeError{"Couldn't lock POP3 session"}
+	}
+	c.unlock = unlock
 	return nil
 }

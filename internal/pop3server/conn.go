@@ -329,10 +329,16 @@ func (c *conn) logDisconnect() {
 	if reason == "" {
 		reason = "Connection closed"
 	}
-	if c.box == nil {
+	if c.session == nil {
 		c.log.Infof("Disconnected: %s (%s): user=<%s>, rip=%s, lip=%s%s, session=<%s>",
 			reason, c.attemptsText(), c.loginUser(), c.ci.Remote.Addr(), c.ci.Local.Addr(), c.tlsLogTag(), c.ci.SessionID)
 		return
+	}
+	if c.box == nil {
+		// Logged in, but INBOX was never opened (session lock, storage
+		// error): Dovecot logs zero statistics.
+		c.box = &inbox{}
+		defer func() { c.box = nil }()
 	}
 	c.log.Infof("Disconnected: %s %s", reason, c.logoutStats())
 }

@@ -34,9 +34,16 @@
 // Concurrency: a conn's fields are owned by its goroutine, except conn.mu's
 // (read by Server.Shutdown). Lock order: Server.mu, then conn.mu.
 //
-// Deviations: pop3_lock_session locks within this process only (Dovecot's
-// dovecot-pop3-session.lock file is not created); pop3_client_workarounds,
-// pop3_fast_size_lookups and pop3_uidl_duplicates = rename's interplay
-// with saved UIDLs are not implemented. APOP is offered only when
-// Options.APOP is set.
+// pop3_lock_session: a storage.User that implements SessionLocker takes
+// Dovecot's dovecot-pop3-session.lock (the Maildir driver does), so a
+// Dovecot POP3 session and a roost one exclude each other; the lock is
+// taken after login, before INBOX is opened, waiting up to ten seconds as
+// Dovecot does. Other storages lock within this process only.
+//
+// Deviations: pop3_client_workarounds, pop3_fast_size_lookups and
+// pop3_uidl_duplicates = rename's interplay with saved UIDLs are not
+// implemented. APOP is offered only when Options.APOP is set. Saved UIDLs
+// are written when UIDL lists them (Dovecot writes them when its
+// transaction commits, at QUIT or after ten idle seconds): the same
+// fields, earlier.
 package pop3server

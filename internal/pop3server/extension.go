@@ -35,3 +35,19 @@ type UIDLStore interface {
 	// SetPOP3UIDL saves uidl for uid (pop3_save_uidl).
 	SetPOP3UIDL(ctx context.Context, uid uint32, uidl string) error
 }
+
+// UIDLBatchStore saves many UIDLs at once (one dovecot-uidlist rewrite for
+// a whole UIDL listing); preferred over UIDLStore.SetPOP3UIDL.
+type UIDLBatchStore interface {
+	SetPOP3UIDLs(ctx context.Context, uidls map[uint32]string) error
+}
+
+// SessionLocker is a storage.User that takes pop3_lock_session's lock
+// where other processes see it (Maildir: Dovecot's
+// dovecot-pop3-session.lock), so a Dovecot POP3 session and a roost one
+// exclude each other. It waits a bounded time for the lock, then fails
+// with storage.KindInUse. Without it the lock is held within this process
+// only.
+type SessionLocker interface {
+	LockPOP3Session(ctx context.Context) (unlock func(), err error)
+}

@@ -211,6 +211,7 @@ func (c *conn) allUIDLs(ctx context.Context) ([]string, error) {
 	}
 	out := make([]string, len(b.msgs))
 	seen := map[string]int{}
+	unsaved := map[uint32]string{}
 	for i := range b.msgs {
 		u, saved, err := c.uidl(ctx, i)
 		if err != nil {
@@ -219,17 +220,36 @@ func (c *conn) allUIDLs(ctx context.Context) ([]string, error) {
 		if c.srv.opts.UIDLDuplicates == uidlDuplicatesRename {
 			u = renameDuplicate(u, seen)
 		}
-		if c.srv.opts.SaveUIDL && !saved {
-			if s, ok := b.mb.(UIDLStore); ok {
-				if err := s.SetPOP3UIDL(ctx, b.msgs[i].UID, u); err != nil {
-					c.log.Errorf("save UIDL: %v", err)
-				}
-			}
+		if !saved {
+			unsaved[b.msgs[i].UID] = u
 		}
 		out[i] = u
 	}
+	if c.srv.opts.SaveUIDL && len(unsaved) > 0 {
+		if err := c.saveUIDLs(ctx, unsaved); err != nil {
+			c.log.Errorf("save UIDLs: %v", err)
+		}
+	}
 	b.uidls = out
 	return out, nil
+}
+
+// saveUIDLs keeps UIDLs in the storage (Dovecot's uidlist "P" fields), in
+// one batch when the mailbox can.
+func (c *conn) saveUIDLs(ctx context.Context, uidls map[uint32]string) error {
+	if s, ok := c.box.mb.(UIDLBatchStore); ok {
+		return s.SetPOP3UIDLs(ctx, uidls)
+	}
+	s, ok := c.box.mb.(UIDLStore)
+	if !ok {
+		return nil
+	}
+	for uid, u := range uidls {
+		if err := s.SetPOP3UIDL(ctx, uid, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // renameDuplicate appends "-N" to a UIDL already used, as Dovecot's
