@@ -67,6 +67,13 @@ func commands() []Command {
 		{Name: "auth lookup", Args: "[-c FILE] [-x KEY=VALUE]... USER...", Short: "look a user up in the passdb chain without a password, as doveadm auth lookup", Run: runAuthLookup},
 		{Name: "auth cache flush", Args: "[USER...]", Short: "empty the auth cache (roost has none yet)", Run: runAuthCacheFlush},
 		{Name: "user", Args: "[-c FILE] [-x KEY=VALUE]... [-f FIELD] [-m] USER|MASK...", Short: "look users up in the userdb chain, or list them with a mask, as doveadm user", Run: runUser},
+		{Name: "sieve list", Args: "[-c FILE] -u USER", Short: "list a user's Sieve scripts, the active one marked, as doveadm sieve list", Run: runSieveList},
+		{Name: "sieve get", Args: "[-c FILE] -u USER [-a] NAME", Short: "print a user's Sieve script, as doveadm sieve get", Run: runSieveGet},
+		{Name: "sieve put", Args: "[-c FILE] -u USER [-a] NAME < SCRIPT", Short: "store a Sieve script from standard input after checking it, as doveadm sieve put", Run: runSievePut},
+		{Name: "sieve activate", Args: "[-c FILE] -u USER NAME", Short: "make a Sieve script the active one, as doveadm sieve activate", Run: runSieveActivate},
+		{Name: "sieve deactivate", Args: "[-c FILE] -u USER", Short: "deactivate the user's Sieve script, as doveadm sieve deactivate", Run: runSieveDeactivate},
+		{Name: "sieve delete", Args: "[-c FILE] -u USER [-a] NAME...", Short: "delete Sieve scripts (-a: even the active one), as doveadm sieve delete", Run: runSieveDelete},
+		{Name: "sieve rename", Args: "[-c FILE] -u USER OLD NEW", Short: "rename a Sieve script, as doveadm sieve rename", Run: runSieveRename},
 		{Name: "help", Args: "[COMMAND]", Short: "list commands or describe one", Run: runHelp},
 	}
 }

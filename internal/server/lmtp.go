@@ -49,7 +49,12 @@ func buildLMTP(st *stack, _ bool) (connServer, error) {
 // the stack's userdb chain and storage driver, so that IMAP sessions of
 // the same process see delivered mail at once.
 func newDeliverer(st *stack, proto string, s *settings.Settings) (*delivery.Deliverer, error) {
+	filter, err := sieveFilter(st, proto, s)
+	if err != nil {
+		return nil, err
+	}
 	d, err := delivery.New(delivery.Options{
+		Filter:              filter,
 		Users:               &deliveryUsers{st: st, proto: proto},
 		RecipientDelimiter:  s.RecipientDelimiter,
 		SaveToDetailMailbox: proto == "lmtp" && s.LMTPTyped().SaveToDetailMailbox,

@@ -42,6 +42,7 @@ func protocols() []protocol {
 		{name: "imap", service: "imap-login", build: buildIMAP},
 		{name: "lmtp", service: "lmtp", build: buildLMTP},
 		{name: "pop3", service: "pop3-login", build: buildPOP3},
+		{name: "sieve", service: "managesieve-login", build: buildManageSieve},
 		{name: "auth", service: "auth", build: buildAuth, always: true},
 	}
 }

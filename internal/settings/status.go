@@ -67,7 +67,6 @@ const (
 	noteOneProcess = "one process serves every connection (DESIGN.md section 2)"
 	noteNoDelivery = "no LMTP or LDA delivery yet"
 	noteNoSubmit   = "the submission service is not served yet"
-	noteNoSieve    = "ManageSieve is not served yet"
 	noteOwnIndex   = "roost keeps its own index and never reads dovecot.index*"
 	noteOpenSSL    = "OpenSSL-specific; roost uses Go's crypto/tls"
 	noteDirector   = "Dovecot 2.4 removed the director; proxying by passdb fields is the planned path"
@@ -95,7 +94,7 @@ func globalSupport() map[string]Support {
 	d, p, n, x := Done, Partial, NotYet, Never
 	return map[string]Support{
 		// Core and process model.
-		"protocols":               {p, "imap and pop3 are served; lmtp, sieve and submission warn"},
+		"protocols":               {p, "imap, pop3, lmtp and sieve (ManageSieve) are served; submission warns"},
 		"listen":                  {d, ""},
 		"base_dir":                {p, "holds master.pid; no runtime sockets yet"},
 		"instance_name":           {n, ""},
@@ -259,8 +258,8 @@ func globalSupport() map[string]Support {
 		"lmtp_save_to_detail_mailbox":   {d, ""},
 		"lmtp_add_received_header":      {d, ""},
 		"lmtp_hdr_delivery_address":     {d, ""},
-		"sendmail_path":                 {n, noteNoDelivery},
-		"submission_host":               {n, noteNoDelivery},
+		"sendmail_path":                 {d, "Sieve redirect, vacation, reject and notify mail: run as `sendmail_path -i -f SENDER -- RCPT...`"},
+		"submission_host":               {d, "Sieve outgoing mail over SMTP to host[:port] (port 25 by default) instead of sendmail_path"},
 		"rejection_reason":              {n, noteNoDelivery},
 		"rejection_subject":             {n, noteNoDelivery},
 		"deliver_log_format":            {n, noteNoDelivery},
@@ -278,7 +277,7 @@ func prefixSupport(name string) (Support, bool) {
 		{"pop3c_", Support{NotYet, noteNoImapc}},
 		{"pop3_", Support{NotYet, ""}},
 		{"submission_", Support{NotYet, noteNoSubmit}},
-		{"managesieve_", Support{NotYet, noteNoSieve}},
+		{"managesieve_", Support{Partial, "implemented: implementation_string, sieve_capability, notify_capability, max_compile_errors, max_line_length, logout_format; client_workarounds is accepted and ignored"}},
 		{"imapc_", Support{NotYet, noteNoImapc}},
 		{"imap_urlauth_", Support{NotYet, "URLAUTH"}},
 		{"director_", Support{Never, noteDirector}},
@@ -389,50 +388,62 @@ func sectionSupport() map[string]Support {
 // seeds, by name with digits removed (quota_rule2 is quota_rule).
 func pluginSupport() map[string]Support {
 	n, x := NotYet, Never
-	sieve := "Sieve runs at delivery, which is not served yet"
-	quota := ""
-	return map[string]Support{
-		"sieve":                         {n, sieve},
-		"sieve_dir":                     {n, sieve},
-		"sieve_global_path":             {n, sieve},
-		"sieve_global_dir":              {n, sieve},
-		"sieve_before":                  {n, sieve},
-		"sieve_after":                   {n, sieve},
-		"sieve_default":                 {n, sieve},
-		"sieve_extensions":              {n, sieve},
-		"sieve_global_extensions":       {n, sieve},
-		"sieve_plugins":                 {n, sieve},
-		"sieve_max_script_size":         {n, sieve},
-		"sieve_max_actions":             {n, sieve},
-		"sieve_max_redirects":           {n, sieve},
-		"sieve_vacation_min_period":     {n, sieve},
-		"sieve_vacation_max_period":     {n, sieve},
-		"sieve_vacation_default_period": {n, sieve},
-		"imapsieve_mailbox_name":        {n, ""},
-		"imapsieve_mailbox_from":        {n, ""},
-		"imapsieve_mailbox_causes":      {n, ""},
-		"imapsieve_mailbox_before":      {n, ""},
-		"imapsieve_mailbox_after":       {n, ""},
-		"quota":                         {n, quota},
-		"quota_rule":                    {n, quota},
-		"quota_warning":                 {n, quota},
-		"quota_grace":                   {n, quota},
-		"quota_max_mail_size":           {n, quota},
-		"quota_vsizes":                  {n, quota},
-		"quota_exceeded_message":        {n, quota},
-		"quota_status_success":          {n, "quota policy service not yet"},
-		"quota_status_nouser":           {n, "quota policy service not yet"},
-		"quota_status_overquota":        {n, "quota policy service not yet"},
-		"autocreate":                    {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = create } does this"},
-		"autosubscribe":                 {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = subscribe } does this"},
-		"acl":                           {n, ""},
-		"acl_anyone":                    {n, ""},
-		"acl_shared_dict":               {n, ""},
-		"zlib_save":                     {n, "compression is later work"},
-		"zlib_save_level":               {n, "compression is later work"},
-		"mail_replica":                  {n, noteReplicator},
-		"expire":                        {x, "the expire plugin was removed in Dovecot 2.3; mailbox { autoexpunge } replaces it"},
+	d, p := Done, Partial
+	sieve := "Pigeonhole file storage: scripts in DIR/NAME.sieve, the active one as a symlink"
+	rt := "passed to the Sieve runtime"
+	sieveRows := map[string]Support{
+		"sieve":                         {d, "`file:DIR;active=LINK` and the old path form with sieve_dir; default file:~/sieve;active=~/.dovecot.sieve"},
+		"sieve_dir":                     {d, sieve},
+		"sieve_global_path":             {d, "alias of sieve_default (and global_script_path): run when the user has no active script"},
+		"sieve_global_dir":              {d, "where include :global looks"},
+		"sieve_before":                  {d, "files or directories of *.sieve, numbered sieve_before2 ...; run while the implicit keep stays"},
+		"sieve_after":                   {d, "as sieve_before, after the user's script"},
+		"sieve_default":                 {d, ""},
+		"sieve_extensions":              {d, rt},
+		"sieve_global_extensions":       {d, rt},
+		"sieve_plugins":                 {n, "sieve_imapsieve and sieve_extprograms are not built yet"},
+		"sieve_max_script_size":         {d, "checked by ManageSieve PUTSCRIPT/HAVESPACE (QUOTA/MAXSIZE) and the compiler"},
+		"sieve_quota_max_scripts":       {d, "QUOTA/MAXSCRIPTS"},
+		"sieve_quota_max_storage":       {d, "QUOTA/MAXSTORAGE"},
+		"sieve_max_actions":             {d, rt},
+		"sieve_max_redirects":           {d, rt + "; advertised as MAXREDIRECTS"},
+		"sieve_vacation_min_period":     {d, rt},
+		"sieve_vacation_max_period":     {d, rt},
+		"sieve_vacation_default_period": {d, rt + "; replies remembered per user in ~/.roost.lda-dupes (not Dovecot's binary .dovecot.lda-dupes)"},
+		"sieve_redirect_envelope_from":  {d, rt},
+		"sieve_user_log":                {p, "errors of the personal script go to the active path + .log (~/.dovecot.sieve.log); the setting itself is not read"},
 	}
+	quota := ""
+	m := map[string]Support{
+		"imapsieve_mailbox_name":   {n, ""},
+		"imapsieve_mailbox_from":   {n, ""},
+		"imapsieve_mailbox_causes": {n, ""},
+		"imapsieve_mailbox_before": {n, ""},
+		"imapsieve_mailbox_after":  {n, ""},
+		"quota":                    {n, quota},
+		"quota_rule":               {n, quota},
+		"quota_warning":            {n, quota},
+		"quota_grace":              {n, quota},
+		"quota_max_mail_size":      {n, quota},
+		"quota_vsizes":             {n, quota},
+		"quota_exceeded_message":   {n, quota},
+		"quota_status_success":     {n, "quota policy service not yet"},
+		"quota_status_nouser":      {n, "quota policy service not yet"},
+		"quota_status_overquota":   {n, "quota policy service not yet"},
+		"autocreate":               {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = create } does this"},
+		"autosubscribe":            {n, "legacy Dovecot 2.0 plugin setting; mailbox { auto = subscribe } does this"},
+		"acl":                      {n, ""},
+		"acl_anyone":               {n, ""},
+		"acl_shared_dict":          {n, ""},
+		"zlib_save":                {n, "compression is later work"},
+		"zlib_save_level":          {n, "compression is later work"},
+		"mail_replica":             {n, noteReplicator},
+		"expire":                   {x, "the expire plugin was removed in Dovecot 2.3; mailbox { autoexpunge } replaces it"},
+	}
+	for k, v := range sieveRows {
+		m[k] = v
+	}
+	return m
 }
 
 // pluginKey is the pluginSupport key of a plugin setting: its name with
@@ -453,7 +464,7 @@ func mailPluginSupport() map[string]Support {
 		"quota":             {n, ""},
 		"imap_quota":        {n, ""},
 		"quota_clone":       {n, ""},
-		"sieve":             {n, "loaded for lda and lmtp; delivery is not served yet"},
+		"sieve":             {Done, "Sieve at LMTP and LDA delivery: sieve_before, the active script or sieve_default, sieve_after"},
 		"imap_sieve":        {n, "IMAPSieve"},
 		"acl":               {n, ""},
 		"imap_acl":          {n, ""},
@@ -489,7 +500,7 @@ func protocolSupport() map[string]Support {
 		"none":       {Done, ""},
 		"pop3":       {Done, "RFC 1939, 2449, 2595, 5034"},
 		"lmtp":       {Done, "RFC 2033; see docs/rfc-status.md"},
-		"sieve":      {n, "ManageSieve"},
+		"sieve":      {Done, "ManageSieve (RFC 5804); UNAUTHENTICATE too"},
 		"submission": {n, ""},
 	}
 }

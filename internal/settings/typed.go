@@ -33,19 +33,21 @@ type Settings struct {
 	// DefaultInternalUser runs internal services (default_internal_user).
 	DefaultInternalUser string
 
-	Login      Login
-	Auth       Auth
-	SSL        SSL
-	Mail       Mail
-	IMAP       IMAP
-	POP3       map[string]string
-	LMTP       map[string]string
-	LDA        LDA
-	Log        Log
-	Namespaces []Namespace
-	Passdbs    []Authdb
-	Userdbs    []Authdb
-	Services   []Service
+	Login Login
+	Auth  Auth
+	SSL   SSL
+	Mail  Mail
+	IMAP  IMAP
+	POP3  map[string]string
+	LMTP  map[string]string
+	// ManageSieve holds the managesieve_* settings by name.
+	ManageSieve map[string]string
+	LDA         LDA
+	Log         Log
+	Namespaces  []Namespace
+	Passdbs     []Authdb
+	Userdbs     []Authdb
+	Services    []Service
 	// Plugin holds plugin { } settings, free-form.
 	Plugin map[string]string
 }
@@ -275,6 +277,7 @@ func (s *Snapshot) typed(root *Section) *Settings {
 		Log: Log{Path: g.str("log_path"), InfoPath: g.str("info_log_path"), DebugPath: g.str("debug_log_path"),
 			SyslogFacility: g.str("syslog_facility"), Timestamp: g.str("log_timestamp")},
 		POP3: s.prefixed(g, "pop3_"), LMTP: s.prefixed(g, "lmtp_"), Plugin: map[string]string{},
+		ManageSieve: s.prefixed(g, "managesieve_"),
 	}
 	for _, sec := range root.Sections {
 		s.typedSection(st, sec)

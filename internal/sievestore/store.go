@@ -379,5 +379,8 @@ func (s *Store) ActivePath() (string, error) {
 	case st.IsDir():
 		return "", nil
 	}
+	if target, err := filepath.EvalSymlinks(s.cfg.Active); err == nil {
+		return target, nil // the script's own name in messages, its own mtime in the cache
+	}
 	return s.cfg.Active, nil
 }

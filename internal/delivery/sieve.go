@@ -1,0 +1,305 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"roost/internal/logging"
+	"roost/internal/sieve"
+	"roost/internal/sievestore"
+	"roost/internal/storage"
+)
+
+// SieveOptions configure the Sieve filter (Pigeonhole's sieve plugin).
+type SieveOptions struct {
+	// Storage opens a recipient's script storage (the plugin settings
+	// resolved against the user's home). Required.
+	Storage func(ctx context.Context, a Account) (*sievestore.Store, error)
+	// Config is the Pigeonhole configuration; nil is the defaults.
+	Config *sieve.Config
+	// Cache keeps compiled scripts; nil compiles every time.
+	Cache *sievestore.Cache
+	// Mailer sends redirects, vacation replies, rejections and
+	// notifications; nil drops them (with a log line).
+	Mailer   sieve.Mailer
+	Hostname string
+	Logger   *logging.Logger
+	Now      func() time.Time
+}
+
+// Sieve is the Filter that runs the recipient's Sieve scripts:
+// sieve_before scripts, the active personal script (or sieve_default),
+// then sieve_after scripts, each only while the implicit keep is still in
+// effect. A script that fails to compile or to run is logged to the user's
+// ~/.dovecot.sieve.log and the main log, and the message is kept: a broken
+// script never loses mail.
+type Sieve struct {
+	opts SieveOptions
+}
+
+// NewSieve returns the Sieve filter.
+func NewSieve(opts SieveOptions) (*Sieve, error) {
+	if opts.Storage == nil {
+		return nil, errors.New("delivery: sieve without script storage")
+	}
+	if opts.Config == nil {
+		opts.Config = sieve.DefaultConfig()
+	}
+	if opts.Cache == nil {
+		opts.Cache = sievestore.NewCache()
+	}
+	if opts.Logger == nil {
+		opts.Logger = logging.NewWriter(io.Discard, false)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Sieve{opts: opts}, nil
+}
+
+// sieveScript is one script of the chain.
+type sieveScript struct {
+	path     string
+	personal bool
+}
+
+// chain lists the scripts to run for a user.
+func (s *Sieve) chain(st *sievestore.Store) ([]sieveScript, error) {
+	cfg := st.Config()
+	var out []sieveScript
+	for _, p := range sievestore.Expand(cfg.Before) {
+		out = append(out, sieveScript{path: p})
+	}
+	active, err := st.ActivePath()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case active != "":
+		out = append(out, sieveScript{path: active, personal: true})
+	case cfg.Default != "":
+		out = append(out, sieveScript{path: cfg.Default})
+	}
+	for _, p := range sievestore.Expand(cfg.After) {
+		out = append(out, sieveScript{path: p})
+	}
+	return out, nil
+}
+
+// Filter implements Filter.
+func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
+	log := s.opts.Logger.With(m.Recipient.Account.User)
+	st, err := s.opts.Storage(ctx, m.Recipient.Account)
+	if err != nil {
+		return nil, fmt.Errorf("sieve storage: %w", err)
+	}
+	scripts, err := s.chain(st)
+	if err != nil || len(scripts) == 0 {
+		return nil, err
+	}
+	raw, err := s.message(m)
+	if err != nil {
+		return nil, err
+	}
+	env := &sieve.Env{
+		Message:   sieve.ParseMessage(raw),
+		Envelope:  sieve.Envelope{From: m.Envelope.Sender, To: m.Recipient.Address, OrigTo: m.Recipient.Original},
+		Mailboxes: mailboxes{m.User},
+		Tracker:   sievestore.NewTracker(st.Config().Home),
+		Scripts:   st,
+		Settings:  s.opts.Config,
+		Now:       s.opts.Now,
+	}
+	results := s.run(ctx, log, st, scripts, env)
+	if len(results) == 0 {
+		return nil, nil
+	}
+	return s.execute(ctx, log, st, m, env, raw, results), nil
+}
+
+// message is what the scripts see: the trace header and the message.
+func (s *Sieve) message(m *Mail) ([]byte, error) {
+	buf := make([]byte, int64(len(m.header))+m.Message.Size())
+	copy(buf, m.header)
+	if _, err := m.Message.ReadAt(buf[len(m.header):], 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read message for sieve: %w", err)
+	}
+	return buf, nil
+}
+
+// run compiles and runs the chain while the implicit keep stays.
+func (s *Sieve) run(ctx context.Context, log *logging.Logger, st *sievestore.Store, scripts []sieveScript, env *sieve.Env) []*sieve.Result {
+	var results []*sieve.Result
+	for _, sc := range scripts {
+		c, err := s.opts.Cache.Compile(ctx, sc.path, !sc.personal, s.opts.Config)
+		if err != nil {
+			s.userError(log, st, sc, fmt.Sprintf("failed to compile script %s", sc.path), err)
+			continue
+		}
+		res := sieve.Run(ctx, c.Program, env)
+		if res.Err != nil {
+			s.userError(log, st, sc, fmt.Sprintf("execution of script %s failed, but implicit keep was successful", sc.path), res.Err)
+		}
+		for _, w := range res.Warnings {
+			log.Warnf("sieve: %s: %s", sc.path, w)
+		}
+		results = append(results, res)
+		if res.Message != nil {
+			env.Message = sieve.ParseMessage(res.Message)
+		}
+		if !res.ImplicitKeep {
+			break
+		}
+	}
+	return results
+}
+
+// userError logs a script failure: the details to the user's log for the
+// personal script, a line to the main log always.
+func (s *Sieve) userError(log *logging.Logger, st *sievestore.Store, sc sieveScript, what string, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	var ce *sieve.CompileError
+	if errors.As(err, &ce) {
+		lines = append(lines, ce.Summary())
+	}
+	log.Errorf("sieve: %s: %s", what, strings.Join(lines, "; "))
+	if !sc.personal {
+		return
+	}
+	if lerr := st.LogErrors(s.opts.Now(), lines); lerr != nil {
+		log.Errorf("sieve: %v", lerr)
+	} else {
+		log.Warnf("sieve: %s (user logfile %s may reveal additional details)", what, st.LogPath())
+	}
+}
+
+// execute performs the results: outgoing mail and duplicate marks happen
+// here, stores become delivery Actions so that delivery saves them.
+func (s *Sieve) execute(ctx context.Context, log *logging.Logger, st *sievestore.Store, m *Mail, env *sieve.Env, raw []byte, results []*sieve.Result) []Action {
+	rec := &storeRecorder{}
+	mailer := s.opts.Mailer
+	if mailer == nil {
+		mailer = droppedMail{log}
+	}
+	x := &sieve.Executor{Deliverer: rec, Mailer: loggedMailer{mailer, log, msgID(m.Message)}, Tracker: env.Tracker, Hostname: s.opts.Hostname}
+	for i, r := range results {
+		if i < len(results)-1 {
+			r.ImplicitKeep = false // a later script decides the keep
+		}
+		if err := r.Execute(ctx, env, x); err != nil {
+			s.userError(log, st, sieveScript{personal: true}, "failed to execute actions", err)
+		}
+	}
+	final := raw
+	var actions []Action
+	for _, sv := range rec.stores {
+		kind, box := FileInto, sv.mailbox
+		if strings.EqualFold(box, "INBOX") {
+			kind, box = Keep, ""
+		}
+		if i := slices.IndexFunc(actions, func(a Action) bool { return a.Kind == kind && a.Mailbox == box }); i >= 0 {
+			continue // a second fileinto into the same mailbox stores once
+		}
+		actions = append(actions, Action{Kind: kind, Mailbox: box, Flags: sv.flags, Create: sv.create})
+		final = sv.msg
+	}
+	m.Message = bytesMessage(final)
+	m.header = nil
+	if len(actions) == 0 {
+		return []Action{{Kind: Discard}}
+	}
+	return actions
+}
+
+// storeRecorder is the sieve.Deliverer of execute: it records the stores
+// for delivery to perform.
+type storeRecorder struct {
+	stores []recordedStore
+}
+
+type recordedStore struct {
+	mailbox string
+	create  bool
+	flags   []string
+	msg     []byte
+}
+
+func (r *storeRecorder) Deliver(_ context.Context, mailbox string, create bool, flags []string, msg []byte) error {
+	r.stores = append(r.stores, recordedStore{mailbox, create, append([]string(nil), flags...), msg})
+	return nil
+}
+
+type bytesMessage []byte
+
+func (b bytesMessage) Size() int64 { return int64(len(b)) }
+
+func (b bytesMessage) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// mailboxes is sieve.Mailboxes over the user's storage.
+type mailboxes struct{ u storage.User }
+
+func (mb mailboxes) MailboxExists(ctx context.Context, name string) (bool, error) {
+	_, err := mb.u.Status(ctx, name)
+	switch {
+	case err == nil:
+		return true, nil
+	case storage.KindOf(err) == storage.KindNotFound:
+		return false, nil
+	}
+	return false, err
+}
+
+func (mb mailboxes) SpecialUseExists(ctx context.Context, mailbox string, uses []string) (bool, error) {
+	list, err := mb.u.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, info := range list {
+		if mailbox != "" && info.Name != mailbox {
+			continue
+		}
+		all := true
+		for _, u := range uses {
+			all = all && slices.ContainsFunc(info.SpecialUse, func(s string) bool { return strings.EqualFold(s, u) })
+		}
+		if all {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// loggedMailer logs each message sent, as Pigeonhole logs its actions.
+type loggedMailer struct {
+	m   sieve.Mailer
+	log *logging.Logger
+	id  string
+}
+
+func (l loggedMailer) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	if err := l.m.Send(ctx, from, to, msg); err != nil {
+		return err
+	}
+	l.log.Infof("sieve: %s: sent message to <%s>", l.id, strings.Join(to, ">, <"))
+	return nil
+}
+
+type droppedMail struct{ log *logging.Logger }
+
+func (d droppedMail) Send(_ context.Context, _ string, to []string, _ []byte) error {
+	return fmt.Errorf("no sendmail_path or submission_host to send to <%s>", strings.Join(to, ">, <"))
+}
