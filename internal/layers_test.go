@@ -22,7 +22,7 @@ var layers = map[string]int{
 	"settings": 1, "mailindex": 1, "storage": 1, "auth": 1, "sieve": 1,
 	// L2 domain: drivers and client twins
 	"maildir": 2, "mbox": 2, "memstore": 2, "passwdfile": 2, "staticdb": 2, "sqldb": 2,
-	"ldapdb": 2, "quota": 2, "acl": 2, "sievestore": 2, "imapclient": 2, "pop3client": 2,
+	"ldapdb": 2, "oauth2db": 2, "quota": 2, "acl": 2, "sievestore": 2, "imapclient": 2, "pop3client": 2,
 	"smtpclient": 2, "authclient": 2, "storagetest": 2,
 	// L3 flows
 	"login": 3, "delivery": 3, "authserver": 3, "proxy": 3,
@@ -39,7 +39,7 @@ var layers = map[string]int{
 // drivers may be imported only by the composition root (and by tests).
 var drivers = map[string]bool{
 	"maildir": true, "mbox": true, "memstore": true, "passwdfile": true, "staticdb": true,
-	"sqldb": true, "ldapdb": true,
+	"sqldb": true, "ldapdb": true, "oauth2db": true,
 }
 
 const module = "roost/internal/"

@@ -1,15 +1,20 @@
 package admin
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"roost/internal/auth"
+	"roost/internal/authproto"
 	"roost/internal/server"
 )
 
@@ -219,15 +224,67 @@ func fieldLines(f, userdb auth.Fields, sep string) []string {
 	return out
 }
 
-// runAuthCacheFlush is doveadm auth cache flush; roost has no auth cache
-// yet, so nothing is ever flushed.
+// runAuthCacheFlush is doveadm auth cache flush [USER...]: it asks the
+// running server over its auth-master socket (-a, default
+// base_dir/auth-master) to drop every entry, or those of the users.
 func runAuthCacheFlush(_ context.Context, env *Env, args []string) int {
 	f := newAuthFlags(env, "auth cache flush")
 	if err := f.fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	fmt.Fprintln(env.Stdout, "0 cache entries flushed")
+	sock := f.fs.Lookup("a").Value.String()
+	if sock == "" {
+		p, err := server.AuthMasterPath(*f.cfgPath)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: Fatal: %v\n", env.Prog, err)
+			return exitConfig
+		}
+		sock = p
+	}
+	n, err := flushAuthCache(sock, f.fs.Args())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error: Cache flush failed: %v\n", err)
+		return exitTempFail
+	}
+	fmt.Fprintf(env.Stdout, "%d cache entries flushed\n", n)
 	return exitOK
+}
+
+// flushAuthCache speaks auth-master: VERSION, then CACHE-FLUSH 1 users,
+// answered by OK 1 count.
+func flushAuthCache(sock string, users []string) (int, error) {
+	c, err := net.DialTimeout("unix", sock, 10*time.Second)
+	if err != nil {
+		return 0, fmt.Errorf("connect to auth-master: %w", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	out := authproto.AppendLine(nil, "VERSION", strconv.Itoa(authproto.MasterMajor), strconv.Itoa(authproto.MasterMinor))
+	out = authproto.AppendLine(out, "CACHE-FLUSH", append([]string{"1"}, users...)...)
+	if _, err := c.Write(out); err != nil {
+		return 0, fmt.Errorf("auth-master: %w", err)
+	}
+	r := bufio.NewReader(c)
+	for {
+		b, err := r.ReadSlice('\n')
+		if err != nil {
+			return 0, fmt.Errorf("auth-master: %w", err)
+		}
+		l, err := authproto.ParseLine(b[:len(b)-1])
+		if err != nil {
+			return 0, err
+		}
+		switch l.Cmd {
+		case "VERSION", "SPID":
+			continue
+		case "OK":
+			if len(l.Args) < 2 {
+				return 0, fmt.Errorf("auth-master: short OK")
+			}
+			return strconv.Atoi(l.Args[1])
+		}
+		return 0, fmt.Errorf("auth-master answered %s", l.Cmd)
+	}
 }
 
 // prefixWriter writes its prompt instead of the first prompt it is given.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ const (
 	DefaultUsernameFormat = "%Lu"
 	DefaultUsernameChars  = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@"
 	DefaultFailureDelay   = 2 * time.Second
+	DefaultCacheTTL       = time.Hour
 	// MaxUsernameLen bounds user names before any lookup.
 	MaxUsernameLen = 255
 )
@@ -40,11 +43,25 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+
+	// CacheSize is auth_cache_size in bytes; 0 disables the cache.
+	CacheSize int
+	// CacheTTL (auth_cache_ttl) is how long a found user's entry lives;
+	// CacheNegativeTTL (auth_cache_negative_ttl) an unknown user's, and
+	// how long repeated password mismatches are answered from the cache.
+	// Zero means Dovecot's default of one hour; negative disables
+	// negative caching.
+	CacheTTL, CacheNegativeTTL time.Duration
+	// Workers bounds the slow password checks and blocking drivers that
+	// run at once (GOMAXPROCS when 0).
+	Workers int
 }
 
 // Auth runs the configured chains. It is immutable and safe for
 // concurrent use.
 type Auth struct {
+	cache   *cache // nil without auth_cache_size
+	pool    *pool
 	passdbs []PassdbConfig
 	masters []PassdbConfig
 	userdbs []UserdbConfig
@@ -59,6 +76,7 @@ func New(opts Options) (*Auth, error) {
 		if p.Driver == nil {
 			return nil, fmt.Errorf("passdb %d (%s): no driver", i+1, p.Name)
 		}
+		p.id = i + 1
 		if p.Master {
 			a.masters = append(a.masters, p)
 		} else {
@@ -69,8 +87,9 @@ func New(opts Options) (*Auth, error) {
 		if u.Driver == nil {
 			return nil, fmt.Errorf("userdb %d (%s): no driver", i+1, u.Name)
 		}
+		u.id = i + 1
+		a.userdbs = append(a.userdbs, u)
 	}
-	a.userdbs = opts.Userdbs
 	if len(opts.UsernameTranslation)%2 != 0 {
 		return nil, errors.New("auth_username_translation: odd number of characters")
 	}
@@ -85,6 +104,21 @@ func New(opts Options) (*Auth, error) {
 	}
 	if a.opts.FailureDelay == 0 {
 		a.opts.FailureDelay = DefaultFailureDelay
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	a.pool = newPool(workers)
+	if opts.CacheSize > 0 {
+		ttl, neg := opts.CacheTTL, opts.CacheNegativeTTL
+		if ttl == 0 {
+			ttl = DefaultCacheTTL
+		}
+		if neg == 0 {
+			neg = DefaultCacheTTL
+		}
+		a.cache = newCache(opts.CacheSize, ttl, neg, a.opts.Now)
 	}
 	return a, nil
 }
@@ -226,6 +260,7 @@ func (a *Auth) LookupCredentials(ctx context.Context, req *Request, scheme strin
 }
 
 func (a *Auth) passdbChain(ctx context.Context, req *Request, password *string) Result {
+	req.pool = a.pool
 	if err := a.normalize(req); err != nil {
 		a.log.Info("auth failed", "user", req.origUser, "rip", req.Remote.Addr(), "reason", err.Error())
 		return Result{Status: UserUnknown, Err: err}
@@ -271,6 +306,7 @@ type chainResult struct {
 func (a *Auth) runPassdbs(ctx context.Context, req *Request, dbs []PassdbConfig, password *string) chainResult {
 	var success, seenInternal bool
 	fields, userdb := Fields{}, Fields{}
+	var order []string
 	var creds []byte
 	var scheme string
 	var lastErr error
@@ -313,6 +349,7 @@ func (a *Auth) runPassdbs(ctx context.Context, req *Request, dbs []PassdbConfig,
 			if cont {
 				req.skipPasswordCheck = true
 			}
+			order = append(order, res.Fields.Keys(res.Order)...)
 			p, u := splitUserdb(res.Fields)
 			delete(p, "nopassword")
 			for k, v := range p {
@@ -347,7 +384,14 @@ func (a *Auth) runPassdbs(ctx context.Context, req *Request, dbs []PassdbConfig,
 		if st == OK {
 			req.authenticated = true
 			req.prefetch = userdb
+			req.prefetchOrder = nil
+			for _, k := range order {
+				if u, ok := strings.CutPrefix(k, "userdb_"); ok {
+					req.prefetchOrder = append(req.prefetchOrder, u)
+				}
+			}
 			out.Fields, out.Userdb, out.Err = fields, userdb, nil
+			out.Order = dedup(order)
 			if password == nil {
 				out.Credentials, out.scheme = creds, scheme
 			}
@@ -363,13 +407,26 @@ func (a *Auth) nextPassdb(req *Request, dbs []PassdbConfig, from int, success bo
 	return from
 }
 
-// callPassdb runs one driver and applies default_fields/override_fields.
+// callPassdb runs one driver (from the auth cache when it may) and
+// applies default_fields/override_fields.
 func (a *Auth) callPassdb(ctx context.Context, req *Request, db *PassdbConfig, password *string) PassResult {
-	var res PassResult
-	if password == nil {
-		res = db.Driver.LookupCredentials(ctx, req)
-	} else {
-		res = db.Driver.VerifyPlain(ctx, req, *password)
+	key, cached := a.cacheKey(req, 'P', db.id, db.Driver)
+	res, hit := PassResult{}, false
+	if cached {
+		res, hit = a.passdbFromCache(ctx, req, key, password)
+	}
+	if !hit {
+		req.stored, req.storedScheme = "", ""
+		a.blocking(ctx, db.Driver, func(ctx context.Context) {
+			if password == nil {
+				res = db.Driver.LookupCredentials(ctx, req)
+			} else {
+				res = db.Driver.VerifyPlain(ctx, req, *password)
+			}
+		}, func(err error) { res = PassResult{Status: InternalFail, Err: err} })
+		if cached {
+			a.passdbToCache(req, key, password, res)
+		}
 	}
 	if res.Status != OK {
 		return res
@@ -378,9 +435,11 @@ func (a *Auth) callPassdb(ctx context.Context, req *Request, db *PassdbConfig, p
 	if err != nil {
 		return PassResult{Status: InternalFail, Err: fmt.Errorf("passdb %s default_fields: %w", db.Name, err)}
 	}
+	order := f.Keys(nil)
 	for k, v := range res.Fields {
 		f[k] = v
 	}
+	order = append(order, res.Fields.Keys(res.Order)...)
 	o, err := a.templated(req, db.OverrideFields)
 	if err != nil {
 		return PassResult{Status: InternalFail, Err: fmt.Errorf("passdb %s override_fields: %w", db.Name, err)}
@@ -388,8 +447,37 @@ func (a *Auth) callPassdb(ctx context.Context, req *Request, db *PassdbConfig, p
 	for k, v := range o {
 		f[k] = v
 	}
-	res.Fields = f
+	res.Fields, res.Order = f, append(order, o.Keys(nil)...)
 	return res
+}
+
+// Blocking is implemented by drivers whose calls hold a thread without
+// waiting on the network (system passwd/shadow, checkpassword): when it
+// returns true their lookups run in the auth worker pool.
+type Blocking interface {
+	Blocking() bool
+}
+
+// blocking runs fn directly, or in the worker pool for Blocking drivers;
+// fail reports a context that ended while queued.
+func (a *Auth) blocking(ctx context.Context, driver any, fn func(context.Context), fail func(error)) {
+	if b, ok := driver.(Blocking); !ok || !b.Blocking() {
+		fn(ctx)
+		return
+	}
+	if err := a.pool.run(ctx, func() { fn(ctx) }); err != nil {
+		fail(fmt.Errorf("waiting for an auth worker: %w", err))
+	}
+}
+
+func dedup(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (a *Auth) templated(req *Request, tmpl Fields) (Fields, error) {

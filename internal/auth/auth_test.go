@@ -35,12 +35,12 @@ func (m memPassdb) lookup(req *Request) (memUser, PassResult, bool) {
 	return u, PassResult{}, true
 }
 
-func (m memPassdb) VerifyPlain(_ context.Context, req *Request, pw string) PassResult {
+func (m memPassdb) VerifyPlain(ctx context.Context, req *Request, pw string) PassResult {
 	u, res, ok := m.lookup(req)
 	if !ok {
 		return res
 	}
-	st, err := req.VerifyPassword(pw, u.password, "PLAIN", u.fields)
+	st, err := req.VerifyPassword(ctx, pw, u.password, "PLAIN", u.fields)
 	return PassResult{Status: st, Fields: u.fields.Clone(), Err: err}
 }
 

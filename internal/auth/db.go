@@ -109,6 +109,7 @@ func (s Skip) skips(success bool) bool {
 
 // PassdbConfig is one passdb { } block.
 type PassdbConfig struct {
+	id     int    // position in Options.Passdbs, from 1: the cache key's P<id>
 	Name   string // driver name for logs ("passwd-file")
 	Driver Passdb
 	Skip   Skip
@@ -129,6 +130,7 @@ type PassdbConfig struct {
 
 // UserdbConfig is one userdb { } block.
 type UserdbConfig struct {
+	id                 int // position in Options.Userdbs, from 1
 	Name               string
 	Driver             Userdb
 	Skip               Skip // never, found, notfound

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -32,7 +34,11 @@ type Request struct {
 	skipPasswordCheck bool   // an earlier passdb already checked the password
 	authenticated     bool   // the passdb chain succeeded
 	prefetch          Fields // userdb_* fields from the passdb chain
+	prefetchOrder     []string
 	lookupPassdb      func(context.Context) PassResult
+	pool              *pool  // slow password checks run here
+	stored            string // hash the last VerifyPassword checked against
+	storedScheme      string // its default scheme
 }
 
 // MasterUser returns the master user's name after a master login.
@@ -110,8 +116,10 @@ func (r *Request) Expand(template string) (string, error) {
 // VerifyPassword is the password check passdb drivers call after finding
 // the user's stored password: it honours an earlier passdb's check
 // (continue rules, master pass=yes) and the nopassword field, and maps
-// scheme problems to SchemeNotAvailable or InternalFail.
-func (r *Request) VerifyPassword(password, stored, defaultScheme string, fields Fields) (Status, error) {
+// scheme problems to SchemeNotAvailable or InternalFail. Slow schemes
+// (pwscheme.Slow) are checked in the auth worker pool, so they queue
+// behind each other and never in front of cheap checks.
+func (r *Request) VerifyPassword(ctx context.Context, password, stored, defaultScheme string, fields Fields) (Status, error) {
 	if r.skipPasswordCheck {
 		return OK, nil
 	}
@@ -121,7 +129,17 @@ func (r *Request) VerifyPassword(password, stored, defaultScheme string, fields 
 	if stored == "" {
 		return PasswordMismatch, errors.New("empty password in passdb")
 	}
-	ok, err := pwscheme.VerifyDefault(password, stored, r.User, defaultScheme)
+	r.stored, r.storedScheme = stored, defaultScheme
+	var ok bool
+	var err error
+	check := func() { ok, err = pwscheme.VerifyDefault(password, stored, r.User, defaultScheme) }
+	if r.pool != nil && pwscheme.Slow(stored, defaultScheme) {
+		if perr := r.pool.run(ctx, check); perr != nil {
+			return InternalFail, fmt.Errorf("waiting for an auth worker: %w", perr)
+		}
+	} else {
+		check()
+	}
 	switch {
 	case err != nil && isUnknownScheme(err):
 		return SchemeNotAvailable, err
@@ -173,4 +191,40 @@ func splitUserdb(f Fields) (pass, user Fields) {
 		}
 	}
 	return pass, user
+}
+
+// Keys returns f's keys: first those of order that f has, in that order,
+// then the rest sorted.
+func (f Fields) Keys(order []string) []string {
+	out := make([]string, 0, len(f))
+	seen := make(map[string]bool, len(f))
+	for _, k := range order {
+		if _, ok := f[k]; ok && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	var rest []string
+	for k := range f {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// ParseFieldsOrdered is ParseFields that also returns the keys in the
+// order written.
+func ParseFieldsOrdered(s string) (Fields, []string) {
+	f := Fields{}
+	var order []string
+	for _, kv := range strings.Fields(s) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := f[k]; !dup {
+			order = append(order, k)
+		}
+		f[k] = v
+	}
+	return f, order
 }

@@ -65,6 +65,10 @@ type PassResult struct {
 	// Fields are the extra fields; "userdb_*" ones are prefetched userdb
 	// fields.
 	Fields Fields
+	// Order lists keys of Fields in the order the database returned
+	// them (optional; keys it lacks come after, sorted). Dovecot's
+	// answers keep passdb order.
+	Order []string
 	// Err is the detail of a failure, for the log only.
 	Err error
 }
@@ -81,6 +85,9 @@ type Result struct {
 	Fields Fields
 	// Userdb are the userdb_* fields, prefix removed (prefetch).
 	Userdb Fields
+	// Order lists the keys of Fields and, with their "userdb_" prefix,
+	// of Userdb, in the order the passdbs returned them.
+	Order []string
 	// Credentials are the raw credentials (LookupCredentials only).
 	Credentials []byte
 	// Err is the detail of a failure, for the log only.
@@ -91,9 +98,10 @@ type Result struct {
 
 // UserResult is the outcome of a userdb lookup (one driver or the chain).
 type UserResult struct {
-	Status Status // OK, UserUnknown or InternalFail
-	User   string // chain only: final user name
-	Fields Fields // uid, gid, home, mail, quota_rule, ...
+	Status Status   // OK, UserUnknown or InternalFail
+	User   string   // chain only: final user name
+	Fields Fields   // uid, gid, home, mail, quota_rule, ...
+	Order  []string // keys of Fields in database order (optional)
 	Err    error
 }
 

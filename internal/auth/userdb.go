@@ -25,7 +25,9 @@ func (a *Auth) LookupUser(ctx context.Context, req *Request) UserResult {
 	}
 	defer func() { req.lookupPassdb = nil }()
 
+	req.pool = a.pool
 	fields := req.prefetch.Clone()
+	order := req.prefetch.Keys(req.prefetchOrder)
 	var success, seenInternal bool
 	var lastErr error
 	i := a.nextUserdb(0, false)
@@ -45,6 +47,7 @@ func (a *Auth) LookupUser(ctx context.Context, req *Request) UserResult {
 			seenInternal = true
 		}
 		if res.Status == OK {
+			order = append(order, res.Fields.Keys(res.Order)...)
 			for k, v := range res.Fields {
 				fields[k] = v
 			}
@@ -72,7 +75,7 @@ func (a *Auth) LookupUser(ctx context.Context, req *Request) UserResult {
 		if st != OK {
 			return UserResult{Status: st, User: req.User, Err: lastErr}
 		}
-		return UserResult{Status: OK, User: req.User, Fields: fields}
+		return UserResult{Status: OK, User: req.User, Fields: fields, Order: dedup(order)}
 	}
 }
 
@@ -84,7 +87,18 @@ func (a *Auth) nextUserdb(from int, success bool) int {
 }
 
 func (a *Auth) callUserdb(ctx context.Context, req *Request, db *UserdbConfig) UserResult {
-	res := db.Driver.LookupUser(ctx, req)
+	key, cached := a.cacheKey(req, 'U', db.id, db.Driver)
+	res, hit := UserResult{}, false
+	if cached {
+		res, hit = a.userdbFromCache(key)
+	}
+	if !hit {
+		a.blocking(ctx, db.Driver, func(ctx context.Context) { res = db.Driver.LookupUser(ctx, req) },
+			func(err error) { res = UserResult{Status: InternalFail, Err: err} })
+		if cached {
+			a.userdbToCache(req, key, res)
+		}
+	}
 	if res.Status != OK {
 		return res
 	}
@@ -92,6 +106,7 @@ func (a *Auth) callUserdb(ctx context.Context, req *Request, db *UserdbConfig) U
 	if err != nil {
 		return UserResult{Status: InternalFail, Err: fmt.Errorf("userdb %s default_fields: %w", db.Name, err)}
 	}
+	order := append(f.Keys(nil), res.Fields.Keys(res.Order)...)
 	for k, v := range res.Fields {
 		f[k] = v
 	}
@@ -102,7 +117,7 @@ func (a *Auth) callUserdb(ctx context.Context, req *Request, db *UserdbConfig) U
 	for k, v := range o {
 		f[k] = v
 	}
-	res.Fields = f
+	res.Fields, res.Order = f, dedup(append(order, o.Keys(nil)...))
 	return res
 }
 

@@ -60,8 +60,16 @@ func (cn *conn) serveMaster(userdbOnly bool) error {
 			if err != nil {
 				return err
 			}
-			// roost has no auth cache yet: nothing to flush.
-			if err := cn.send("OK", authproto.FormatID(id), "0"); err != nil {
+			if userdbOnly {
+				cn.log.Warn("auth-userdb client tried CACHE-FLUSH; use the auth-master socket")
+				if err := cn.send("FAIL", authproto.FormatID(id)); err != nil {
+					return err
+				}
+				continue
+			}
+			n := cn.s.opts.Auth.FlushCache(l.Args[1:])
+			cn.log.Info("auth cache flushed", "entries", n, "users", len(l.Args[1:]))
+			if err := cn.send("OK", authproto.FormatID(id), strconv.Itoa(n)); err != nil {
 				return err
 			}
 		case "CPID":

@@ -178,7 +178,7 @@ func (p *Passdb) VerifyPlain(ctx context.Context, req *auth.Request, password st
 	stored := f["password"]
 	delete(f, "password")
 	if !c.AuthBind || req.SkipPasswordCheck() {
-		st, err := req.VerifyPassword(password, stored, c.Scheme, f)
+		st, err := req.VerifyPassword(ctx, password, stored, c.Scheme, f)
 		return auth.PassResult{Status: st, Fields: f, Err: err}
 	}
 	if f.Has("nopassword") {
@@ -278,3 +278,11 @@ func (u *Userdb) IterateUsers(ctx context.Context, fn func(string) error) error 
 	}
 	return nil
 }
+
+// CacheKey implements auth.CacheKeyer: the variables of base and
+// pass_filter.
+func (p *Passdb) CacheKey() string { return auth.CacheKeyOf(p.db.conf.Base, p.db.conf.PassFilter) }
+
+// CacheKey implements auth.CacheKeyer: the variables of base and
+// user_filter.
+func (u *Userdb) CacheKey() string { return auth.CacheKeyOf(u.db.conf.Base, u.db.conf.UserFilter) }

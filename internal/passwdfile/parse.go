@@ -22,6 +22,7 @@ type Entry struct {
 	Home     string
 	Shell    string
 	Extra    auth.Fields // extra fields, values still %-templates
+	Order    []string    // keys of Extra as written
 	Line     int
 }
 
@@ -58,21 +59,21 @@ func ParseLine(line string) (e Entry, ok bool, err error) {
 	}
 	e.Gecos, e.Home, e.Shell = field(4), field(5), field(6)
 	if len(f) > 7 {
-		e.Extra = extraFields(f[7:])
+		e.Extra, e.Order = extraFields(f[7:])
 	}
 	return e, true, nil
 }
 
 // extraFields reads the fields after the shell: new format is a
 // space-separated list; old format is an empty field then a mail location.
-func extraFields(rest []string) auth.Fields {
+func extraFields(rest []string) (auth.Fields, []string) {
 	if rest[0] == "" {
 		if mail := strings.Join(rest[1:], ":"); mail != "" {
-			return auth.Fields{"userdb_mail": mail}
+			return auth.Fields{"userdb_mail": mail}, []string{"userdb_mail"}
 		}
-		return nil
+		return nil, nil
 	}
-	return auth.ParseFields(strings.Join(rest, ":"))
+	return auth.ParseFieldsOrdered(strings.Join(rest, ":"))
 }
 
 // parseID returns "" for an empty field, the number for a valid id; names

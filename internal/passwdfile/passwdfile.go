@@ -222,13 +222,13 @@ func (p *Passdb) entry(req *auth.Request) (*Entry, auth.Fields, auth.PassResult,
 }
 
 // VerifyPlain implements auth.Passdb.
-func (p *Passdb) VerifyPlain(_ context.Context, req *auth.Request, password string) auth.PassResult {
+func (p *Passdb) VerifyPlain(ctx context.Context, req *auth.Request, password string) auth.PassResult {
 	e, fields, res, ok := p.entry(req)
 	if !ok {
 		return res
 	}
-	st, err := req.VerifyPassword(password, e.Password, p.db.args.Scheme, fields)
-	return auth.PassResult{Status: st, Fields: fields, Err: err}
+	st, err := req.VerifyPassword(ctx, password, e.Password, p.db.args.Scheme, fields)
+	return auth.PassResult{Status: st, Fields: fields, Order: e.Order, Err: err}
 }
 
 // LookupCredentials implements auth.Passdb.
@@ -237,7 +237,7 @@ func (p *Passdb) LookupCredentials(_ context.Context, req *auth.Request) auth.Pa
 	if !ok {
 		return res
 	}
-	return auth.PassResult{Status: auth.OK, Password: e.Password, Scheme: p.db.args.Scheme, Fields: fields}
+	return auth.PassResult{Status: auth.OK, Password: e.Password, Scheme: p.db.args.Scheme, Fields: fields, Order: e.Order}
 }
 
 // Userdb is the passwd-file userdb.
@@ -263,9 +263,11 @@ func (u *Userdb) LookupUser(_ context.Context, req *auth.Request) auth.UserResul
 		return auth.UserResult{Status: auth.UserUnknown}
 	}
 	f := auth.Fields{}
-	for k, v := range e.Extra {
+	order := []string{"uid", "gid", "home"}
+	for _, k := range e.Extra.Keys(e.Order) {
 		if name, ok := strings.CutPrefix(k, "userdb_"); ok {
-			f[name] = v
+			f[name] = e.Extra[k]
+			order = append(order, name)
 		}
 	}
 	if f, err = expandFields(req, f); err != nil {
@@ -279,7 +281,7 @@ func (u *Userdb) LookupUser(_ context.Context, req *auth.Request) auth.UserResul
 	set("uid", e.UID)
 	set("gid", e.GID)
 	set("home", e.Home)
-	return auth.UserResult{Status: auth.OK, Fields: f}
+	return auth.UserResult{Status: auth.OK, Fields: f, Order: order}
 }
 
 // IterateUsers implements auth.UserIterator for a path without variables.
@@ -304,3 +306,10 @@ func (u *Userdb) IterateUsers(ctx context.Context, fn func(string) error) error 
 	}
 	return nil
 }
+
+// CacheKey implements auth.CacheKeyer: the user and the path's variables,
+// as Dovecot's passwd-file default cache key.
+func (p *Passdb) CacheKey() string { return auth.CacheKeyOf("%u", p.db.args.Path) }
+
+// CacheKey implements auth.CacheKeyer.
+func (u *Userdb) CacheKey() string { return auth.CacheKeyOf("%u", u.db.args.Path) }

@@ -268,3 +268,17 @@ func equal(a, b []byte) bool {
 func equalString(a, b string) bool {
 	return equal([]byte(a), []byte(b))
 }
+
+// Slow reports whether checking a password stored as stored (with
+// defaultScheme for a value without prefix) is expensive by design:
+// crypt with rounds, bcrypt, PBKDF2, Argon2, SCRAM. Callers run such
+// checks in a bounded worker pool. Unknown or malformed hashes are not
+// slow (they fail at once).
+func Slow(stored, defaultScheme string) bool {
+	h, err := Parse(stored, defaultScheme)
+	if err != nil {
+		return false
+	}
+	s, _ := lookup(h.Scheme)
+	return s.slow
+}

@@ -29,6 +29,9 @@ type scheme struct {
 	rawLen   int // decoded length when fixed, 0 otherwise
 	generate func(password, user string, old []byte, p params) ([]byte, error)
 	verify   func(password string, raw []byte, user string) (bool, error)
+	// slow schemes cost milliseconds or more per check by design (crypt
+	// rounds, bcrypt, PBKDF2, Argon2, SCRAM iterations).
+	slow bool
 }
 
 func schemes() []scheme {
@@ -37,13 +40,13 @@ func schemes() []scheme {
 		{name: "CLEAR", generate: genPlain},
 		{name: "CLEARTEXT", generate: genPlain},
 		{name: "PLAIN-TRUNC", generate: genPlainTrunc, verify: verifyPlainTrunc},
-		{name: "CRYPT", generate: genCrypt, verify: verifyCrypt},
+		{name: "CRYPT", generate: genCrypt, verify: verifyCrypt, slow: true},
 		{name: "DES-CRYPT", generate: genDESCrypt, verify: verifyDESCrypt},
-		{name: "MD5-CRYPT", generate: genMD5Crypt},
+		{name: "MD5-CRYPT", generate: genMD5Crypt, slow: true},
 		{name: "MD5", generate: genMD5Crypt, verify: verifyMD5},
-		{name: "SHA256-CRYPT", generate: genSHA256Crypt},
-		{name: "SHA512-CRYPT", generate: genSHA512Crypt},
-		{name: "BLF-CRYPT", generate: genBcrypt, verify: verifyBcrypt},
+		{name: "SHA256-CRYPT", generate: genSHA256Crypt, slow: true},
+		{name: "SHA512-CRYPT", generate: genSHA512Crypt, slow: true},
+		{name: "BLF-CRYPT", generate: genBcrypt, verify: verifyBcrypt, slow: true},
 		{name: "PLAIN-MD4", enc: EncHex, rawLen: 16, generate: digest(md4.New)},
 		{name: "PLAIN-MD5", enc: EncHex, rawLen: 16, generate: digest(md5.New)},
 		{name: "LDAP-MD5", enc: EncBase64, rawLen: 16, generate: digest(md5.New)},
@@ -60,11 +63,11 @@ func schemes() []scheme {
 		{name: "DIGEST-MD5", enc: EncHex, rawLen: 16, generate: genDigestMD5},
 		{name: "NTLM", enc: EncHex, rawLen: 16, generate: genNTLM},
 		{name: "LANMAN", enc: EncHex, rawLen: 16, generate: genLANMAN},
-		{name: "PBKDF2", generate: genPBKDF2},
-		{name: "SCRAM-SHA-1", generate: genSCRAM(sha1.New), verify: verifySCRAM(sha1.New)},
-		{name: "SCRAM-SHA-256", generate: genSCRAM(sha256.New), verify: verifySCRAM(sha256.New)},
-		{name: "ARGON2I", generate: genArgon2("argon2i"), verify: verifyArgon2},
-		{name: "ARGON2ID", generate: genArgon2("argon2id"), verify: verifyArgon2},
+		{name: "PBKDF2", generate: genPBKDF2, slow: true},
+		{name: "SCRAM-SHA-1", generate: genSCRAM(sha1.New), verify: verifySCRAM(sha1.New), slow: true},
+		{name: "SCRAM-SHA-256", generate: genSCRAM(sha256.New), verify: verifySCRAM(sha256.New), slow: true},
+		{name: "ARGON2I", generate: genArgon2("argon2i"), verify: verifyArgon2, slow: true},
+		{name: "ARGON2ID", generate: genArgon2("argon2id"), verify: verifyArgon2, slow: true},
 	}
 }
 

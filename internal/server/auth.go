@@ -7,6 +7,7 @@ import (
 
 	"roost/internal/auth"
 	"roost/internal/ldapdb"
+	"roost/internal/oauth2db"
 	"roost/internal/passwdfile"
 	"roost/internal/settings"
 	"roost/internal/sqldb"
@@ -33,6 +34,8 @@ func newPassdb(driver, args string, log *slog.Logger) (auth.Passdb, error) {
 			return nil, err
 		}
 		return ldapdb.NewPassdb(db), nil
+	case "oauth2":
+		return oauth2db.Open(args, oauth2db.Options{})
 	}
 	return nil, errNotYet
 }
@@ -73,6 +76,12 @@ func authOptions(s *settings.Settings, log *slog.Logger) (auth.Options, error) {
 		MasterUserSeparator: s.Auth.MasterUserSeparator,
 		FailureDelay:        s.Auth.FailureDelay,
 		Logger:              log,
+		CacheSize:           int(min(s.Auth.CacheSize, 1<<40)),
+		CacheTTL:            s.Auth.CacheTTL,
+		CacheNegativeTTL:    s.Auth.CacheNegativeTTL,
+	}
+	if o.CacheNegativeTTL == 0 {
+		o.CacheNegativeTTL = -1 // auth_cache_negative_ttl = 0 disables negative caching
 	}
 	if o.FailureDelay == 0 {
 		o.FailureDelay = -1 // auth_failure_delay = 0 disables the delay

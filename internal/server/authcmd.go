@@ -3,6 +3,8 @@ package server
 import (
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"roost/internal/auth"
 	"roost/internal/settings"
@@ -28,4 +30,32 @@ func AuthChain(path string, warn io.Writer, log *slog.Logger) (*auth.Auth, *sett
 		return nil, nil, &ConfigError{Err: err}
 	}
 	return a, s, nil
+}
+
+// AuthMasterPath returns the auth-master socket of the running server of
+// this configuration: the auth service's unix_listener named auth-master
+// (or ending in "-master"), under base_dir when relative, as doveadm
+// finds it.
+func AuthMasterPath(cfgPath string) (string, error) {
+	snap, err := load(cfgPath, nil, settings.Options{SkipValueFiles: true})
+	if err != nil {
+		return "", err
+	}
+	g := snap.Global()
+	path := "auth-master"
+	for _, svc := range g.Services {
+		if svc.Name != "auth" {
+			continue
+		}
+		for _, l := range svc.UnixListeners {
+			if filepath.Base(l.Path) == "auth-master" || strings.HasSuffix(l.Path, "-master") {
+				path = l.Path
+				break
+			}
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(g.BaseDir, path)
+	}
+	return path, nil
 }

@@ -94,6 +94,12 @@ type Auth struct {
 	SSLUsernameFromCert bool
 	// SSLRequireClientCert refuses logins without a valid client certificate (auth_ssl_require_client_cert).
 	SSLRequireClientCert bool
+	// CacheSize is the auth cache's size in bytes, 0 for no cache (auth_cache_size).
+	CacheSize uint64
+	// CacheTTL is how long found users stay cached (auth_cache_ttl).
+	CacheTTL time.Duration
+	// CacheNegativeTTL is how long unknown users and mismatches stay cached (auth_cache_negative_ttl).
+	CacheNegativeTTL time.Duration
 }
 
 // SSL holds TLS settings. Cert, Key, CA and DH hold the PEM contents when
@@ -256,7 +262,8 @@ func (s *Snapshot) typed(root *Section) *Settings {
 			UsernameChars: g.str("auth_username_chars"), UsernameTranslation: g.str("auth_username_translation"),
 			MasterUserSeparator: g.str("auth_master_user_separator"), Realms: g.words("auth_realms"),
 			DefaultRealm: g.str("auth_default_realm"), AnonymousUsername: g.str("auth_anonymous_username"),
-			SSLUsernameFromCert: g.bool("auth_ssl_username_from_cert"), SSLRequireClientCert: g.bool("auth_ssl_require_client_cert")},
+			SSLUsernameFromCert: g.bool("auth_ssl_username_from_cert"), SSLRequireClientCert: g.bool("auth_ssl_require_client_cert"),
+			CacheSize: g.size("auth_cache_size"), CacheTTL: g.dur("auth_cache_ttl"), CacheNegativeTTL: g.dur("auth_cache_negative_ttl")},
 		SSL: SSL{Mode: g.str("ssl"), Cert: g.str("ssl_cert"), Key: g.str("ssl_key"), CA: g.str("ssl_ca"),
 			DH: g.str("ssl_dh"), CertFile: root.Values["ssl_cert"].File, KeyFile: root.Values["ssl_key"].File,
 			MinProtocol: g.str("ssl_min_protocol"), CipherList: g.str("ssl_cipher_list"),

@@ -76,7 +76,7 @@ func (p *Passdb) VerifyPlain(ctx context.Context, req *auth.Request, password st
 	if !ok {
 		return res
 	}
-	st, err := req.VerifyPassword(password, stored, p.db.conf.Scheme, f)
+	st, err := req.VerifyPassword(ctx, password, stored, p.db.conf.Scheme, f)
 	return auth.PassResult{Status: st, Fields: f, Err: err}
 }
 
@@ -88,3 +88,6 @@ func (p *Passdb) LookupCredentials(ctx context.Context, req *auth.Request) auth.
 	}
 	return auth.PassResult{Status: auth.OK, Password: stored, Scheme: p.db.conf.Scheme, Fields: f}
 }
+
+// CacheKey implements auth.CacheKeyer: the variables password_query uses.
+func (p *Passdb) CacheKey() string { return auth.CacheKeyOf(p.db.conf.PasswordQuery) }

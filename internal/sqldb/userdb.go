@@ -61,3 +61,6 @@ func (u *Userdb) IterateUsers(ctx context.Context, fn func(string) error) error 
 	}
 	return nil
 }
+
+// CacheKey implements auth.CacheKeyer: the variables user_query uses.
+func (u *Userdb) CacheKey() string { return auth.CacheKeyOf(u.db.conf.UserQuery) }

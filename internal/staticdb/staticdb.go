@@ -148,12 +148,12 @@ func (p *Passdb) entry(req *auth.Request) (string, auth.Fields, error) {
 }
 
 // VerifyPlain implements auth.Passdb.
-func (p *Passdb) VerifyPlain(_ context.Context, req *auth.Request, password string) auth.PassResult {
+func (p *Passdb) VerifyPlain(ctx context.Context, req *auth.Request, password string) auth.PassResult {
 	stored, f, err := p.entry(req)
 	if err != nil {
 		return auth.PassResult{Status: auth.InternalFail, Err: err}
 	}
-	st, err := req.VerifyPassword(password, stored, "PLAIN", f)
+	st, err := req.VerifyPassword(ctx, password, stored, "PLAIN", f)
 	return auth.PassResult{Status: st, Fields: f, Err: err}
 }
 
