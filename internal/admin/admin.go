@@ -65,7 +65,7 @@ func commands() []Command {
 		{Name: "auth test", Args: "[-c FILE] [-x KEY=VALUE]... USER [PASSWORD]", Short: "authenticate a user through the passdb chain, as doveadm auth test", Run: runAuthTest},
 		{Name: "auth login", Args: "[-c FILE] [-x KEY=VALUE]... USER PASSWORD", Short: "authenticate and look up the userdb, as doveadm auth login", Run: runAuthLogin},
 		{Name: "auth lookup", Args: "[-c FILE] [-x KEY=VALUE]... USER...", Short: "look a user up in the passdb chain without a password, as doveadm auth lookup", Run: runAuthLookup},
-		{Name: "auth cache flush", Args: "[USER...]", Short: "empty the auth cache (roost has none yet)", Run: runAuthCacheFlush},
+		{Name: "auth cache flush", Args: "[USER...]", Short: "empty the running server's auth cache, or drop the users' entries", Run: runAuthCacheFlush},
 		{Name: "user", Args: "[-c FILE] [-x KEY=VALUE]... [-f FIELD] [-m] USER|MASK...", Short: "look users up in the userdb chain, or list them with a mask, as doveadm user", Run: runUser},
 		{Name: "sieve list", Args: "[-c FILE] -u USER", Short: "list a user's Sieve scripts, the active one marked, as doveadm sieve list", Run: runSieveList},
 		{Name: "sieve get", Args: "[-c FILE] -u USER [-a] NAME", Short: "print a user's Sieve script, as doveadm sieve get", Run: runSieveGet},
