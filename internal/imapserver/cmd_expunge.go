@@ -17,7 +17,7 @@ func cmdExpunge(ctx context.Context, c *conn, cmd *command) error {
 	if cmd.uid && (!d.ExpectSP() || !d.ExpectSeqSet(&set)) {
 		return d.Err()
 	}
-	if !d.ExpectCRLF() {
+	if !cmd.end() {
 		return d.Err()
 	}
 	if c.sel.readOnly {

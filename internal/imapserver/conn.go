@@ -299,6 +299,9 @@ func (c *conn) runCommand() error {
 	if err := c.checkState(cmd); err != nil {
 		return c.finish(cmd, err)
 	}
+	if c.sel != nil && spec.flags&flagUsesSeqs != 0 {
+		c.preSync(c.ctx)
+	}
 	return c.finish(cmd, spec.handler(c.ctx, c, cmd))
 }
 
@@ -365,8 +368,8 @@ func (c *conn) finish(cmd *command, err error) error {
 	if ferr != nil {
 		return ferr
 	}
-	if st.typ != typeBAD && cmd.spec != nil && c.shouldSync(cmd) {
-		if serr := c.sync(c.ctx); serr != nil {
+	if opts, ok := c.closingSync(cmd); ok && st.typ != typeBAD {
+		if serr := c.syncWith(c.ctx, opts); serr != nil {
 			c.syncFailed(serr)
 		}
 	}
@@ -417,12 +420,14 @@ func isConnError(err error) bool {
 		errors.Is(err, errPipelinedTLS) || errors.Is(err, context.Canceled) || errors.Is(err, errByeSent)
 }
 
-// shouldSync reports whether changes may be announced at the end of cmd.
-func (c *conn) shouldSync(cmd *command) bool {
-	if c.sel == nil || cmd.spec.flags&flagNoSync != 0 {
-		return false
+// closingSync reports whether changes may be announced at the end of cmd,
+// and how: after the sequence-number forms of FETCH, STORE, SEARCH and
+// COPY everything but EXPUNGE (RFC 3501 section 7.4.1), as Dovecot does.
+func (c *conn) closingSync(cmd *command) (storage.SyncOptions, bool) {
+	if c.sel == nil || cmd.spec == nil || cmd.spec.flags&flagNoSync != 0 {
+		return storage.SyncOptions{}, false
 	}
-	return cmd.uid || cmd.spec.flags&flagUsesSeqs == 0
+	return storage.SyncOptions{NoExpunges: !cmd.uid && cmd.spec.flags&flagUsesSeqs != 0}, true
 }
 
 // closeUser releases the selected mailbox and the user's store.

@@ -17,12 +17,16 @@
 // connection. STARTTLS is valid only before authentication.
 //
 // Change announcements: a selected mailbox is a storage.Mailbox view that
-// changes only when the connection calls Sync or Store. The dispatcher
-// syncs at the end of each command and announces everything Sync reports,
-// except after the sequence-number forms of FETCH, STORE, SEARCH and COPY,
-// where no EXPUNGE may be sent (RFC 3501 section 7.4.1); those changes
-// wait for the next command that allows them. So the view's sequence
-// numbers always equal the client's.
+// changes only when the connection syncs it or calls Store. Before FETCH,
+// STORE, SEARCH and COPY the dispatcher applies the flag changes the store
+// knows of (storage.SyncOptions.FlagsOnly), so they see the latest flags
+// as Dovecot's commands do. At the end of each command it syncs and
+// announces what changed: everything after most commands; everything but
+// EXPUNGE after the sequence-number forms of FETCH, STORE, SEARCH and COPY
+// (storage.SyncOptions.NoExpunges, RFC 3501 section 7.4.1), where messages
+// expunged elsewhere stay in the view, with their last flags, until the
+// next command that allows EXPUNGE. So the view's sequence numbers always
+// equal the client's.
 //
 // Concurrency: a conn's fields are owned by its goroutine, except
 // conn.mu's (read by Server.Shutdown). During IDLE a second, short-lived

@@ -18,6 +18,9 @@ type selected struct {
 	name     string // UTF-8, as the client named it (INBOX folded)
 	readOnly bool
 	recent   int // RECENT count last announced
+	// pending holds UIDs whose flag changes (made elsewhere) the view
+	// already shows but the client was not told of yet (preSync).
+	pending map[uint32]struct{}
 }
 
 // messages returns the view: sequence number = index + 1.
@@ -77,14 +80,19 @@ func (s *selected) resolveSeqs(set imap.SeqSet, msgs []storage.Message) ([]uint3
 // sync brings the selected view up to date and announces the changes:
 // EXPUNGE, then FETCH FLAGS for changes made elsewhere, then EXISTS and
 // RECENT. Callers must only sync where RFC 3501 section 7.4.1 allows
-// EXPUNGE; the dispatcher does it at the end of each command except the
-// sequence-number forms of FETCH, STORE, SEARCH and COPY. Handlers rarely
-// call it themselves (NOOP, CHECK, IDLE do).
+// EXPUNGE; the dispatcher does it at the end of each command (see
+// closingSync). Handlers rarely call it themselves (IDLE does).
 func (c *conn) sync(ctx context.Context) error {
+	return c.syncWith(ctx, storage.SyncOptions{})
+}
+
+// syncWith is sync with storage options: NoExpunges after the
+// sequence-number forms of FETCH, STORE, SEARCH and COPY.
+func (c *conn) syncWith(ctx context.Context, opts storage.SyncOptions) error {
 	if c.sel == nil {
 		return nil
 	}
-	ch, err := c.sel.mb.Sync(ctx)
+	ch, err := storage.SyncWith(ctx, c.sel.mb, opts)
 	if err != nil {
 		return err
 	}
@@ -92,7 +100,25 @@ func (c *conn) sync(ctx context.Context) error {
 	return nil
 }
 
-// announce writes the untagged responses for ch.
+// preSync applies the flag changes the store knows of before a command
+// that reads or writes flags (FETCH, SEARCH, STORE, COPY), so that it sees
+// the latest flags as Dovecot's commands do; the changes are announced by
+// the closing sync. A failure is left to the closing sync to report.
+func (c *conn) preSync(ctx context.Context) {
+	ch, err := storage.SyncWith(ctx, c.sel.mb, storage.SyncOptions{FlagsOnly: true})
+	if err != nil || len(ch.Updated) == 0 {
+		return
+	}
+	if c.sel.pending == nil {
+		c.sel.pending = map[uint32]struct{}{}
+	}
+	for _, m := range ch.Updated {
+		c.sel.pending[m.UID] = struct{}{}
+	}
+}
+
+// announce writes the untagged responses for ch, and the flag changes
+// preSync held back.
 func (c *conn) announce(ch *storage.Changes) {
 	if ch == nil {
 		return
@@ -100,11 +126,7 @@ func (c *conn) announce(ch *storage.Changes) {
 	for _, e := range ch.Expunged {
 		c.untagged().Number(e.Seq).SP().Atom("EXPUNGE").CRLF()
 	}
-	for _, m := range ch.Updated {
-		if seq := c.sel.seqOf(m.UID); seq != 0 {
-			c.writeFlagsFetch(seq, m, false)
-		}
-	}
+	c.announceFlags(ch.Updated)
 	msgs := c.sel.mb.Messages()
 	if ch.New > 0 {
 		c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
@@ -113,6 +135,35 @@ func (c *conn) announce(ch *storage.Changes) {
 	if recent := countRecent(msgs); recent != c.sel.recent {
 		c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
 		c.sel.recent = recent
+	}
+}
+
+// announceFlags writes "* n FETCH (FLAGS ...)" with the view's current
+// state for each updated or pending message still in the view, in
+// sequence order.
+func (c *conn) announceFlags(updated []storage.Message) {
+	if len(updated) == 0 && len(c.sel.pending) == 0 {
+		return
+	}
+	seqs := make([]uint32, 0, len(updated)+len(c.sel.pending))
+	seen := map[uint32]bool{}
+	add := func(uid uint32) {
+		if seq := c.sel.seqOf(uid); seq != 0 && !seen[uid] {
+			seen[uid] = true
+			seqs = append(seqs, seq)
+		}
+	}
+	for uid := range c.sel.pending {
+		add(uid)
+	}
+	for _, m := range updated {
+		add(m.UID)
+	}
+	c.sel.pending = nil
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	msgs := c.sel.mb.Messages()
+	for _, seq := range seqs {
+		c.writeFlagsFetch(seq, msgs[seq-1], false)
 	}
 }
 

@@ -367,7 +367,7 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 		if !ok {
 			delete(b.byBase, m.base)
 			delete(b.fields, m.uid)
-			b.goneLocked(m.uid)
+			b.goneLocked(m)
 			b.bumpModseqLocked()
 			b.changeSeq++
 			continue

@@ -115,9 +115,16 @@ func (b *box) touchLocked(uid uint32) {
 	b.ixUp[uid] = struct{}{}
 }
 
-func (b *box) goneLocked(uid uint32) {
-	delete(b.ixUp, uid)
-	b.ixExp = append(b.ixExp, uid)
+// goneLocked records that m left the box: the index drops it, and views
+// that still show it keep its last state until they announce the expunge.
+func (b *box) goneLocked(m *msg) {
+	delete(b.ixUp, m.uid)
+	b.ixExp = append(b.ixExp, m.uid)
+	for v := range b.views {
+		if v.viewIndex(m.uid) >= 0 {
+			v.gone[m.uid] = m
+		}
+	}
 }
 
 // flushIndexLocked writes pending changes to the index. stamp is the new

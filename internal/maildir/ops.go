@@ -141,8 +141,9 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 		res.Updated = append(res.Updated, nm)
 	}
 	if changed {
+		prev := b.changeSeq
 		b.changeSeq++
-		v.changeSeq = b.changeSeq
+		v.seq.advance(prev, b.changeSeq)
 		b.flushIndexLocked(nil)
 		b.notifyLocked(v)
 	}
@@ -253,7 +254,7 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 			b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
 			delete(b.byBase, m.base)
 			delete(b.fields, uid)
-			b.goneLocked(uid)
+			b.goneLocked(m)
 			b.bumpModseqLocked()
 			b.changeSeq++
 			return true, nil

@@ -219,6 +219,9 @@ func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, e
 	}
 	b.ul.nextUID = next
 	b.nextUID = max(b.nextUID, next)
+	if !b.loaded && !b.recentKnown {
+		b.learnRecentLocked(uids[0])
+	}
 	for _, m := range placed {
 		b.bumpModseqLocked()
 		m.modseq = b.highestModSeq
@@ -227,6 +230,27 @@ func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, e
 	b.changeSeq++
 	b.flushIndexLocked(nil)
 	return uids, nil
+}
+
+// learnRecentLocked fixes where \Recent starts when a message is saved
+// into a mailbox no session has loaded and whose index does not say:
+// Dovecot gives \Recent to every message saved since the mailbox was last
+// opened read-write, so the saved one is recent, and so is every message
+// numbered before it that is still in new/ (the first load's rule, see
+// initRecentLocked). The index keeps the answer for the next open.
+func (b *box) learnRecentLocked(saved uint32) {
+	first := saved
+	names, err := b.d.fs.ReadDirNames(filepath.Join(b.p.dir, "new"))
+	if err != nil {
+		return // the first load decides
+	}
+	for _, n := range names {
+		base, _, _ := splitName(n)
+		if uid := b.ul.lookup(base); uid != 0 && uid < first {
+			first = uid
+		}
+	}
+	b.firstRecent, b.recentKnown = first, true
 }
 
 // catchUpLocked picks up files that other processes numbered after our

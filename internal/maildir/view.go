@@ -10,15 +10,57 @@ import (
 
 // view is one session's view of a mailbox.
 type view struct {
-	u         *user
-	b         *box
-	name      string
-	ro        bool
-	notify    chan struct{}
-	msgs      []storage.Message
-	recent    map[uint32]struct{} // \Recent claimed by this view
-	changeSeq uint64              // box.changeSeq the view last synced to
-	closed    bool
+	u      *user
+	b      *box
+	name   string
+	ro     bool
+	notify chan struct{}
+	msgs   []storage.Message
+	recent map[uint32]struct{} // \Recent claimed by this view
+	gone   map[uint32]*msg     // expunged from the box, still in the view (last state)
+	seq    syncSeqs
+	closed bool
+}
+
+// syncSeqs are the box.changeSeq values the view last synced to, per kind
+// of sync: a partial sync (storage.SyncOptions) leaves changes for a fuller
+// one, so each kind compares with its own value.
+type syncSeqs struct {
+	full      uint64 // everything applied
+	noExpunge uint64 // everything but expunges applied
+	flags     uint64 // flag changes applied
+}
+
+// set records that the view is in step with the box at seq for opts.
+func (s *syncSeqs) set(seq uint64, opts storage.SyncOptions) {
+	s.flags = seq
+	if !opts.FlagsOnly {
+		s.noExpunge = seq
+		if !opts.NoExpunges {
+			s.full = seq
+		}
+	}
+}
+
+// upToDate reports whether a sync with opts has nothing to apply.
+func (s *syncSeqs) upToDate(seq uint64, opts storage.SyncOptions) bool {
+	switch {
+	case opts.FlagsOnly:
+		return s.flags == seq
+	case opts.NoExpunges:
+		return s.noExpunge == seq
+	}
+	return s.full == seq
+}
+
+// advance moves every kind that was in step at prev to seq: the view's
+// own change (Store) keeps it in step without hiding others' changes.
+func (s *syncSeqs) advance(prev, seq uint64) {
+	for _, p := range []*uint64{&s.full, &s.noExpunge, &s.flags} {
+		if *p == prev {
+			*p = seq
+		}
+	}
 }
 
 var _ storage.Mailbox = (*view)(nil)
@@ -30,7 +72,7 @@ func (u *user) Open(ctx context.Context, name string, opts storage.OpenOptions) 
 		return nil, err
 	}
 	v := &view{u: u, b: b, name: m.full, ro: opts.ReadOnly, notify: make(chan struct{}, 1),
-		recent: map[uint32]struct{}{}}
+		recent: map[uint32]struct{}{}, gone: map[uint32]*msg{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := v.refreshLocked(ctx); err != nil {
@@ -41,7 +83,7 @@ func (u *user) Open(ctx context.Context, name string, opts storage.OpenOptions) 
 	for i, bm := range b.msgs {
 		v.msgs[i] = v.messageLocked(bm)
 	}
-	v.changeSeq = b.changeSeq
+	v.seq.set(b.changeSeq, storage.SyncOptions{})
 	b.views[v] = struct{}{}
 	return v, nil
 }
@@ -132,26 +174,37 @@ func hasFlag(flags []string, f string) bool {
 
 // Sync brings the view up to date and reports what changed.
 func (v *view) Sync(ctx context.Context) (*storage.Changes, error) {
+	return v.SyncWith(ctx, storage.SyncOptions{})
+}
+
+// SyncWith is Sync with options (storage.OptionSyncer).
+func (v *view) SyncWith(ctx context.Context, opts storage.SyncOptions) (*storage.Changes, error) {
 	b := v.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := v.refreshLocked(ctx); err != nil {
-		return nil, err
+	if !opts.FlagsOnly {
+		if err := v.refreshLocked(ctx); err != nil {
+			return nil, err
+		}
 	}
 	ch := &storage.Changes{}
-	if b.changeSeq == v.changeSeq {
+	if v.seq.upToDate(b.changeSeq, opts) {
 		return ch, nil
 	}
-	v.diffLocked(ch)
-	v.changeSeq = b.changeSeq
+	v.diffLocked(ch, opts)
+	v.seq.set(b.changeSeq, opts)
 	return ch, nil
 }
 
 // diffLocked replaces the view's messages with the box's, recording
-// expunges (in IMAP announcement order), updates and new messages.
-func (v *view) diffLocked(ch *storage.Changes) {
+// expunges (in IMAP announcement order), updates and new messages. With
+// opts.NoExpunges or opts.FlagsOnly, messages gone from the box stay in
+// the view with their last state; with opts.FlagsOnly no message is
+// added.
+func (v *view) diffLocked(ch *storage.Changes, opts storage.SyncOptions) {
 	b := v.b
-	out := make([]storage.Message, 0, len(b.msgs))
+	keep := opts.NoExpunges || opts.FlagsOnly
+	out := make([]storage.Message, 0, max(len(b.msgs), len(v.msgs)))
 	i, j := 0, 0
 	var lastUID uint32
 	if len(v.msgs) > 0 {
@@ -160,11 +213,16 @@ func (v *view) diffLocked(ch *storage.Changes) {
 	for i < len(v.msgs) || j < len(b.msgs) {
 		switch {
 		case j == len(b.msgs) || (i < len(v.msgs) && v.msgs[i].UID < b.msgs[j].uid):
-			ch.Expunged = append(ch.Expunged, storage.Expunge{UID: v.msgs[i].UID, Seq: uint32(len(out) + 1)})
-			delete(v.recent, v.msgs[i].UID)
+			if keep {
+				out = append(out, v.goneMessageLocked(v.msgs[i], ch))
+			} else {
+				ch.Expunged = append(ch.Expunged, storage.Expunge{UID: v.msgs[i].UID, Seq: uint32(len(out) + 1)})
+				delete(v.recent, v.msgs[i].UID)
+				delete(v.gone, v.msgs[i].UID)
+			}
 			i++
 		case i == len(v.msgs) || b.msgs[j].uid < v.msgs[i].UID:
-			if b.msgs[j].uid > lastUID {
+			if b.msgs[j].uid > lastUID && !opts.FlagsOnly {
 				out = append(out, v.messageLocked(b.msgs[j]))
 				ch.New++
 			}
@@ -182,6 +240,21 @@ func (v *view) diffLocked(ch *storage.Changes) {
 		}
 	}
 	v.msgs = out
+}
+
+// goneMessageLocked returns the view's entry for a message expunged from
+// the box but kept in the view: its last state in the box, reported as
+// updated when its flags changed before the expunge.
+func (v *view) goneMessageLocked(old storage.Message, ch *storage.Changes) storage.Message {
+	g := v.gone[old.UID]
+	if g == nil {
+		return old
+	}
+	nm := v.messageLocked(g)
+	if nm.ModSeq != old.ModSeq {
+		ch.Updated = append(ch.Updated, nm)
+	}
+	return nm
 }
 
 // viewIndex returns the index of uid in the view, or -1.

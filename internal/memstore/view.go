@@ -88,6 +88,13 @@ func (v *view) refreshLocked() {
 // Sync reports expunges (highest sequence first), flag changes made
 // elsewhere and new messages, and brings the view up to date.
 func (v *view) Sync(ctx context.Context) (*storage.Changes, error) {
+	return v.SyncWith(ctx, storage.SyncOptions{})
+}
+
+// SyncWith is Sync with options (storage.OptionSyncer): with NoExpunges
+// or FlagsOnly, messages expunged elsewhere stay in the view with their
+// last flags; with FlagsOnly no message is added.
+func (v *view) SyncWith(ctx context.Context, opts storage.SyncOptions) (*storage.Changes, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -100,13 +107,8 @@ func (v *view) Sync(ctx context.Context) (*storage.Changes, error) {
 		return nil, storage.Errorf(storage.KindNotFound, "Mailbox was deleted under us")
 	}
 	ch := &storage.Changes{}
-	for i := len(v.msgs) - 1; i >= 0; i-- {
-		if v.mb.find(v.msgs[i].UID) < 0 {
-			ch.Expunged = append(ch.Expunged, storage.Expunge{UID: v.msgs[i].UID, Seq: uint32(i + 1)})
-			delete(v.recent, v.msgs[i].UID)
-			v.msgs = slices.Delete(v.msgs, i, i+1)
-			v.data = slices.Delete(v.data, i, i+1)
-		}
+	if !opts.NoExpunges && !opts.FlagsOnly {
+		v.expungeLocked(ch)
 	}
 	for i, old := range v.msgs {
 		m := v.data[i]
@@ -114,6 +116,9 @@ func (v *view) Sync(ctx context.Context) (*storage.Changes, error) {
 			v.msgs[i] = m.export(old.Recent)
 			ch.Updated = append(ch.Updated, v.msgs[i])
 		}
+	}
+	if opts.FlagsOnly {
+		return ch, nil
 	}
 	for _, m := range v.mb.msgs {
 		if m.uid >= v.uidNext {
@@ -125,6 +130,18 @@ func (v *view) Sync(ctx context.Context) (*storage.Changes, error) {
 	v.uidNext, v.modSeq = v.mb.uidNext, v.mb.modSeq
 	v.keywords = slices.Clone(v.mb.keywords)
 	return ch, nil
+}
+
+// expungeLocked drops the messages expunged from the mailbox.
+func (v *view) expungeLocked(ch *storage.Changes) {
+	for i := len(v.msgs) - 1; i >= 0; i-- {
+		if v.mb.find(v.msgs[i].UID) < 0 {
+			ch.Expunged = append(ch.Expunged, storage.Expunge{UID: v.msgs[i].UID, Seq: uint32(i + 1)})
+			delete(v.recent, v.msgs[i].UID)
+			v.msgs = slices.Delete(v.msgs, i, i+1)
+			v.data = slices.Delete(v.data, i, i+1)
+		}
+	}
 }
 
 // index returns the position of uid in the view, or -1.

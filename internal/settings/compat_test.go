@@ -122,6 +122,10 @@ Deliberate deviations, each a decision rather than a gap:
 - **BINARY with truncated or invalid base64.** Dovecot 2.3.19 drops the connection when a
   ` + "`FETCH BINARY[…]`" + ` part cannot be decoded. roost will not copy that: when BINARY (RFC 3516) lands,
   such a part gets a tagged NO and the session stays open.
+- **MOVE out of an EXAMINEd mailbox is refused.** EXAMINE selects read-only, and RFC 3501 section 6.3.2
+  permits no change to the permanent state of the mailbox; Dovecot 2.3.19 moves the messages anyway
+  (copies them and expunges them from the read-only mailbox). roost answers ` + "`NO Mailbox is read-only.`" + `
+  and leaves them where they are; COPY works as in Dovecot.
 - **roost's own index.** roost never reads or writes Dovecot's ` + "`dovecot.index*`" + ` files; its index is rebuilt
   from the mail files and ` + "`dovecot-uidlist`" + `, which both servers keep exactly as Dovecot writes them.
   The settings that tune Dovecot's index (` + "`mail_cache_fields`, `mailbox_list_index`, `lock_method`, `mmap_disable`" + `)

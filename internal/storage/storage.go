@@ -254,3 +254,37 @@ type Mailbox interface {
 	Copy(ctx context.Context, uids []uint32, dest string, move bool) (CopyResult, error)
 	Close() error
 }
+
+// SyncOptions modifies a sync (SyncWith). The zero value is a full Sync.
+type SyncOptions struct {
+	// NoExpunges leaves messages expunged elsewhere in the view, with
+	// their last known flags, for a later full Sync to report: flag
+	// changes and new messages are still reported. IMAP uses it after
+	// FETCH, STORE and SEARCH, where no EXPUNGE may be sent (RFC 3501
+	// section 7.4.1).
+	NoExpunges bool
+	// FlagsOnly applies only flag changes the store already knows of (made
+	// through this process): no message is added or removed and the disk
+	// is not rescanned, so it is cheap enough to run before each command.
+	// IMAP uses it so that FETCH and SEARCH see the latest flags, as
+	// Dovecot's do.
+	FlagsOnly bool
+}
+
+// OptionSyncer is implemented by a Mailbox that can sync with options.
+type OptionSyncer interface {
+	SyncWith(ctx context.Context, opts SyncOptions) (*Changes, error)
+}
+
+// SyncWith syncs mb with opts. A Mailbox that does not implement
+// OptionSyncer gets a full Sync for the zero options and no sync at all
+// otherwise (its changes wait for the next full Sync).
+func SyncWith(ctx context.Context, mb Mailbox, opts SyncOptions) (*Changes, error) {
+	if s, ok := mb.(OptionSyncer); ok {
+		return s.SyncWith(ctx, opts)
+	}
+	if opts == (SyncOptions{}) {
+		return mb.Sync(ctx)
+	}
+	return &Changes{}, nil
+}
