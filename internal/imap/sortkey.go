@@ -1,0 +1,235 @@
+package imap
+
+import (
+	"cmp"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"roost/internal/message"
+)
+
+// SortKey is one SORT criterion (RFC 5256 section 3, RFC 5957 section 3).
+type SortKey uint8
+
+// The sort keys.
+const (
+	SortArrival SortKey = iota + 1
+	SortCc
+	SortDate
+	SortFrom
+	SortSize
+	SortSubject
+	SortTo
+	SortDisplayFrom
+	SortDisplayTo
+)
+
+var sortKeyNames = map[string]SortKey{
+	"ARRIVAL": SortArrival, "CC": SortCc, "DATE": SortDate, "FROM": SortFrom, "SIZE": SortSize,
+	"SUBJECT": SortSubject, "TO": SortTo, "DISPLAYFROM": SortDisplayFrom, "DISPLAYTO": SortDisplayTo,
+}
+
+// SortCriterion is a sort key, optionally reversed.
+type SortCriterion struct {
+	Key     SortKey
+	Reverse bool
+}
+
+// ErrBadSortCriteria is returned by ParseSortCriteria.
+var ErrBadSortCriteria = errors.New("invalid sort criteria")
+
+// ParseSortCriteria parses the atoms of a sort-criteria list ("REVERSE",
+// "DATE", …; case-insensitive).
+func ParseSortCriteria(atoms []string) ([]SortCriterion, error) {
+	var out []SortCriterion
+	reverse := false
+	for _, a := range atoms {
+		u := strings.ToUpper(a)
+		if u == "REVERSE" && !reverse {
+			reverse = true
+			continue
+		}
+		k, ok := sortKeyNames[u]
+		if !ok {
+			return nil, ErrBadSortCriteria
+		}
+		out = append(out, SortCriterion{Key: k, Reverse: reverse})
+		reverse = false
+	}
+	if reverse || len(out) == 0 {
+		return nil, ErrBadSortCriteria
+	}
+	return out, nil
+}
+
+// SortFields selects which fields NewSortData computes.
+type SortFields uint16
+
+// The fields of SortData, by the sort keys that need them.
+const (
+	FieldDate SortFields = 1 << iota
+	FieldSubject
+	FieldFrom
+	FieldTo
+	FieldCc
+	FieldDisplayFrom
+	FieldDisplayTo
+	FieldThreadIDs // Message-ID and the parent chain (References, In-Reply-To)
+
+	// FieldsThread is what the THREAD algorithms need.
+	FieldsThread = FieldDate | FieldSubject | FieldThreadIDs
+)
+
+var keyFields = map[SortKey]SortFields{
+	SortCc: FieldCc, SortDate: FieldDate, SortFrom: FieldFrom, SortSubject: FieldSubject,
+	SortTo: FieldTo, SortDisplayFrom: FieldDisplayFrom, SortDisplayTo: FieldDisplayTo,
+}
+
+// FieldsFor returns the fields that sorting by criteria compares.
+func FieldsFor(criteria []SortCriterion) SortFields {
+	var f SortFields
+	for _, c := range criteria {
+		f |= keyFields[c.Key]
+	}
+	return f
+}
+
+// SortData is what SORT and THREAD know of one message. NewSortData fills
+// it from the message's header block (the cached imap.header field), its
+// INTERNALDATE and its RFC822.SIZE; only the fields asked for are set.
+// Strings are in i;unicode-casemap form and compare as octets.
+type SortData struct {
+	Seq, UID uint32
+	Arrival  int64 // INTERNALDATE, Unix seconds
+	Size     int64 // RFC822.SIZE
+	// Date is the first Date field in Unix seconds, or Arrival when it is
+	// missing or not a date (RFC 5256 section 3, as Dovecot).
+	Date int64
+	// Subject is the base subject of the first Subject field (RFC 5256
+	// section 2.1), "" when there is none; ReplyOrForward is set when
+	// extracting it removed a reply or forward marker.
+	Subject        string
+	ReplyOrForward bool
+	// From, To and Cc are the addr-mailbox of the first address of the
+	// first such field; DisplayFrom and DisplayTo its decoded display
+	// name, or mailbox@host without one (RFC 5957 section 3), or the
+	// group's name when the field starts with a group (as Dovecot).
+	From, To, Cc           string
+	DisplayFrom, DisplayTo string
+	// MessageID is the message's own Message-ID ("" when missing or not
+	// valid), Parents the IDs of its References field, or the first ID
+	// of In-Reply-To when References has none (RFC 5256 section 4).
+	MessageID string
+	Parents   []string
+}
+
+// NewSortData returns the sort data of one message; header is its header
+// block, arrival its INTERNALDATE and size its RFC822.SIZE. The caller
+// sets Seq and UID.
+func NewSortData(header []byte, arrival time.Time, size int64, fields SortFields) SortData {
+	d := SortData{Arrival: arrival.Unix(), Size: size, Date: arrival.Unix()}
+	if fields == 0 {
+		return d
+	}
+	hdr := message.ParseHeader(header)
+	value := func(name string) ([]byte, bool) { return message.FieldValue(hdr, name) }
+	if fields&FieldDate != 0 {
+		if v, ok := value("Date"); ok {
+			if t, ok := message.ParseDate(v); ok && t.Unix() != 0 {
+				d.Date = t.Unix()
+			}
+		}
+	}
+	if fields&FieldSubject != 0 {
+		if v, ok := value("Subject"); ok {
+			d.Subject, d.ReplyOrForward = BaseSubject(string(v))
+		}
+	}
+	for _, a := range []struct {
+		field   SortFields
+		name    string
+		display bool
+		dst     *string
+	}{
+		{FieldFrom, "From", false, &d.From}, {FieldTo, "To", false, &d.To}, {FieldCc, "Cc", false, &d.Cc},
+		{FieldDisplayFrom, "From", true, &d.DisplayFrom}, {FieldDisplayTo, "To", true, &d.DisplayTo},
+	} {
+		if fields&a.field != 0 {
+			if v, ok := value(a.name); ok {
+				*a.dst = addressSortKey(v, a.display)
+			}
+		}
+	}
+	if fields&FieldThreadIDs != 0 {
+		d.MessageID, d.Parents = threadIDs(hdr)
+	}
+	return d
+}
+
+// addressSortKey is the casemapped addr-mailbox (or display name) of the
+// first address in an address-list value.
+func addressSortKey(v []byte, display bool) string {
+	addrs := message.ParseAddressList(v)
+	if len(addrs) == 0 {
+		return ""
+	}
+	a := addrs[0]
+	if !display {
+		return CaseMap(deref(a.Mailbox))
+	}
+	switch {
+	case a.Name != nil:
+		return CaseMap(message.DecodedHeaderValue([]byte(*a.Name)))
+	case a.Mailbox != nil && a.Domain != nil:
+		return CaseMap(*a.Mailbox + "@" + *a.Domain)
+	case a.Mailbox != nil: // a group: its name, as Dovecot
+		return CaseMap(*a.Mailbox)
+	}
+	return ""
+}
+
+// CompareSortData orders a and b by criteria, then by sequence number
+// (RFC 5256 section 3); REVERSE reverses its key only.
+func CompareSortData(a, b *SortData, criteria []SortCriterion) int {
+	for _, c := range criteria {
+		r := compareKey(a, b, c.Key)
+		if r != 0 {
+			if c.Reverse {
+				return -r
+			}
+			return r
+		}
+	}
+	return cmp.Compare(a.Seq, b.Seq)
+}
+
+func compareKey(a, b *SortData, k SortKey) int {
+	switch k {
+	case SortArrival:
+		return cmp.Compare(a.Arrival, b.Arrival)
+	case SortDate:
+		return cmp.Compare(a.Date, b.Date)
+	case SortSize:
+		return cmp.Compare(a.Size, b.Size)
+	case SortSubject:
+		return strings.Compare(a.Subject, b.Subject)
+	case SortFrom:
+		return strings.Compare(a.From, b.From)
+	case SortTo:
+		return strings.Compare(a.To, b.To)
+	case SortCc:
+		return strings.Compare(a.Cc, b.Cc)
+	case SortDisplayFrom:
+		return strings.Compare(a.DisplayFrom, b.DisplayFrom)
+	case SortDisplayTo:
+		return strings.Compare(a.DisplayTo, b.DisplayTo)
+	}
+	return 0
+}
+
+// Sort sorts msgs in place by criteria (ties by sequence number).
+func Sort(msgs []SortData, criteria []SortCriterion) {
+	sort.Slice(msgs, func(i, j int) bool { return CompareSortData(&msgs[i], &msgs[j], criteria) < 0 })
+}
