@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cyrusTool finds a Cyrus test client (package cyrus-clients installs them outside PATH).
+func cyrusTool(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join("/usr/lib/cyrus/bin", name)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return need(t, name)
+}
+
+// forEachKind runs body against Dovecot and roost, roost through the known-failure list.
+func forEachKind(t *testing.T, body func(t testing.TB, kind string)) {
+	for _, kind := range serverKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			if kind == "roost" {
+				roostCase(t, func(t testing.TB) { body(t, kind) })
+				return
+			}
+			body(t, kind)
+		})
+	}
+}
+
+// TestCyrusClients: Cyrus imtest and pop3test authenticate with SCRAM-SHA-1, SCRAM-SHA-256 and
+// CRAM-MD5 (SASL with the Cyrus library, not our client code), and fail with a wrong password.
+func TestCyrusClients(t *testing.T) {
+	t.Parallel()
+	imtest, pop3test := cyrusTool(t, "imtest"), cyrusTool(t, "pop3test")
+	forEachKind(t, func(t testing.TB, kind string) {
+		env := newPOP3Env(t, "auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256")
+		startServer(t, env.mailEnv, kind)
+		for _, mech := range []string{"SCRAM-SHA-1", "SCRAM-SHA-256", "CRAM-MD5"} {
+			for _, c := range []struct {
+				tool, port, quit, ok string
+			}{
+				{imtest, fmt.Sprint(env.Port), "x LOGOUT\r\n", "Authenticated."},
+				{pop3test, fmt.Sprint(env.POP3Port), "QUIT\r\n", "Authenticated."},
+			} {
+				run := func(pass string) string {
+					in := filepath.Join(env.Dir, "quit.txt")
+					os.WriteFile(in, []byte(c.quit), 0o644)
+					out, _ := runClient(t, nil, c.tool, "-p", c.port, "-m", mech, "-a", "alice", "-u", "alice",
+						"-w", pass, "-f", in, "127.0.0.1")
+					return out
+				}
+				name := filepath.Base(c.tool) + " " + mech
+				if out := run("alicepw"); !strings.Contains(out, c.ok) {
+					t.Errorf("%s:\n%s", name, out)
+				}
+				if out := run("wrong"); strings.Contains(out, c.ok) {
+					t.Errorf("%s with a wrong password authenticated:\n%s", name, out)
+				}
+			}
+		}
+	})
+}
+
+// jwtHS256 issues a token signed with secret, as a local issuer would.
+func jwtHS256(t testing.TB, secret []byte, claims map[string]any) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	in := enc(map[string]string{"alg": "HS256", "typ": "JWT"}) + "." + enc(claims)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(in))
+	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// withOAuth2 adds an oauth2 passdb validating HS256 JWTs locally (Dovecot's
+// introspection_mode = local with a fs:posix key dict) after the passwd-file one.
+func withOAuth2(dir string, secret []byte) envOption {
+	keys := filepath.Join(dir, "oauth2-keys")
+	os.MkdirAll(filepath.Join(keys, "default", "HS256"), 0o755)
+	os.WriteFile(filepath.Join(keys, "default", "HS256", "default"), []byte(base64.StdEncoding.EncodeToString(secret)), 0o644)
+	conf := filepath.Join(dir, "dovecot-oauth2.conf.ext")
+	os.WriteFile(conf, []byte("introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix="+keys+"/\n"+
+		"username_attribute = email\nissuers = https://issuer.example.org\n"), 0o644)
+	return withConfig("auth_mechanisms = plain login oauthbearer xoauth2\npassdb {\n  driver = oauth2\n  args = " + conf + "\n}")
+}
+
+// TestOAuthBearerIMAP: IMAP AUTHENTICATE OAUTHBEARER and XOAUTH2 with a locally issued JWT; an
+// expired token, another user's token and one from another issuer are refused.
+func TestOAuthBearerIMAP(t *testing.T) {
+	t.Parallel()
+	forEachKind(t, func(t testing.TB, kind string) {
+		dir, err := os.MkdirTemp("", "roost-oauth2-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, 0o755)
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		secret := []byte("e2e shared secret for HS256 tokens!")
+		env := newMailEnv(t, withOAuth2(dir, secret))
+		srv := startServer(t, env, kind)
+		now := time.Now().Unix()
+		token := func(user string, mod func(map[string]any)) string {
+			c := map[string]any{"email": user, "sub": user, "iss": "https://issuer.example.org", "iat": now - 5, "exp": now + 600}
+			if mod != nil {
+				mod(c)
+			}
+			return jwtHS256(t, secret, c)
+		}
+		bearer := func(user, tok string) string {
+			return base64.StdEncoding.EncodeToString([]byte("n,a=" + user + ",\x01auth=Bearer " + tok + "\x01\x01"))
+		}
+		xoauth := func(user, tok string) string {
+			return base64.StdEncoding.EncodeToString([]byte("user=" + user + "\x01auth=Bearer " + tok + "\x01\x01"))
+		}
+		try := func(mech, ir string) string {
+			c := &imapClient{t: t}
+			rc, err := dialRaw(srv.Addr(), 1, &c.tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.close()
+			c.rc = rc
+			c.seq++
+			tag := fmt.Sprintf("t%d", c.seq)
+			rc.send(tag + " AUTHENTICATE " + mech + " " + ir + "\r\n")
+			for {
+				line, err := rc.awaitTagOrContinuation(tag)
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				if strings.HasPrefix(line, "+") {
+					rc.send("\r\n") // the error challenge of RFC 7628 section 3.2.3
+					continue
+				}
+				if strings.HasPrefix(line, tag+" ") {
+					if strings.HasPrefix(line, tag+" OK") {
+						c.do("LOGOUT")
+					}
+					return line
+				}
+			}
+		}
+		good := token("alice", nil)
+		for _, c := range []struct{ name, mech, ir, want string }{
+			{"oauthbearer", "OAUTHBEARER", bearer("alice", good), " OK "},
+			{"xoauth2", "XOAUTH2", xoauth("alice", good), " OK "},
+			{"expired", "OAUTHBEARER", bearer("alice", token("alice", func(c map[string]any) { c["exp"] = now - 60 })), " NO "},
+			{"other user's token", "OAUTHBEARER", bearer("bob", good), " NO "},
+			{"other issuer", "OAUTHBEARER", bearer("alice", token("alice", func(c map[string]any) { c["iss"] = "https://evil.example" })), " NO "},
+			{"forged", "OAUTHBEARER", bearer("alice", good[:len(good)-4]+"AAAA"), " NO "},
+		} {
+			if got := try(c.mech, c.ir); !strings.Contains(got, c.want) {
+				t.Errorf("%s: %s, want%s", c.name, got, c.want)
+			}
+			if c.want == " NO " {
+				// A success clears the address's auth penalty, so the next
+				// refusal answers without the growing delay.
+				loginAs(t, srv, "alice", "alicepw", " OK ")
+			}
+		}
+		// The passwd-file passdb still serves passwords.
+		loginAs(t, srv, "alice", "alicepw", " OK ")
+	})
+}
+
+// TestAuthCacheFlush: with auth_cache_size set, a password changed in the passwd-file is not
+// seen while the cached entry lives (the old one still works); `roost auth cache flush USER`
+// reaches the running server through its auth-master socket and drops the entry.
+func TestAuthCacheFlush(t *testing.T) {
+	t.Parallel()
+	bin := needRoost(t)
+	roostCase(t, func(t testing.TB) {
+		env := newMailEnv(t, withConfig("auth_cache_size = 1M\nauth_cache_ttl = 1 hour\nauth_cache_negative_ttl = 1 hour"))
+		srv := startServer(t, env, "roost")
+		loginAs(t, srv, "alice", "alicepw", " OK ")
+		users := filepath.Join(env.Dir, "users")
+		if err := os.WriteFile(users, []byte("alice:{PLAIN}newpw::::::\nbob:{PLAIN}bobpw::::::\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		loginAs(t, srv, "alice", "alicepw", " OK ") // from the cache
+		out, err := runClient(t, nil, bin, "auth", "cache", "flush", "-c", env.Conf, "alice")
+		if err != nil || strings.TrimSpace(out) != "1 cache entries flushed" {
+			t.Fatalf("roost auth cache flush alice: %v\n%s", err, out)
+		}
+		loginAs(t, srv, "alice", "alicepw", " NO ")
+		loginAs(t, srv, "alice", "newpw", " OK ")
+		out, err = runClient(t, nil, bin, "auth", "cache", "flush", "-c", env.Conf)
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(out), "cache entries flushed") {
+			t.Fatalf("roost auth cache flush: %v\n%s", err, out)
+		}
+	})
+}
+
+// loginAs logs in on a fresh connection and checks the tagged reply contains want.
+func loginAs(t testing.TB, srv *server, user, pass, want string) {
+	t.Helper()
+	c := &imapClient{t: t}
+	rc, err := dialRaw(srv.Addr(), 1, &c.tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.close()
+	c.rc = rc
+	r, err := c.do("LOGIN %s %s", quote(user), quote(pass))
+	if err != nil {
+		t.Fatalf("LOGIN %s: %v", user, err)
+	}
+	if r.status == "OK" {
+		c.do("LOGOUT")
+	}
+	if !strings.Contains(r.line, want) {
+		t.Errorf("LOGIN %q %q: %s, want %q", user, pass, r.line, want)
+	}
+}
