@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/netip"
 
@@ -20,6 +21,13 @@ type ConnInfo struct {
 	TLS       bool   // the connection is TLS (implicit or after STARTTLS)
 	SessionID string // Dovecot-style session id, as logged
 	LocalName string // TLS SNI name, if any
+	// TLSState is the connection's TLS state once the handshake is done
+	// (implicit TLS or STARTTLS), nil before: SASL EXTERNAL reads the
+	// verified client certificate, SCRAM -PLUS the channel binding data.
+	TLSState *tls.ConnectionState
+	// ServerCert is the DER leaf certificate the server presented, for
+	// tls-server-end-point channel binding; nil without TLS.
+	ServerCert []byte
 }
 
 // Session is an authenticated login.

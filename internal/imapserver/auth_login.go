@@ -16,7 +16,7 @@ type loginAuth struct{ svc *login.Service }
 
 func loginConnInfo(ci ConnInfo) login.ConnInfo {
 	return login.ConnInfo{Service: ci.Service, Local: ci.Local, Remote: ci.Remote, TLS: ci.TLS,
-		SessionID: ci.SessionID, LocalName: ci.LocalName}
+		SessionID: ci.SessionID, LocalName: ci.LocalName, TLSState: ci.TLSState, ServerCert: ci.ServerCert}
 }
 
 func (a loginAuth) PlaintextAllowed(ci ConnInfo) bool {

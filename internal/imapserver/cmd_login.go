@@ -54,8 +54,12 @@ func (c *conn) authError(err error) error {
 // loggedIn opens the user's mail store and enters the authenticated
 // state: "OK [CAPABILITY ...] Logged in".
 func (c *conn) loggedIn(ctx context.Context, cmd *command, s *Session) error {
+	if err := c.claimUserIP(s); err != nil {
+		return err
+	}
 	u, err := c.srv.opts.OpenUser(ctx, s)
 	if err != nil {
+		c.releaseUserIP()
 		c.log.Errorf("user %s: open mail storage: %v", s.User, err)
 		return no("UNAVAILABLE", internalErrorText+" ["+c.srv.opts.Now().Format("2006-01-02 15:04:05")+"]")
 	}

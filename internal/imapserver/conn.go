@@ -45,6 +45,10 @@ type conn struct {
 	bad     int // consecutive invalid commands (a good one resets it)
 	cmds    map[string]*commandSpec
 	logout  string // reason logged at disconnect
+	// logoutDetail replaces the pre-login disconnect line's "(auth
+	// failed, ...)" detail when set.
+	logoutDetail string
+	userIP       *userIP // counted for mail_max_userip_connections
 	// For the log lines (sessionlog.go).
 	started  time.Time
 	attempts authAttempts
@@ -116,6 +120,7 @@ func (c *conn) continueLiteral() error {
 func (c *conn) serve() {
 	defer c.cancel()
 	defer c.raw.Close()
+	defer c.releaseUserIP()
 	defer c.closeUser()
 	defer func() {
 		if v := recover(); v != nil {
@@ -144,14 +149,17 @@ func (c *conn) serve() {
 // handshake runs a TLS server handshake on the raw connection and
 // switches I/O to it.
 func (c *conn) handshake() error {
-	tc := tls.Server(c.raw, c.srv.opts.TLS)
+	var leaf []byte
+	tc := tls.Server(c.raw, recordingTLSConfig(c.srv.opts.TLS, &leaf))
 	ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.LoginTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err
 	}
+	cs := tc.ConnectionState()
 	c.ci.TLS = true
-	c.ci.LocalName = tc.ConnectionState().ServerName
+	c.ci.LocalName = cs.ServerName
+	c.ci.TLSState, c.ci.ServerCert = &cs, leaf
 	c.setIO(tc)
 	return nil
 }

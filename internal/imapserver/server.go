@@ -53,6 +53,15 @@ type Options struct {
 	Autologout          time.Duration // post-login inactivity limit
 	IdleNotifyInterval  time.Duration // imap_idle_notify_interval ("* OK Still here")
 	WriteTimeout        time.Duration // longest a write may block on a client that does not read
+	// MaxUserIPConnections is mail_max_userip_connections: the most
+	// logged-in sessions one user may have from one remote IP; a login
+	// past it is refused with NO [LIMIT]. 0 means Dovecot's default (10),
+	// negative no limit (UserIPLimit converts the setting).
+	MaxUserIPConnections int
+	// UserIPCounter counts sessions for MaxUserIPConnections. Servers that
+	// share one count together (the imap and imaps listeners of one
+	// process); nil means the Server's own.
+	UserIPCounter *UserIPCounter
 	// LiteralMinus advertises LITERAL- instead of LITERAL+.
 	LiteralMinus bool
 	// ServerID is the ID response (RFC 2971); nil means
@@ -69,8 +78,9 @@ type Options struct {
 
 // Server is an IMAP server. Its methods are safe for concurrent use.
 type Server struct {
-	opts Options
-	log  *logging.Logger
+	opts   Options
+	log    *logging.Logger
+	userIP *UserIPCounter
 
 	ctx    context.Context // ended by Close
 	cancel context.CancelFunc
@@ -96,7 +106,7 @@ func New(opts Options) (*Server, error) {
 	}
 	setDefaults(&opts)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
+	s := &Server{opts: opts, log: opts.Logger, userIP: opts.UserIPCounter, ctx: ctx, cancel: cancel,
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
 	return s, nil
 }
@@ -128,6 +138,12 @@ func setDefaults(o *Options) {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.MaxUserIPConnections == 0 {
+		o.MaxUserIPConnections = DefaultMaxUserIPConnections
+	}
+	if o.UserIPCounter == nil {
+		o.UserIPCounter = NewUserIPCounter()
 	}
 	if o.ServerID == nil {
 		o.ServerID = map[string]string{"name": "Dovecot"}

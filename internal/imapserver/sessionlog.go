@@ -67,6 +67,9 @@ func (c *conn) logDisconnect() {
 				method = "method=" + c.attempts.method + ", "
 			}
 		}
+		if c.logoutDetail != "" {
+			detail, user, method = c.logoutDetail, c.attempts.user, "method="+c.attempts.method+", "
+		}
 		c.log.Infof("Disconnected: %s (%s): user=<%s>, %srip=%s, lip=%s%s, session=<%s>",
 			reason, detail, user, method, addrString(c.ci.Remote), addrString(c.ci.Local), c.tlsLogTag(), c.ci.SessionID)
 		return

@@ -143,6 +143,8 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 		Greeting:           s.Login.Greeting,
 		MaxLineLength:      int(s.IMAP.MaxLineLength),
 		IdleNotifyInterval: s.IMAP.IdleNotifyInterval,
+
+		MaxUserIPConnections: imapserver.UserIPLimit(s.Mail.MaxUserIPConnections),
 	})
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("imap: %w", err)}
