@@ -145,6 +145,10 @@ func (c *conn) step() error {
 	ctx, cancel := context.WithCancel(c.srv.ctx)
 	defer cancel()
 	h, ok := c.handler(cmd.name)
+	if !ok && c.session == nil {
+		// managesieve-login knows only its own commands.
+		return c.badCommand("Error in MANAGESIEVE command received by server.")
+	}
 	if !ok {
 		return c.badCommand(fmt.Sprintf("Error in MANAGESIEVE command %s: Unknown command.", cmd.name))
 	}

@@ -223,8 +223,10 @@ func (c *command) str(i int) (string, bool) {
 // checkArgs checks the argument count: the reply text when wrong.
 func (c *command) checkArgs(n int) string {
 	switch {
-	case len(c.args) < n:
+	case len(c.args) == 0 && n > 0:
 		return fmt.Sprintf("Error in MANAGESIEVE command %s: Missing arguments.", c.name)
+	case len(c.args) < n:
+		return fmt.Sprintf("Error in MANAGESIEVE command %s: Invalid arguments.", c.name)
 	case len(c.args) > n:
 		return fmt.Sprintf("Error in MANAGESIEVE command %s: Too many arguments.", c.name)
 	}
