@@ -405,3 +405,60 @@ func TestManageSieveDifferential(t *testing.T) {
 		})
 	}
 }
+
+// sievelibScript drives Python's sievelib (Debian python3-sievelib) over STARTTLS + PLAIN.
+const sievelibScript = `
+import sys
+from sievelib.managesieve import Client
+c = Client("127.0.0.1", int(sys.argv[1]))
+assert c.connect("alice", "alicepw", starttls=True, authmech="PLAIN"), "login"
+script = 'require ["fileinto"];\n# rule:[Dovecot]\nif header :contains "List-Id" "dovecot@dovecot.org" {\n  fileinto "INBOX/maillinglists/Dovecot";\n  stop;\n}\n'
+assert c.putscript("dovecot", script), "putscript"
+assert not c.putscript("bad", 'require "fileinto";\nfileinto "x"\nkeep;\n'), "bad script accepted"
+print("bad:", c.errmsg.decode() if isinstance(c.errmsg, bytes) else c.errmsg)
+assert c.setactive("dovecot"), "setactive"
+active, others = c.listscripts()
+print("list:", active, others)
+assert active == "dovecot", active
+assert c.getscript("dovecot") == script, "getscript round trip"
+assert c.setactive(""), "deactivate"
+assert c.deletescript("dovecot"), "deletescript"
+active, others = c.listscripts()
+assert active is None and others == [], (active, others)
+c.logout()
+print("ok")
+`
+
+// TestManageSieveSievelib: Python sievelib uploads (a Roundcube-style "# rule:" script
+// round-trips unchanged), lists, activates, fetches and deletes; a bad script is refused
+// with the line of the error.
+func TestManageSieveSievelib(t *testing.T) {
+	t.Parallel()
+	py := need(t, "/usr/bin/python3")
+	if err := exec.Command(py, "-c", "import sievelib").Run(); err != nil {
+		if inCI() {
+			t.Fatal("python3-sievelib not installed")
+		}
+		t.Skip("python3-sievelib not installed (apt-get install python3-sievelib)")
+	}
+	for _, kind := range serverKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			body := func(t testing.TB) {
+				_, port := newManageSieveEnv(t, kind)
+				out, err := exec.Command(py, "-c", sievelibScript, fmt.Sprint(port)).CombinedOutput()
+				if err != nil || !strings.HasSuffix(string(out), "ok\n") {
+					t.Fatalf("sievelib: %v\n%s", err, out)
+				}
+				if !strings.Contains(string(out), "bad: line 2: error: missing semicolon") {
+					t.Errorf("bad script refusal lacks the line: %s", out)
+				}
+			}
+			if kind == "roost" {
+				roostCase(t, body)
+				return
+			}
+			body(t)
+		})
+	}
+}
