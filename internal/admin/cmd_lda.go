@@ -13,10 +13,13 @@ import (
 const exitNoPerm = 77
 
 // runLDA is dovecot-lda: deliver the message on standard input (or -p
-// FILE) to one user. Exit codes: 0 delivered; 67 (EX_NOUSER) unknown user;
-// 75 (EX_TEMPFAIL) any temporary failure, including configuration and
-// userdb errors, so the MTA retries; 77 (EX_NOPERM) a permanent refusal;
-// 64 (EX_USAGE) bad flags.
+// FILE) to one user. Exit codes: 0 delivered, or refused permanently and
+// a rejection sent to the sender through sendmail_path (Dovecot's DSN;
+// none for a null sender or an Auto-Submitted message); 67 (EX_NOUSER)
+// unknown user; 75 (EX_TEMPFAIL) any temporary failure, including
+// configuration and userdb errors and a rejection that could not be sent,
+// so the MTA retries; 77 (EX_NOPERM) a permanent refusal with -e (the
+// reason on stderr, the MTA bounces); 64 (EX_USAGE) bad flags.
 func runLDA(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "lda")
 	var overrides multiFlag
@@ -27,7 +30,7 @@ func runLDA(ctx context.Context, env *Env, args []string) int {
 	final := fs.String("r", "", "final envelope `recipient`")
 	mailbox := fs.String("m", "", "destination `mailbox` (default INBOX)")
 	path := fs.String("p", "", "read the message from `file` instead of standard input")
-	fs.Bool("e", false, "report rejections on stderr with an exit code instead of a bounce")
+	stderrRejection := fs.Bool("e", false, "report rejections on stderr with an exit code instead of a bounce")
 	fs.Bool("k", false, "keep the environment (accepted for compatibility)")
 	fs.Var(&overrides, "o", "override a `setting=value` (section/setting=value for sections)")
 	if err := fs.Parse(args); err != nil {
@@ -48,7 +51,8 @@ func runLDA(ctx context.Context, env *Env, args []string) int {
 		in = f
 	}
 	res, err := server.LDA(ctx, server.LDARequest{ConfigPath: *cfgPath, Overrides: overrides, User: *user,
-		Sender: *sender, Mailbox: *mailbox, Original: *orig, Final: *final, Message: in, Stderr: env.Stderr})
+		Sender: *sender, Mailbox: *mailbox, Original: *orig, Final: *final, Message: in, Stderr: env.Stderr,
+		StderrRejection: *stderrRejection})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: Fatal: %v\n", env.Prog, err)
 		// Configuration and userdb errors included, as Dovecot: the MTA
@@ -69,7 +73,8 @@ func ldaExit(env *Env, code int, enhanced, text string) int {
 		fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, text)
 		return exitNoUser
 	}
-	fmt.Fprintf(env.Stderr, "%s: %s %s\n", env.Prog, enhanced, text)
+	// -e: the reason alone, as dovecot-lda prints it; the MTA bounces.
+	fmt.Fprintln(env.Stderr, text)
 	return exitNoPerm
 }
 

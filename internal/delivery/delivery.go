@@ -64,7 +64,23 @@ type Options struct {
 	// QuotaFullTempfail answers over-quota with a temporary failure
 	// (quota_full_tempfail).
 	QuotaFullTempfail bool
-	Logger            *logging.Logger
+	// MaxMailSize refuses larger messages permanently (the quota plugin's
+	// quota_max_mail_size); 0 is no limit. A userdb field
+	// quota_max_mail_size overrides it per user, as plugin settings from
+	// the userdb do in Dovecot.
+	MaxMailSize int64
+	// Quota tests a user's quota before the message is received
+	// (lmtp_rcpt_check_quota). nil: no quota is enforced; this is where
+	// the quota plugin plugs in.
+	Quota  QuotaChecker
+	Logger *logging.Logger
+}
+
+// QuotaChecker tests whether a user may receive mail: an error of kind
+// storage.KindNoQuota when the user is over quota, any other error for a
+// failure to tell.
+type QuotaChecker interface {
+	CheckQuota(ctx context.Context, u storage.User, a Account) error
 }
 
 // Deliverer delivers messages. It holds no per-delivery state and is safe
@@ -139,6 +155,11 @@ func cutLast(s, sep string) (string, string, bool) {
 // front. It returns only after the message is durable or has failed.
 func (d *Deliverer) Deliver(ctx context.Context, env Envelope, rcpt Recipient, trace Trace, msg Message) Result {
 	log := d.opts.Logger.With(rcpt.Account.User)
+	if max := d.MaxMailSize(rcpt.Account); max > 0 && msg.Size() > max {
+		res := tooBig()
+		log.Infof("%s: save failed to %s: %s", msgID(msg), d.defaultMailbox(rcpt), res.Text)
+		return res
+	}
 	u, err := d.opts.Users.Open(ctx, rcpt.Account)
 	if err != nil {
 		log.Errorf("open mail storage: %v", err)
@@ -164,6 +185,41 @@ func (d *Deliverer) Deliver(ctx context.Context, env Envelope, rcpt Recipient, t
 		saved++
 	}
 	return res
+}
+
+// MaxMailSize is the size limit for a (resolved) account: its userdb
+// field quota_max_mail_size, else Options.MaxMailSize; 0 is no limit.
+func (d *Deliverer) MaxMailSize(a Account) int64 {
+	if v, ok := a.Fields["quota_max_mail_size"]; ok {
+		if n, err := ParseSize(v); err == nil {
+			return n
+		}
+		d.opts.Logger.With(a.User).Errorf("userdb quota_max_mail_size=%q: not a size, using the global limit", v)
+	}
+	return d.opts.MaxMailSize
+}
+
+// CheckQuota answers lmtp_rcpt_check_quota for a resolved recipient: 250
+// when the user may receive mail (always, without a QuotaChecker), 552
+// 5.2.2 over quota (452 4.2.2 with quota_full_tempfail), 451 4.3.0 when the
+// quota cannot be read.
+func (d *Deliverer) CheckQuota(ctx context.Context, rcpt Recipient) Result {
+	ok := Result{Code: 250, Enhanced: "2.1.5", Text: "OK"}
+	if d.opts.Quota == nil {
+		return ok
+	}
+	u, err := d.opts.Users.Open(ctx, rcpt.Account)
+	if err == nil {
+		err = d.opts.Quota.CheckQuota(ctx, u, rcpt.Account)
+		u.Close()
+	}
+	if err != nil {
+		if storage.KindOf(err) != storage.KindNoQuota {
+			d.opts.Logger.With(rcpt.Account.User).Errorf("quota check: %v", err)
+		}
+		return saveResult(err, d.opts.QuotaFullTempfail)
+	}
+	return ok
 }
 
 // defaultMailbox is where an implicit keep saves.

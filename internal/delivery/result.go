@@ -35,6 +35,15 @@ func lookupFailed(err error) Result {
 	return Result{Code: 451, Enhanced: "4.3.0", Text: "Temporary user lookup failure", Err: err}
 }
 
+// tooBig refuses a message over quota_max_mail_size, with the quota
+// plugin's text. Dovecot 2.3 answers it with a temporary failure (451
+// 4.2.0, the LDA exits 75); roost refuses it permanently, since a retry
+// cannot succeed (issue 3: "a message over the size limit is refused
+// permanently with a clear text").
+func tooBig() Result {
+	return Result{Code: 552, Enhanced: "5.2.3", Text: "Mail size is larger than the maximum size allowed by server configuration"}
+}
+
 // TempFailure is the result of an internal error; the client sees no
 // detail.
 func TempFailure(err error) Result {

@@ -132,7 +132,7 @@ func (c *conn) finish() {
 	var all *smtp.Reply
 	switch {
 	case tx.tooBig:
-		r := smtp.R(552, "5.3.4", "Message size exceeds fixed maximum message size")
+		r := smtp.R(552, "5.2.3", textTooBig)
 		all = &r
 	case tx.werr != nil:
 		c.log.Errorf("receive message: %v", tx.werr)
@@ -147,6 +147,7 @@ func (c *conn) finish() {
 			continue
 		}
 		res := c.s.opts.Delivery.Deliver(c.ctx, env, rc.r, c.trace(tx, rc), tx.spool)
+		rc.done()
 		if res.OK() {
 			c.reply(smtp.R(250, "2.0.0", addr+" "+rc.id+" Saved"))
 		} else {

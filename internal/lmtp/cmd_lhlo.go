@@ -17,15 +17,15 @@ func (c *conn) cmdLHLO(args string) {
 	}
 	c.reset()
 	c.helo = name
-	lines := []string{c.s.opts.Hostname}
-	if c.s.opts.TLS != nil && !c.tls {
-		lines = append(lines, "STARTTLS")
-	}
-	lines = append(lines, "8BITMIME", "CHUNKING", "ENHANCEDSTATUSCODES", "PIPELINING")
+	// In alphabetical order, as Dovecot's smtp-server lists them.
+	lines := []string{c.s.opts.Hostname, "8BITMIME", "CHUNKING", "ENHANCEDSTATUSCODES", "PIPELINING"}
 	if max := c.s.opts.MaxMessageSize; max > 0 {
 		lines = append(lines, "SIZE "+strconv.FormatInt(max, 10))
 	} else {
 		lines = append(lines, "SIZE")
+	}
+	if c.s.opts.TLS != nil && !c.tls {
+		lines = append(lines, "STARTTLS")
 	}
 	c.ok(smtp.Reply{Code: 250, Lines: lines})
 }

@@ -53,12 +53,16 @@ func (c *conn) mailParam(p smtp.Param) (smtp.Reply, bool) {
 			return smtp.R(501, "5.5.4", "Invalid SIZE parameter"), false
 		}
 		if max := c.s.opts.MaxMessageSize; max > 0 && n > max {
-			return smtp.R(552, "5.3.4", "Message size exceeds fixed maximum message size"), false
+			return smtp.R(552, "5.2.3", "Message size exceeds administrative limit"), false
 		}
 		return smtp.Reply{}, true
 	}
 	return smtp.R(555, "5.5.4", "Unsupported parameters"), false
 }
+
+// textTooBig answers a message over MaxMessageSize, with the quota
+// plugin's text (quota_max_mail_size).
+const textTooBig = "Mail size is larger than the maximum size allowed by server configuration"
 
 func pathError(what string, err error) smtp.Reply {
 	var pe *smtp.PathError

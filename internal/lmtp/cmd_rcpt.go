@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"roost/internal/delivery"
 	"roost/internal/smtp"
 )
 
@@ -49,8 +50,33 @@ func (c *conn) cmdRCPT(args string) {
 	if c.tx.nRcpt > 1 {
 		id += ":R" + strconv.Itoa(c.tx.nRcpt)
 	}
-	c.tx.rcpts = append(c.tx.rcpts, &rcpt{r: r, id: id})
+	rc := &rcpt{r: r, id: id}
+	if res, ok := c.admit(rc); !ok {
+		c.log.Infof("rcpt <%s>: %d %s %s", address, res.Code, res.Enhanced, res.Text)
+		c.fail(smtp.R(res.Code, res.Enhanced, "<"+address+"> "+res.Text))
+		return
+	}
+	c.tx.rcpts = append(c.tx.rcpts, rc)
 	c.ok(smtp.R(250, "2.1.5", "OK"))
+}
+
+// admit applies lmtp_user_concurrency_limit, then lmtp_rcpt_check_quota,
+// in Dovecot's order, to a recipient the userdb knows.
+func (c *conn) admit(rc *rcpt) (delivery.Result, bool) {
+	if limit := c.s.opts.UserConcurrencyLimit; limit > 0 {
+		release, ok := c.s.slots.acquire(rc.r.Account.User, limit)
+		if !ok {
+			return delivery.Result{Code: 451, Enhanced: "4.3.0", Text: "Too many concurrent deliveries for user"}, false
+		}
+		rc.release = release
+	}
+	if q, ok := c.s.opts.Delivery.(QuotaChecker); ok && c.s.opts.RcptCheckQuota {
+		if res := q.CheckQuota(c.ctx, rc.r); !res.OK() {
+			rc.done()
+			return res, false
+		}
+	}
+	return delivery.Result{}, true
 }
 
 // decodeORCPT reads "rfc822;addr" with xtext (RFC 3461 section 4.2).

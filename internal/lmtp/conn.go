@@ -54,8 +54,17 @@ type transaction struct {
 }
 
 type rcpt struct {
-	r  delivery.Recipient
-	id string // session id, ":Rn" for later recipients
+	r       delivery.Recipient
+	id      string // session id, ":Rn" for later recipients
+	release func() // gives back the lmtp_user_concurrency_limit slot; nil without
+}
+
+// done ends the recipient's claim on its user's concurrency slot.
+func (r *rcpt) done() {
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -181,8 +190,13 @@ func (c *conn) ok(r smtp.Reply) {
 
 // reset ends the transaction.
 func (c *conn) reset() {
-	if c.tx != nil && c.tx.spool != nil {
-		c.tx.spool.Close()
+	if c.tx != nil {
+		for _, r := range c.tx.rcpts {
+			r.done()
+		}
+		if c.tx.spool != nil {
+			c.tx.spool.Close()
+		}
 	}
 	c.tx = nil
 }

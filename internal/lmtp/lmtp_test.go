@@ -55,9 +55,10 @@ func (f *fakeDelivery) get(addr string) []string {
 }
 
 type client struct {
-	t  *testing.T
-	nc net.Conn
-	r  *bufio.Reader
+	t    *testing.T
+	nc   net.Conn
+	r    *bufio.Reader
+	addr string
 }
 
 func start(t *testing.T, fd *fakeDelivery, mod func(*Options)) *client {
@@ -82,15 +83,23 @@ func start(t *testing.T, fd *fakeDelivery, mod func(*Options)) *client {
 		s.Shutdown(context.Background())
 		<-done
 	})
-	nc, err := net.Dial("tcp", l.Addr().String())
+	return dial(t, l.Addr().String())
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	c := &client{t: t, nc: nc, r: bufio.NewReader(nc)}
+	c := &client{t: t, nc: nc, r: bufio.NewReader(nc), addr: addr}
 	c.expect("220 mail.example.net ")
 	return c
 }
+
+// dialAgain opens another connection to c's server.
+func (c *client) dialAgain(t *testing.T) *client { return dial(t, c.addr) }
 
 func (c *client) send(s string) {
 	c.t.Helper()
@@ -224,15 +233,15 @@ func TestSizeLimit(t *testing.T) {
 	c.send("LHLO x\r\n")
 	c.expect("250 SIZE 20")
 	c.send("MAIL FROM:<> SIZE=21\r\n")
-	c.expect("552 5.3.4")
+	c.expect("552 5.2.3 Message size exceeds administrative limit")
 	c.send("MAIL FROM:<>\r\nRCPT TO:<alice>\r\nRCPT TO:<bob>\r\nDATA\r\n")
 	c.expect("250")
 	c.expect("250")
 	c.expect("250")
 	c.expect("354")
 	c.send(strings.Repeat("x", 30) + "\r\n.\r\nNOOP\r\n")
-	c.expect("552 5.3.4 <alice> Message size exceeds")
-	c.expect("552 5.3.4 <bob> Message size exceeds")
+	c.expect("552 5.2.3 <alice> Mail size is larger than the maximum size allowed by server configuration")
+	c.expect("552 5.2.3 <bob> Mail size is larger than the maximum size allowed by server configuration")
 	c.expect("250 2.0.0 OK")
 	if len(fd.get("alice")) != 0 {
 		t.Fatal("a message over the limit was delivered")

@@ -48,6 +48,14 @@ type Options struct {
 	MaxMessageSize int64
 	// MaxRecipients per transaction; 0 is DefaultMaxRecipients.
 	MaxRecipients int
+	// UserConcurrencyLimit is lmtp_user_concurrency_limit: at most this
+	// many recipients of one user (after the userdb lookup) in deliveries
+	// on this server at once, counted from RCPT until that recipient's
+	// delivery ends; more answer 451 4.3.0 at RCPT. 0: no limit.
+	UserConcurrencyLimit int
+	// RcptCheckQuota checks the recipient's quota at RCPT
+	// (lmtp_rcpt_check_quota) when Delivery implements QuotaChecker.
+	RcptCheckQuota bool
 	// AddReceivedHeader adds Received (lmtp_add_received_header).
 	AddReceivedHeader bool
 	// DeliveryAddress is lmtp_hdr_delivery_address: "final" (the RCPT
@@ -71,10 +79,48 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	slots userSlots // lmtp_user_concurrency_limit counters
+
 	mu        sync.Mutex // guards following
 	closing   bool
 	conns     map[*conn]struct{}
 	listeners map[net.Listener]struct{}
+}
+
+// QuotaChecker is what RcptCheckQuota needs of the delivery package
+// (*delivery.Deliverer implements it).
+type QuotaChecker interface {
+	CheckQuota(ctx context.Context, rcpt delivery.Recipient) delivery.Result
+}
+
+// userSlots counts each user's recipients in deliveries in flight, for
+// lmtp_user_concurrency_limit (Dovecot counts them in anvil).
+type userSlots struct {
+	mu sync.Mutex // guards n
+	n  map[string]int
+}
+
+// acquire takes one of user's limit slots; release gives it back.
+func (u *userSlots) acquire(user string, limit int) (release func(), ok bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[user] >= limit {
+		return nil, false
+	}
+	if u.n == nil {
+		u.n = map[string]int{}
+	}
+	u.n[user]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if u.n[user]--; u.n[user] <= 0 {
+				delete(u.n, user)
+			}
+		})
+	}, true
 }
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
+	"strconv"
 	"strings"
 
 	"roost/internal/auth"
@@ -18,6 +20,7 @@ import (
 	"roost/internal/maildir"
 	"roost/internal/settings"
 	"roost/internal/storage"
+	"roost/internal/varexpand"
 )
 
 // buildLMTP makes the LMTP server of `service lmtp` listeners. LMTP has no
@@ -30,11 +33,18 @@ func buildLMTP(st *stack, _ bool) (connServer, error) {
 		return nil, err
 	}
 	lt := s.LMTPTyped()
+	concurrency, err := strconv.Atoi(orZero(s.LMTP["lmtp_user_concurrency_limit"]))
+	if err != nil || concurrency < 0 {
+		return nil, &ConfigError{Err: fmt.Errorf("lmtp: lmtp_user_concurrency_limit: invalid number %q", s.LMTP["lmtp_user_concurrency_limit"])}
+	}
 	srv, err := lmtp.New(lmtp.Options{
 		Delivery:                d,
 		Hostname:                hostname(s),
 		TLS:                     st.tls,
 		Logger:                  st.log,
+		MaxMessageSize:          d.MaxMailSize(delivery.Account{}),
+		UserConcurrencyLimit:    concurrency,
+		RcptCheckQuota:          lt.RcptCheckQuota,
 		AddReceivedHeader:       lt.AddReceivedHeader,
 		DeliveryAddress:         lt.HdrDeliveryAddress,
 		OriginalRecipientHeader: s.LDA.OriginalRecipientHeader,
@@ -53,8 +63,13 @@ func newDeliverer(st *stack, proto string, s *settings.Settings) (*delivery.Deli
 	if err != nil {
 		return nil, err
 	}
+	maxSize, err := maxMailSize(s)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("%s: %w", proto, err)}
+	}
 	d, err := delivery.New(delivery.Options{
 		Filter:              filter,
+		MaxMailSize:         maxSize,
 		Users:               &deliveryUsers{st: st, proto: proto},
 		RecipientDelimiter:  s.RecipientDelimiter,
 		SaveToDetailMailbox: proto == "lmtp" && s.LMTPTyped().SaveToDetailMailbox,
@@ -67,6 +82,28 @@ func newDeliverer(st *stack, proto string, s *settings.Settings) (*delivery.Deli
 		return nil, &ConfigError{Err: fmt.Errorf("%s: %w", proto, err)}
 	}
 	return d, nil
+}
+
+// maxMailSize is quota_max_mail_size when the quota plugin is loaded for
+// the protocol (Dovecot ignores the setting without it); 0 is no limit.
+// The quota plugin itself (quota_rule, quota enforcement) is later work
+// and plugs in as delivery.Options.Quota.
+func maxMailSize(s *settings.Settings) (int64, error) {
+	if !slices.Contains(s.Mail.Plugins, "quota") {
+		return 0, nil
+	}
+	n, err := delivery.ParseSize(s.Plugin["quota_max_mail_size"])
+	if err != nil {
+		return 0, fmt.Errorf("plugin quota_max_mail_size: %w", err)
+	}
+	return n, nil
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
 }
 
 func hostname(s *settings.Settings) string {
@@ -118,6 +155,9 @@ type LDARequest struct {
 	Final      string   // -r
 	Message    io.Reader
 	Stderr     io.Writer
+	// StderrRejection is -e: a permanent failure is returned (exit 77,
+	// the MTA bounces) instead of a rejection sent through sendmail_path.
+	StderrRejection bool
 }
 
 // LDA delivers one message as dovecot-lda does, in this process, on the
@@ -147,10 +187,20 @@ func LDA(ctx context.Context, req LDARequest) (delivery.Result, error) {
 	if err != nil {
 		return delivery.Result{}, err
 	}
-	return ldaDeliver(ctx, d, req)
+	var rej *delivery.Rejection
+	if !req.StderrRejection {
+		rej = &delivery.Rejection{Hostname: hostname(s), Logger: log.With("lda"),
+			Mailer: delivery.Sendmail{Path: s.LDA.SendmailPath, SubmissionHost: s.LDA.SubmissionHost, Hostname: hostname(s)}}
+	}
+	return ldaDeliver(ctx, d, rej, s, req)
 }
 
-func ldaDeliver(ctx context.Context, d *delivery.Deliverer, req LDARequest) (delivery.Result, error) {
+// ldaDeliver resolves the user, reads the message and delivers it. A
+// permanent failure other than an unknown user is, as in dovecot-lda,
+// returned as it is with -e (rej nil), else reported to the sender with a
+// rejection and counted as done; a rejection that cannot be sent is a
+// temporary failure.
+func ldaDeliver(ctx context.Context, d *delivery.Deliverer, rej *delivery.Rejection, s *settings.Settings, req LDARequest) (delivery.Result, error) {
 	name := req.User
 	if name == "" {
 		u, err := user.Current()
@@ -177,8 +227,42 @@ func ldaDeliver(ctx context.Context, d *delivery.Deliverer, req LDARequest) (del
 	if req.Final != "" {
 		rcpt.Address = req.Final
 	}
+	env := delivery.Envelope{Sender: sender}
 	// The LDA adds no trace header: Postfix pipe's D and R flags do.
-	return d.Deliver(ctx, delivery.Envelope{Sender: sender}, rcpt, delivery.Trace{}, spool), nil
+	res = d.Deliver(ctx, env, rcpt, delivery.Trace{}, spool)
+	if res.OK() || res.Temporary() || rej == nil {
+		return res, nil
+	}
+	final := rcpt.Address
+	if !strings.Contains(final, "@") {
+		final += "@" + rej.Hostname
+	}
+	r := *rej
+	r.Postmaster = postmasterAddress(s, rcpt.Account.User)
+	if err := r.Send(ctx, env, final, spool, res); err != nil {
+		return delivery.TempFailure(fmt.Errorf("send rejection: %w", err)), nil
+	}
+	return delivery.Result{Code: 250, Enhanced: "2.0.0", Text: "Rejected: " + res.Text}, nil
+}
+
+// postmasterAddress expands postmaster_address for a user: Dovecot's
+// default "postmaster@%{if;%d;ne;;%d;%{hostname}}" is the user's domain,
+// else the hostname setting.
+func postmasterAddress(s *settings.Settings, user string) string {
+	_, domain, _ := strings.Cut(user, "@")
+	if domain == "" {
+		domain = hostname(s)
+	}
+	tmpl := strings.ReplaceAll(s.PostmasterAddress, "%{if;%d;ne;;%d;%{hostname}}", domain)
+	if tmpl == "" {
+		return "postmaster@" + domain
+	}
+	n, _, _ := strings.Cut(user, "@")
+	out, err := varexpand.Expand(tmpl, varexpand.Map{"user": user, "username": n, "domain": domain, "hostname": hostname(s)})
+	if err != nil {
+		return tmpl
+	}
+	return out
 }
 
 // copyMessage copies the message to w, without a leading mbox "From "

@@ -1,0 +1,88 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// captureMailer records what would be handed to sendmail_path.
+type captureMailer struct {
+	from string
+	to   []string
+	msg  []byte
+	err  error
+}
+
+func (c *captureMailer) Send(_ context.Context, from string, to []string, msg []byte) error {
+	c.from, c.to, c.msg = from, to, msg
+	return c.err
+}
+
+var (
+	reRejID       = regexp.MustCompile(`(?m)^Message-ID: <[^>]*>\r$`)
+	reRejDate     = regexp.MustCompile(`(?m)^Date: .*\r$`)
+	reRejBoundary = regexp.MustCompile(`\d+/mail\.example\.net`)
+)
+
+// TestRejectionGolden: the report for an over-quota message is what
+// Dovecot 2.3.19's dovecot-lda (without -e) handed to its sendmail_path
+// for the same input (testdata/*.dovecot, Message-ID, Date and the
+// boundary's pid masked).
+func TestRejectionGolden(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"rejection-quota", "rejection-crlf"} {
+		in, err := os.ReadFile("testdata/" + name + ".eml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile("testdata/" + name + ".dovecot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &captureMailer{}
+		r := Rejection{Mailer: m, Postmaster: "postmaster@mail.example.net", Hostname: "mail.example.net",
+			Now: func() time.Time { return time.Date(2026, 11, 22, 0, 37, 26, 0, time.UTC) }}
+		res := Result{Code: 552, Enhanced: "5.2.2", Text: "Quota exceeded (mailbox for user is full)"}
+		if err := r.Send(context.Background(), Envelope{Sender: "s@example.org"}, "bob@mail.example.net", spoolOf(string(in)), res); err != nil {
+			t.Fatal(err)
+		}
+		if m.from != "" || len(m.to) != 1 || m.to[0] != "s@example.org" {
+			t.Errorf("%s: sent from %q to %q", name, m.from, m.to)
+		}
+		got := reRejID.ReplaceAllString(string(m.msg), "Message-ID: <ID>\r")
+		got = reRejDate.ReplaceAllString(got, "Date: DATE\r")
+		got = reRejBoundary.ReplaceAllString(got, "PID/mail.example.net")
+		if got != string(want) {
+			t.Errorf("%s differs from Dovecot's:\n--- got\n%q\n--- want\n%q", name, got, want)
+		}
+	}
+}
+
+// TestRejectionNotSent: no report for an Auto-Submitted message or a null
+// sender (Dovecot drops both with a log line); a mailer failure is an
+// error, so the LDA fails temporarily.
+func TestRejectionNotSent(t *testing.T) {
+	t.Parallel()
+	res := Result{Code: 552, Enhanced: "5.2.2", Text: "Quota exceeded (mailbox for user is full)"}
+	for _, tc := range []struct {
+		sender, msg string
+	}{
+		{"s@example.org", "Auto-Submitted: auto-replied\r\nSubject: x\r\n\r\nx\r\n"},
+		{"", "Subject: x\r\n\r\nx\r\n"},
+	} {
+		m := &captureMailer{}
+		if err := (Rejection{Mailer: m}).Send(context.Background(), Envelope{Sender: tc.sender}, "bob@x", spoolOf(tc.msg), res); err != nil || m.msg != nil {
+			t.Errorf("sender %q, %q: err %v, sent %q", tc.sender, tc.msg, err, m.msg)
+		}
+	}
+	m := &captureMailer{err: errors.New("sendmail exited 1")}
+	err := (Rejection{Mailer: m}).Send(context.Background(), Envelope{Sender: "s@x"}, "bob@x", spoolOf("Subject: x\r\n\r\n"), res)
+	if err == nil || !strings.Contains(err.Error(), "exited") {
+		t.Errorf("mailer failure: %v", err)
+	}
+}
