@@ -60,3 +60,18 @@ func TestSubscribeLsub(t *testing.T) {
 		c.cmd(`l LIST (SUBSCRIBED) "" *`).ok().equal(`* LIST (\Subscribed) "/" INBOX`, `* LIST (\NonExistent \Subscribed) "/" foo/bar`)
 	})
 }
+
+// TestRenameKeepsSubscriptions: as Dovecot's, RENAME leaves subscriptions
+// alone; the old names stay subscribed (\NonExistent).
+func TestRenameKeepsSubscriptions(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd("a CREATE A/B").ok()
+		c.cmd("b SUBSCRIBE A/B").ok()
+		c.cmd("c RENAME A C").ok()
+		c.cmd(`d LSUB "" A*`).ok().equal(`* LSUB () "/" A/B`)
+		c.cmd(`e LSUB "" C*`).ok().equal()
+	})
+}

@@ -328,10 +328,10 @@ func (u *user) Rename(ctx context.Context, from, to string) error {
 	if strings.HasPrefix(dst.full+src.ns.sep, src.full+src.ns.sep) {
 		return storage.Errorf(storage.KindNotPossible, "Can't rename mailbox under itself")
 	}
-	if err := u.renameDirs(src, dst); err != nil {
-		return err
-	}
-	return u.renameSubscriptions(ctx, src, dst)
+	// Subscriptions stay as they are, as with Dovecot's RENAME: the old
+	// names remain subscribed (RFC 3501 section 6.3.6: the server never
+	// removes a subscription on its own).
+	return u.renameDirs(src, dst)
 }
 
 func (u *user) renameDirs(src, dst mbox) error {

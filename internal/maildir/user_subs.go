@@ -93,34 +93,6 @@ func (u *user) SetSubscribed(ctx context.Context, name string, subscribed bool) 
 	return nil
 }
 
-// renameSubscriptions moves subscriptions of src and its children to dst.
-func (u *user) renameSubscriptions(ctx context.Context, src, dst mbox) error {
-	ns := u.subsNS(src)
-	if ns != src.ns {
-		return nil
-	}
-	path := subsPath(ns)
-	cur, err := readSubscriptions(u.d.fs, path, ns.listSep())
-	if err != nil {
-		return osError("read subscriptions", err)
-	}
-	changed := false
-	sl, dl := ns.levelsToStorage(src.levels), ns.levelsToStorage(dst.levels)
-	for i, l := range cur {
-		if len(l) >= len(sl) && strings.Join(l[:len(sl)], "\t") == strings.Join(sl, "\t") {
-			cur[i] = append(append([]string{}, dl...), l[len(sl):]...)
-			changed = true
-		}
-	}
-	if !changed {
-		return nil
-	}
-	if err := writeSubscriptions(ctx, u, path, cur); err != nil {
-		return osError("write subscriptions", err)
-	}
-	return nil
-}
-
 // Status returns the status of a mailbox without selecting it.
 func (u *user) Status(ctx context.Context, name string) (storage.Status, error) {
 	b, _, err := u.openBox(ctx, name)

@@ -130,6 +130,17 @@ func (h *userHandle) Delete(ctx context.Context, name string) error {
 
 // Rename renames a mailbox and its children. Renaming INBOX moves its
 // messages into a new mailbox and leaves INBOX empty, children in place.
+// hasChildLocked reports whether a mailbox exists under name (a
+// \NonExistent parent can be renamed with its children, as in Dovecot).
+func (u *user) hasChildLocked(name string) bool {
+	for n := range u.boxes {
+		if u.isChild(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *userHandle) Rename(ctx context.Context, from, to string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -146,7 +157,7 @@ func (h *userHandle) Rename(ctx context.Context, from, to string) error {
 		return err
 	}
 	src, ok := u.boxes[from]
-	if !ok {
+	if !ok && !u.hasChildLocked(from) {
 		return notFound(from)
 	}
 	if _, ok := u.boxes[to]; ok || from == to {

@@ -200,6 +200,8 @@ type User interface {
 	List(ctx context.Context) ([]MailboxInfo, error)
 	Create(ctx context.Context, name string, specialUse []string) error
 	Delete(ctx context.Context, name string) error
+	// Rename renames a mailbox and its children; subscriptions are left
+	// as they are (Dovecot's RENAME).
 	Rename(ctx context.Context, from, to string) error
 	Subscriptions(ctx context.Context) ([]string, error)
 	SetSubscribed(ctx context.Context, name string, subscribed bool) error
