@@ -46,10 +46,6 @@ func (b *box) writeTmp(body io.Reader) (pending, error) {
 		_ = b.d.fs.Remove(tmp)
 		return pending{}, osError("save message", err)
 	}
-	if lw.size == 0 {
-		_ = b.d.fs.Remove(tmp)
-		return pending{}, storage.Errorf(storage.KindInvalidData, "Can't save a zero byte message")
-	}
 	return pending{tmp: tmp, size: lw.size, vsize: lw.vsize}, nil
 }
 

@@ -195,9 +195,6 @@ func readCRLF(r io.Reader) ([]byte, error) {
 	if out.Len() > maxMessageSize {
 		return nil, storage.Errorf(storage.KindTooBig, "Message too large")
 	}
-	if out.Len() == 0 {
-		return nil, storage.Errorf(storage.KindInvalidData, "Can't save a zero byte message")
-	}
 	return out.Bytes(), nil
 }
 
