@@ -190,3 +190,18 @@ func TestMoveFromExamined(t *testing.T) {
 		c.cmd("e STATUS Other (MESSAGES)").ok().has("* STATUS Other (MESSAGES 0)")
 	})
 }
+
+// TestUIDExpungeSeesOthersDeleted: UID EXPUNGE expunges a message another
+// session marked \Deleted, as Dovecot's does (latest flags).
+func TestUIDExpungeSeesOthersDeleted(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		a, b := ts.login(), ts.login()
+		a.cmd("a1 SELECT INBOX").ok()
+		b.cmd("b1 SELECT INBOX").ok()
+		b.cmd(`b2 STORE 1 +FLAGS.SILENT (\Deleted)`).ok()
+		a.cmd("a2 UID EXPUNGE 1:*").ok().has("* 1 EXPUNGE")
+	})
+}

@@ -307,8 +307,8 @@ func (c *conn) runCommand() error {
 	if err := c.checkState(cmd); err != nil {
 		return c.finish(cmd, err)
 	}
-	if c.sel != nil && spec.flags&flagUsesSeqs != 0 {
-		c.preSync(c.ctx)
+	if c.sel != nil && spec.flags&(flagUsesSeqs|flagUID) != 0 {
+		c.preSync(c.ctx) // message commands see the latest flags
 	}
 	return c.finish(cmd, spec.handler(c.ctx, c, cmd))
 }

@@ -101,7 +101,8 @@ func (c *conn) syncWith(ctx context.Context, opts storage.SyncOptions) error {
 }
 
 // preSync applies the flag changes the store knows of before a command
-// that reads or writes flags (FETCH, SEARCH, STORE, COPY), so that it sees
+// that reads or writes flags (FETCH, SEARCH, STORE, COPY, MOVE, EXPUNGE:
+// UID EXPUNGE checks \Deleted in the view), so that it sees
 // the latest flags as Dovecot's commands do; the changes are announced by
 // the closing sync. A failure is left to the closing sync to report.
 func (c *conn) preSync(ctx context.Context) {
