@@ -84,6 +84,8 @@ func (p *plan) planTLS() error {
 		MinProtocol: s.MinProtocol,
 		CipherList:  s.CipherList,
 		Select:      certSelector(snap, s),
+		// ssl_verify_client_cert asks for client certificates (EXTERNAL).
+		VerifyClientCert: s.VerifyClientCert,
 	}
 	p.tlsReq = mode == service.TLSRequired
 	if _, err := service.NewTLSConfig(*p.tls); err != nil {

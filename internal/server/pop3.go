@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"roost/internal/login"
@@ -25,7 +26,10 @@ func buildPOP3(st *stack, implicitTLS bool) (connServer, error) {
 	srv, err := pop3server.New(pop3server.Options{
 		Auth: ls,
 		OpenUser: func(ctx context.Context, sess *login.Session) (storage.User, error) {
-			return st.openUser(ctx, "pop3", sess)
+			if sess == nil {
+				return nil, errors.New("no login session")
+			}
+			return openUserWith(ctx, st, s, "pop3", sess.User, sess.UserInfo.Fields)
 		},
 		TLS:            st.tls,
 		ImplicitTLS:    implicitTLS,

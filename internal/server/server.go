@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"roost/internal/logging"
-	"roost/internal/maildir"
 	"roost/internal/service"
 	"roost/internal/settings"
 )
@@ -59,8 +58,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	drv := maildir.New(maildir.Options{})
-	st, err := newStack(p, drv)
+	proc := newProcess()
+	st, err := newStack(p, proc)
 	if err != nil {
 		return err
 	}
@@ -78,7 +77,7 @@ func Run(ctx context.Context, opts Options) error {
 		closeBound(bound)
 		return err
 	}
-	r := &runner{log: st.log.With("master"), drv: drv, all: []*stack{st}}
+	r := &runner{log: st.log.With("master"), proc: proc, all: []*stack{st}}
 	r.cur.Store(st)
 	var addrs []net.Addr
 	for _, b := range bound {
@@ -136,10 +135,10 @@ const pollInterval = time.Second
 // runner owns the accept loops, the storage poller and every stack still
 // serving connections.
 type runner struct {
-	log *logging.Logger
-	drv *maildir.Driver
-	cur atomic.Pointer[stack]
-	wg  sync.WaitGroup
+	log  *logging.Logger
+	proc *process
+	cur  atomic.Pointer[stack]
+	wg   sync.WaitGroup
 
 	mu  sync.Mutex // guards all
 	all []*stack
@@ -176,7 +175,7 @@ func (r *runner) poll(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r.drv.Poll(ctx)
+			r.proc.drv.Poll(ctx)
 		}
 	}
 }
@@ -193,7 +192,7 @@ func (r *runner) reload(path string, old *plan) {
 				r.log.Warnf("listener changes need a restart; keeping the current listeners")
 			}
 			var st *stack
-			if st, err = newStack(p, r.drv); err == nil {
+			if st, err = newStack(p, r.proc); err == nil {
 				for _, w := range snap.Warnings() {
 					st.log.Warnf("%s", w)
 				}

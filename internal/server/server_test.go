@@ -362,3 +362,42 @@ func TestIdleSeesOutsideWriter(t *testing.T) {
 		t.Errorf("FETCH: %q", got)
 	}
 }
+
+// TestUserIPLimitAcrossListeners: mail_max_userip_connections counts the
+// sessions of imap and imaps listeners together, as Dovecot's anvil does.
+func TestUserIPLimitAcrossListeners(t *testing.T) {
+	dir := t.TempDir()
+	def, _ := generateCert(t, dir, "default", "localhost")
+	extra := fmt.Sprintf(`mail_max_userip_connections = 1
+ssl = yes
+ssl_cert = <%[1]s
+ssl_key = <%[2]s
+service imap-login {
+  inet_listener imaps {
+    port = %[3]d
+    ssl = yes
+  }
+}
+`, def[0], def[1], freePort(t))
+	in := start(t, extra)
+	c := dial(t, in.addrs[0])
+	c.expect("* OK")
+	c.send("a LOGIN alice secret")
+	c.expect("a OK")
+	var imaps net.Addr
+	for _, a := range in.addrs {
+		if _, ok := a.(*net.TCPAddr); ok {
+			imaps = a // the imaps listener is bound after imap
+		}
+	}
+	conn, err := tls.Dial("tcp", imaps.String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	c2 := &client{t: t, c: conn, r: bufio.NewReader(conn)}
+	c2.expect("* OK")
+	c2.send("b LOGIN alice secret")
+	c2.expect("b NO [LIMIT]")
+}

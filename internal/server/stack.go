@@ -13,6 +13,7 @@ import (
 	"roost/internal/imapserver"
 	"roost/internal/logging"
 	"roost/internal/login"
+	"roost/internal/maildir"
 	"roost/internal/service"
 	"roost/internal/settings"
 	"roost/internal/storage"
@@ -53,6 +54,7 @@ type stack struct {
 	plan    *plan
 	log     *logging.Logger
 	auth    *auth.Auth
+	proc    *process
 	penalty *login.Penalty // auth penalty per remote address, shared by every service
 	storage storage.Driver
 	tls     *tls.Config
@@ -65,10 +67,26 @@ type serverKey struct {
 	implicitTLS bool
 }
 
-// newStack builds the servers of one snapshot over the process's one
-// storage driver, which outlives reloads so that every session of a
-// mailbox shares one change tracker.
-func newStack(p *plan, drv storage.Driver) (*stack, error) {
+// process holds what outlives reloads: the one storage driver (so every
+// session of a mailbox shares one change tracker), the auth penalty per
+// remote address and the per-user+IP session counters.
+type process struct {
+	drv        *maildir.Driver
+	penalty    *login.Penalty
+	imapUserIP *imapserver.UserIPCounter
+}
+
+func newProcess() *process {
+	return &process{
+		drv:        maildir.New(maildir.Options{}),
+		penalty:    login.NewPenalty(login.PenaltyOptions{}),
+		imapUserIP: imapserver.NewUserIPCounter(),
+	}
+}
+
+// newStack builds the servers of one snapshot over the process's shared
+// state.
+func newStack(p *plan, pr *process) (*stack, error) {
 	g := p.global
 	log, err := logging.New(logging.Options{
 		Path: g.Log.Path, InfoPath: g.Log.InfoPath, DebugPath: g.Log.DebugPath,
@@ -78,7 +96,7 @@ func newStack(p *plan, drv storage.Driver) (*stack, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st := &stack{plan: p, log: log, storage: drv, servers: map[serverKey]connServer{}, penalty: login.NewPenalty(login.PenaltyOptions{})}
+	st := &stack{plan: p, log: log, proc: pr, storage: pr.drv, servers: map[serverKey]connServer{}, penalty: pr.penalty}
 	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
@@ -145,6 +163,7 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 		IdleNotifyInterval: s.IMAP.IdleNotifyInterval,
 
 		MaxUserIPConnections: imapserver.UserIPLimit(s.Mail.MaxUserIPConnections),
+		UserIPCounter:        st.proc.imapUserIP,
 	})
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("imap: %w", err)}
