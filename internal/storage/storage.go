@@ -290,3 +290,15 @@ func SyncWith(ctx context.Context, mb Mailbox, opts SyncOptions) (*Changes, erro
 	}
 	return &Changes{}, nil
 }
+
+// ExpungeHistory is implemented by mailboxes that remember which UIDs were
+// expunged at which MODSEQ, the source of QRESYNC's VANISHED (EARLIER)
+// (RFC 7162 section 3.2.5.1). The history is kept long enough that a client
+// offline for weeks still resynchronises; when it no longer reaches back to
+// modseq, ok is false and the caller falls back as RFC 7162 section 3.2.5.2
+// allows (every UID of the client's known set that no longer exists).
+type ExpungeHistory interface {
+	// ExpungedSince returns the UIDs expunged with a MODSEQ above modseq,
+	// in ascending order.
+	ExpungedSince(ctx context.Context, modseq uint64) (uids []uint32, ok bool, err error)
+}
