@@ -14,4 +14,17 @@
 // the detail mailbox, the -m mailbox or INBOX, creating and subscribing a
 // missing mailbox when lda_mailbox_autocreate/autosubscribe say so, else
 // falling back to INBOX as Dovecot does.
+//
+// Limits: a message over quota_max_mail_size (Options.MaxMailSize, or the
+// userdb field of that name) is refused permanently before the user's
+// storage is opened (Dovecot 2.3 fails it temporarily; see result.go).
+// lmtp_rcpt_check_quota asks Options.Quota, the hook where the quota
+// plugin plugs in; without one every recipient passes.
+//
+// Rejections (rejection.go): the LDA without -e reports a permanent
+// failure to the envelope sender with Dovecot's DSN, sent from <> through
+// sendmail_path or submission_host (Sendmail); nothing is sent for a null
+// sender or an Auto-Submitted message, and a report that cannot be handed
+// over turns the failure into a temporary one. LMTP never sends one: its
+// per-recipient reply makes the MTA bounce.
 package delivery
