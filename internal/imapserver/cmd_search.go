@@ -20,6 +20,10 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 		return d.Err()
 	}
 	s := newSearcher(c.sel.mb, time.Local, c.srv.opts.Now())
+	if c.sel.texts == nil {
+		c.sel.texts = newTextCache()
+	}
+	s.texts = c.sel.texts
 	hits, err := s.run(ctx, prog)
 	if err != nil {
 		return err

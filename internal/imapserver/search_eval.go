@@ -17,6 +17,7 @@ type searcher struct {
 	loc    *time.Location // zone of INTERNALDATE dates (Dovecot: the server's)
 	now    time.Time
 	maxUID uint32
+	texts  *textCache // may be nil
 }
 
 func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searcher {
@@ -35,8 +36,10 @@ func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
 			return nil, err
 		}
 		md := &msgData{mb: s.mb, uid: s.msgs[i].UID}
+		md.parts, _ = s.texts.get(md.uid)
 		ok, err := s.match(ctx, prog, i, md)
 		md.close()
+		s.texts.put(md.uid, md.parts)
 		if err != nil {
 			if storage.KindOf(err) == storage.KindExpunged {
 				continue // expunged under us: not a match

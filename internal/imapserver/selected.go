@@ -21,6 +21,7 @@ type selected struct {
 	// pending holds UIDs whose flag changes (made elsewhere) the view
 	// already shows but the client was not told of yet (preSync).
 	pending map[uint32]struct{}
+	texts   *textCache // folded search text, kept across SEARCH commands
 }
 
 // messages returns the view: sequence number = index + 1.
