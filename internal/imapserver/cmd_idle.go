@@ -46,15 +46,19 @@ func cmdIdle(ctx context.Context, c *conn, cmd *command) error {
 	if res.err != nil {
 		return res.err
 	}
+	if c.sel != nil {
+		c.announceFlags(nil) // flag changes still held back
+	}
 	if !strings.EqualFold(string(res.line), "DONE") {
 		return bad("", "Expected DONE.")
 	}
 	return nil
 }
 
-// idleNotifyDelay batches changes that arrive together (a STORE and an
-// EXPUNGE by another session) into one announcement, as Dovecot's
-// NOTIFY_DELAY_MSECS does.
+// idleNotifyDelay batches flag changes that arrive together (a STORE by
+// another session touching many messages) into one announcement, as
+// Dovecot's NOTIFY_DELAY_MSECS does. New and expunged messages are
+// announced at once: they are what an idling client waits for.
 const idleNotifyDelay = 500 * time.Millisecond
 
 // idleLoop waits for the client's line, announcing changes meanwhile.
@@ -74,19 +78,17 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 		case res := <-lines:
 			return res, nil
 		case <-notify:
-			if !pending {
+			held, err := c.idleSync(ctx)
+			if err != nil {
+				return idleLine{}, err
+			}
+			if held && !pending {
 				pending = true
 				delay.Reset(idleNotifyDelay)
 			}
-			continue
 		case <-delay.C:
 			pending = false
-			if err := c.sync(ctx); err != nil {
-				if storage.KindOf(err) == storage.KindNotFound {
-					return idleLine{}, c.mailboxGone()
-				}
-				c.log.Errorf("idle sync %s: %v", c.sel.name, err)
-			}
+			c.announceFlags(nil)
 		case <-tick.C:
 			c.untaggedStatus(typeOK, "", "Still here")
 		case <-c.shutdownCh:
@@ -99,4 +101,22 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 			return idleLine{}, err
 		}
 	}
+}
+
+// idleSync syncs the selected mailbox during IDLE: expunges, EXISTS and
+// RECENT are written at once, flag changes are held for announceFlags.
+// held reports whether any are held.
+func (c *conn) idleSync(ctx context.Context) (held bool, err error) {
+	ch, err := c.sel.mb.Sync(ctx)
+	if err != nil {
+		if storage.KindOf(err) == storage.KindNotFound {
+			return false, c.mailboxGone()
+		}
+		c.log.Errorf("idle sync %s: %v", c.sel.name, err)
+		return len(c.sel.pending) > 0, nil
+	}
+	c.holdFlags(ch.Updated)
+	c.announceExpunges(ch.Expunged)
+	c.announceCounts(ch)
+	return len(c.sel.pending) > 0, nil
 }

@@ -114,3 +114,43 @@ func TestWriteTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleImmediate: new and expunged messages are announced at once;
+// only flag changes wait idleNotifyDelay (measured on synctest's clock).
+func TestIdleImmediate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t)
+		ts.appendMsg("alice", "INBOX", testMsg)
+		c := ts.login()
+		c.cmd("a SELECT INBOX").ok()
+		other := ts.login()
+		other.cmd("o1 SELECT INBOX").ok()
+		c.send("b IDLE")
+		c.expect("+ idling")
+		start := time.Now()
+		ts.appendMsg("alice", "INBOX", testMsg)
+		c.expect("* 2 EXISTS")
+		if d := time.Since(start); d != 0 {
+			t.Errorf("EXISTS after %v, want at once", d)
+		}
+		c.expect("* 2 RECENT")
+		start = time.Now()
+		other.cmd("o2 STORE 1 +FLAGS (\\Flagged)").ok()
+		c.expect("* 1 FETCH (FLAGS (\\Flagged \\Recent))")
+		if d := time.Since(start); d != idleNotifyDelay {
+			t.Errorf("flag change after %v, want %v", d, idleNotifyDelay)
+		}
+		start = time.Now()
+		other.cmd("o3 STORE 1 +FLAGS.SILENT (\\Deleted)").ok()
+		other.cmd("o4 EXPUNGE").ok()
+		c.expect("* 1 EXPUNGE")
+		if d := time.Since(start); d != 0 {
+			t.Errorf("EXPUNGE after %v, want at once", d)
+		}
+		c.send("DONE")
+		c.collect("b").ok()
+		c.cmd("c LOGOUT").ok()
+		other.cmd("o5 LOGOUT").ok()
+	})
+}

@@ -111,12 +111,7 @@ func (c *conn) preSync(ctx context.Context) {
 	if err != nil || len(ch.Updated) == 0 {
 		return
 	}
-	if c.sel.pending == nil {
-		c.sel.pending = map[uint32]struct{}{}
-	}
-	for _, m := range ch.Updated {
-		c.sel.pending[m.UID] = struct{}{}
-	}
+	c.holdFlags(ch.Updated)
 }
 
 // announce writes the untagged responses for ch, and the flag changes
@@ -125,10 +120,26 @@ func (c *conn) announce(ch *storage.Changes) {
 	if ch == nil {
 		return
 	}
-	for _, e := range ch.Expunged {
-		c.untagged().Number(e.Seq).SP().Atom("EXPUNGE").CRLF()
-	}
+	c.announceExpunges(ch.Expunged)
 	c.announceFlags(ch.Updated)
+	c.announceCounts(ch)
+}
+
+// holdFlags records flag changes to announce later (announceFlags).
+func (c *conn) holdFlags(updated []storage.Message) {
+	if len(updated) == 0 {
+		return
+	}
+	if c.sel.pending == nil {
+		c.sel.pending = map[uint32]struct{}{}
+	}
+	for _, m := range updated {
+		c.sel.pending[m.UID] = struct{}{}
+	}
+}
+
+// announceCounts writes EXISTS and RECENT when they changed.
+func (c *conn) announceCounts(ch *storage.Changes) {
 	msgs := c.sel.mb.Messages()
 	if ch.New > 0 {
 		c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
@@ -137,6 +148,13 @@ func (c *conn) announce(ch *storage.Changes) {
 	if recent := countRecent(msgs); recent != c.sel.recent {
 		c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
 		c.sel.recent = recent
+	}
+}
+
+// announceExpunges writes "* n EXPUNGE" for each expunged message.
+func (c *conn) announceExpunges(exp []storage.Expunge) {
+	for _, e := range exp {
+		c.untagged().Number(e.Seq).SP().Atom("EXPUNGE").CRLF()
 	}
 }
 
