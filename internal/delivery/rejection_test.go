@@ -86,3 +86,48 @@ func TestRejectionNotSent(t *testing.T) {
 		t.Errorf("mailer failure: %v", err)
 	}
 }
+
+// FuzzRejection renders reports for arbitrary messages (the header is
+// copied from untrusted input): no panic, a well-formed end, and no
+// Content-Type of the rejected message in the copied header.
+func FuzzRejection(f *testing.F) {
+	for _, name := range []string{"rejection-quota", "rejection-crlf"} {
+		if b, err := os.ReadFile("testdata/" + name + ".eml"); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("Content-Type: a\r\n\tb\r\nX: y\r\n"))
+	f.Add([]byte("no header\x00\xff"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		m := &captureMailer{}
+		r := Rejection{Mailer: m, Postmaster: "postmaster@x", Hostname: "h"}
+		res := Result{Code: 552, Enhanced: "5.2.2", Text: "Quota exceeded"}
+		if err := r.Send(context.Background(), Envelope{Sender: "s@x"}, "r@x", spoolOf(string(msg)), res); err != nil {
+			t.Fatal(err)
+		}
+		if m.msg == nil {
+			return // Auto-Submitted
+		}
+		out := string(m.msg)
+		if !strings.HasSuffix(out, "--\r\n") {
+			t.Fatalf("report does not end with the closing boundary: %q", out)
+		}
+		_, copied, _ := strings.Cut(out, "Content-Type: message/rfc822\r\n\r\n")
+		for _, l := range strings.Split(copied, "\n") {
+			if strings.HasPrefix(strings.ToLower(l), "content-type:") {
+				t.Fatalf("Content-Type copied: %q", copied)
+			}
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"10M", "1 kB", "unlimited", "0", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := ParseSize(s); err == nil && n < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+	})
+}
