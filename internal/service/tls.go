@@ -49,6 +49,12 @@ type TLSOptions struct {
 	CAPEM       string // ssl_ca: client certificate authorities
 	MinProtocol string // ssl_min_protocol: SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, ANY, LATEST
 	CipherList  string // ssl_cipher_list (OpenSSL syntax; Go chooses its own secure suites)
+	// VerifyClientCert is ssl_verify_client_cert: clients are asked for a
+	// certificate, and one that is given must chain to ssl_ca (a client
+	// without one still connects, as Dovecot's SSL_VERIFY_PEER without
+	// FAIL_IF_NO_PEER_CERT; auth_ssl_require_client_cert refuses it at
+	// login).
+	VerifyClientCert bool
 	// Select returns the certificate for an SNI name and local address,
 	// or ok=false for the default.
 	Select func(serverName string, local netip.Addr) (ck CertKey, ok bool)
@@ -82,6 +88,12 @@ func NewTLSConfig(o TLSOptions) (*tls.Config, error) {
 			return nil, errors.New("ssl_ca: no certificates found")
 		}
 		cfg.ClientCAs = pool
+	}
+	if o.VerifyClientCert {
+		if cfg.ClientCAs == nil {
+			return nil, errors.New("ssl_verify_client_cert set, but ssl_ca not")
+		}
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		if o.Select == nil {
