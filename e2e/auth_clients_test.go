@@ -227,3 +227,37 @@ func loginAs(t testing.TB, srv *server, user, pass, want string) {
 		t.Errorf("LOGIN %q %q: %s, want %q", user, pass, r.line, want)
 	}
 }
+
+// TestAPOP: Python poplib's apop() (RFC 1939 section 7) with auth_mechanisms = plain apop,
+// against the challenge in the greeting; a wrong secret is refused.
+func TestAPOP(t *testing.T) {
+	t.Parallel()
+	py := need(t, "python3")
+	script := `import poplib, sys
+p = poplib.POP3(sys.argv[1], int(sys.argv[2]))
+print("greeting", p.getwelcome().decode())
+try:
+    print(p.apop(sys.argv[3], sys.argv[4]).decode())
+    print("stat", p.stat())
+except poplib.error_proto as e:
+    print("refused", e)
+p.quit()
+`
+	forEachKind(t, func(t testing.TB, kind string) {
+		env := newPOP3Env(t, "auth_mechanisms = plain apop")
+		startServer(t, env.mailEnv, kind)
+		run := func(pass string) string {
+			out, err := runClient(t, nil, py, "-c", script, "127.0.0.1", fmt.Sprint(env.POP3Port), "alice", pass)
+			if err != nil {
+				t.Errorf("poplib: %v\n%s", err, out)
+			}
+			return out
+		}
+		if out := run("alicepw"); !strings.Contains(out, "+OK") || !strings.Contains(out, "stat (0, 0)") || !strings.Contains(out, "greeting +OK") {
+			t.Errorf("APOP alice:\n%s", out)
+		}
+		if out := run("wrong"); !strings.Contains(out, "refused") {
+			t.Errorf("APOP with a wrong secret:\n%s", out)
+		}
+	})
+}

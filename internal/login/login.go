@@ -103,6 +103,7 @@ type Service struct {
 	opts  Options
 	auth  *auth.Auth
 	mechs []string
+	apop  bool // auth_mechanisms has APOP (POP3 only, not SASL)
 	log   *slog.Logger
 }
 
@@ -120,6 +121,10 @@ func New(opts Options) (*Service, error) {
 		names = []string{sasl.Plain, sasl.Login}
 	}
 	for _, n := range names {
+		if strings.EqualFold(n, "apop") {
+			s.apop = true
+			continue
+		}
 		info, ok := sasl.Lookup(n)
 		if !ok {
 			s.log.Warn("auth_mechanisms: mechanism not supported yet, ignored", "mechanism", strings.ToUpper(n))

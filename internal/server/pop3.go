@@ -23,7 +23,12 @@ func buildPOP3(st *stack, implicitTLS bool) (connServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	var apop pop3server.APOPFunc
+	if ls.APOPEnabled() {
+		apop = ls.APOP
+	}
 	srv, err := pop3server.New(pop3server.Options{
+		APOP: apop,
 		Auth: ls,
 		OpenUser: func(ctx context.Context, sess *login.Session) (storage.User, error) {
 			if sess == nil {
