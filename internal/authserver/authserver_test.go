@@ -136,7 +136,7 @@ func TestMasterProtocol(t *testing.T) {
 	c.expect("SPID\t")
 	c.send("VERSION\t1\t0")
 	c.send("USER\t1\ttim@example.org\tservice=lmtp")
-	c.expect("USER\t1\ttim@example.org\tgid=1000\thome=/home/tim\tuid=1000\n")
+	c.expect("USER\t1\ttim@example.org\tuid=1000\tgid=1000\thome=/home/tim\n")
 	c.send("USER\t2\tnobody@example.org\tservice=lmtp")
 	c.expect("NOTFOUND\t2\n")
 	c.send("PASS\t3\tbob@example.org\tservice=doveadm")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 
 	"roost/internal/auth"
@@ -89,13 +88,10 @@ func lookupRequest(lu authproto.Lookup) *auth.Request {
 		Remote: addrPort(p["rip"], p["rport"]), SessionID: p["session"], Secured: p.Has("secured")}
 }
 
-// SortedFields renders fields as key=value (flags bare), sorted by key.
-func SortedFields(f auth.Fields) []string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// OrderedFields renders fields as key=value (flags bare), in order (keys
+// order lacks come after, sorted), as Dovecot keeps the databases' order.
+func OrderedFields(f auth.Fields, order []string) []string {
+	keys := f.Keys(order)
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if f[k] == "" {
@@ -112,7 +108,7 @@ func (cn *conn) userLookup(ctx context.Context, lu authproto.Lookup) error {
 	res := cn.s.opts.Auth.LookupUser(ctx, lookupRequest(lu))
 	switch res.Status {
 	case auth.OK:
-		return cn.send("USER", append([]string{id, res.User}, SortedFields(res.Fields)...)...)
+		return cn.send("USER", append([]string{id, res.User}, OrderedFields(res.Fields, res.Order)...)...)
 	case auth.InternalFail:
 		return cn.send("FAIL", id, "reason=Internal error occurred. Refer to server log for more information.")
 	}
@@ -128,7 +124,7 @@ func (cn *conn) passLookup(ctx context.Context, lu authproto.Lookup) error {
 		for k, v := range res.Userdb {
 			f["userdb_"+k] = v
 		}
-		return cn.send("PASS", append([]string{id, "user=" + res.User}, SortedFields(f)...)...)
+		return cn.send("PASS", append([]string{id, "user=" + res.User}, OrderedFields(f, res.Order)...)...)
 	case auth.InternalFail:
 		return cn.send("FAIL", id, "reason=Internal error occurred. Refer to server log for more information.")
 	}
