@@ -1,11 +1,18 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	crand "crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -258,6 +265,89 @@ p.quit()
 		}
 		if out := run("wrong"); !strings.Contains(out, "refused") {
 			t.Errorf("APOP with a wrong secret:\n%s", out)
+		}
+	})
+}
+
+// writeClientCA writes a CA certificate (ca.pem) and a client certificate for cn signed by
+// it (client.pem, client.key) into dir.
+func writeClientCA(t testing.TB, dir, cn string) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "roost e2e client CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	caDER, err := x509.CreateCertificate(crand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalPKCS8PrivateKey(key)
+	for name, blk := range map[string]*pem.Block{"ca.pem": {Type: "CERTIFICATE", Bytes: caDER},
+		"client.pem": {Type: "CERTIFICATE", Bytes: der}, "client.key": {Type: "PRIVATE KEY", Bytes: kb}} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(blk), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestExternalClientCert: IMAP STARTTLS with a client certificate (CN=alice) issued by ssl_ca,
+// ssl_verify_client_cert = yes and auth_ssl_username_from_cert = yes, and a passdb giving alice
+// nopassword: Python imaplib authenticates with EXTERNAL and is alice; without a certificate
+// EXTERNAL fails.
+func TestExternalClientCert(t *testing.T) {
+	t.Parallel()
+	py := need(t, "python3")
+	script := `import imaplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if sys.argv[3] != "-":
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]))
+m.starttls(ssl_context=ctx)
+try:
+    typ, data = m.authenticate("EXTERNAL", lambda _: b"")
+    print("auth", typ)
+    print("select", m.select("INBOX")[0])
+except imaplib.IMAP4.error as e:
+    print("refused", e)
+m.logout()
+`
+	forEachKind(t, func(t testing.TB, kind string) {
+		dir, err := os.MkdirTemp("", "roost-external-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, 0o755)
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		writeClientCA(t, dir, "alice")
+		// EXTERNAL checks an empty password: certificate users need a passdb saying nopassword.
+		os.WriteFile(filepath.Join(dir, "certusers"), []byte("alice:::::::nopassword\n"), 0o644)
+		env := newMailEnv(t, withTLS(), withConfig(fmt.Sprintf("auth_mechanisms = plain external\n"+
+			"ssl_ca = <%[1]s/ca.pem\nssl_verify_client_cert = yes\nssl_require_crl = no\nauth_ssl_username_from_cert = yes\n"+
+			"auth_verbose = yes\npassdb {\n  driver = passwd-file\n  args = %[1]s/certusers\n}", dir)))
+		startServer(t, env, kind)
+		out, err := runClient(t, nil, py, "-c", script, "127.0.0.1", fmt.Sprint(env.Port),
+			filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key"))
+		if err != nil || !strings.Contains(out, "auth OK") || !strings.Contains(out, "select OK") {
+			t.Errorf("EXTERNAL with a client certificate: %v\n%s", err, out)
+		}
+		log, _ := os.ReadFile(env.LogPath())
+		if !strings.Contains(string(log), "user=<alice>, method=EXTERNAL") {
+			t.Errorf("no EXTERNAL login of alice in the log:\n%s", tail(string(log), 10))
+		}
+		out, _ = runClient(t, nil, py, "-c", script, "127.0.0.1", fmt.Sprint(env.Port), "-", "-")
+		if !strings.Contains(out, "refused") {
+			t.Errorf("EXTERNAL without a certificate:\n%s", out)
 		}
 	})
 }

@@ -27,7 +27,8 @@
 // SCRAM look up credentials of the scheme they need, and a stored scheme
 // that cannot give them fails the login with a warning naming the fix;
 // EXTERNAL takes the user from the verified client certificate
-// (ssl_cert_username_field) and checks that the passdb knows it;
+// (ssl_cert_username_field) and checks an empty password, as Dovecot
+// does, so a passdb must admit that user with "nopassword";
 // ANONYMOUS logs in as auth_anonymous_username after a userdb lookup
 // only. -PLUS mechanisms are offered only on TLS connections whose state
 // the protocol passed in ConnInfo. Success data (SCRAM's server-final

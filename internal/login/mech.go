@@ -84,8 +84,9 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// external completes EXTERNAL: the certificate's user (or the authzid,
-// as a master login) must exist in the passdb chain; no password.
+// external completes EXTERNAL as Dovecot 2.3's mech-external: the
+// certificate's user (or the authzid, as a master login) is checked with
+// an empty password, so the passdb that admits it must say "nopassword".
 func (s *Service) external(e *Exchange, ci ConnInfo) sasl.AuthzidFunc {
 	return func(ctx context.Context, authzid string) error {
 		user, ok := s.certUser(ci)
@@ -98,7 +99,7 @@ func (s *Service) external(e *Exchange, ci ConnInfo) sasl.AuthzidFunc {
 		if e.req.LoginUser == user {
 			e.req.LoginUser = ""
 		}
-		res := s.auth.LookupCredentials(ctx, e.req, "")
+		res := s.auth.VerifyPlain(ctx, e.req, "")
 		e.res = &res
 		if res.Status != auth.OK {
 			return errVerify

@@ -20,7 +20,8 @@ import (
 
 const mechUsers = "alice@example.org:{PLAIN}pencil:10000:10000::/srv/vmail/alice::\n" +
 	"hashed@example.org:{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1:10000:10000::/x::\n" +
-	"anonymous:{PLAIN}x:10000:10000::/srv/vmail/anon::\n"
+	"anonymous:{PLAIN}x:10000:10000::/srv/vmail/anon::\n" +
+	"cert@example.org::10000:10000::/srv/vmail/cert::nopassword\n"
 
 func allMechs(o *Options, _ *auth.Options) {
 	o.Mechanisms = strings.Fields("plain login cram-md5 digest-md5 scram-sha-1 scram-sha-256 scram-sha-256-plus external anonymous oauthbearer xoauth2")
@@ -140,16 +141,23 @@ func TestOAuthAnonymousExternal(t *testing.T) {
 		t.Fatalf("ANONYMOUS: %+v %v", sess, err)
 	}
 	// EXTERNAL without a certificate fails; with one vouched for by the
-	// auth-client peer it logs in as the certificate's user.
+	// auth-client peer it logs in as the certificate's user when a passdb
+	// admits that user with nopassword (Dovecot checks an empty password),
+	// and fails for a user with a password.
 	x, _ = e.svc.Begin(ctx, tlsCI, "EXTERNAL")
 	if _, _, err := x.Next(ctx, []byte{}); !errors.Is(err, ErrFailed) {
 		t.Fatalf("EXTERNAL without cert: %v", err)
 	}
 	ci := tlsCI
-	ci.CertUser, ci.CertValid = "alice@example.org", true
+	ci.CertUser, ci.CertValid = "cert@example.org", true
 	x, _ = e.svc.Begin(ctx, ci, "EXTERNAL")
-	if _, sess, err := x.Next(ctx, []byte{}); err != nil || sess.User != "alice@example.org" {
+	if _, sess, err := x.Next(ctx, []byte{}); err != nil || sess.User != "cert@example.org" {
 		t.Fatalf("EXTERNAL: %+v %v", sess, err)
+	}
+	ci.CertUser = "alice@example.org"
+	x, _ = e.svc.Begin(ctx, ci, "EXTERNAL")
+	if _, _, err := x.Next(ctx, []byte{}); !errors.Is(err, ErrFailed) {
+		t.Fatalf("EXTERNAL for a user with a password: %v", err)
 	}
 }
 
