@@ -21,7 +21,7 @@ func (c *conn) capabilities() string {
 		return strings.Join(caps, " ")
 	}
 	caps = append(caps, "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
-		"MOVE", "STATUS=SIZE", c.literalCap(), "SPECIAL-USE")
+		"CONDSTORE", "QRESYNC", "MOVE", "STATUS=SIZE", c.literalCap(), "SPECIAL-USE")
 	return strings.Join(caps, " ")
 }
 

@@ -2,21 +2,23 @@ package imapserver
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
 // enableable reports whether ENABLE can turn on an extension (RFC 5161).
-// It grows as CONDSTORE and QRESYNC land (feature_condstore.go).
 func enableable(name string) bool {
 	switch name {
-	default:
-		return false
+	case extCondstore, extQresync:
+		return true
 	}
+	return false
 }
 
-// cmdEnable is ENABLE (RFC 5161): "* ENABLED" lists what was newly
-// enabled; unknown names are ignored; no names at all is accepted, as
-// Dovecot does.
+// cmdEnable is ENABLE (RFC 5161): "* ENABLED" lists the extensions
+// named that the server knows (Dovecot lists them even when they were
+// already on); unknown names are ignored; no names at all is accepted, as
+// Dovecot does. QRESYNC implies CONDSTORE (RFC 7162 section 3.2.3).
 func cmdEnable(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var names []string
@@ -29,9 +31,18 @@ func cmdEnable(ctx context.Context, c *conn, cmd *command) error {
 	}
 	var enabled []string
 	for _, n := range names {
-		if enableable(n) && !c.enabled[n] {
+		if !enableable(n) || slices.Contains(enabled, n) {
+			continue
+		}
+		enabled = append(enabled, n)
+		switch n {
+		case extCondstore:
+			c.enableCondstore()
+		case extQresync:
+			c.enableCondstore()
+			c.enabled[extQresync] = true
+		default:
 			c.enabled[n] = true
-			enabled = append(enabled, n)
 		}
 	}
 	if len(enabled) > 0 { // Dovecot omits an empty ENABLED

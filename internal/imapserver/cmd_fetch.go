@@ -24,16 +24,31 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return err
 	}
-	changedSince, err := parseFetchModifiers(d, req)
+	mods, err := parseFetchModifiers(d, req)
 	if err != nil {
 		return err
 	}
 	if !d.ExpectCRLF() {
 		return d.Err()
 	}
+	if mods.vanished && (!cmd.uid || !c.qresync() || mods.changedSince == 0) {
+		// RFC 7162 section 3.2.6: UID FETCH only, with CHANGEDSINCE.
+		return &imapwire.SyntaxError{Msg: "VANISHED not allowed here"}
+	}
+	changedSince := mods.changedSince
 	uids, err := c.sel.resolve(set, cmd.uid)
 	if err != nil {
 		return err
+	}
+	if mods.changedSince != 0 || req.hasModSeq() {
+		c.enableCondstore()
+	}
+	if mods.vanished {
+		gone, err := c.expungedSince(ctx, set, changedSince)
+		if err != nil {
+			return err
+		}
+		c.writeVanished(gone, true)
 	}
 	seen, err := c.fetchSetSeen(ctx, req, uids)
 	if err != nil {
@@ -48,6 +63,9 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 		msg := c.sel.messages()[seq-1]
 		if changedSince != 0 && msg.ModSeq <= changedSince {
 			continue
+		}
+		if req.hasModSeq() {
+			c.noteModSeq(msg.ModSeq)
 		}
 		if err := f.writeMessage(ctx, seq, msg, seen[uid]); err != nil {
 			if st := (*status)(nil); errors.As(err, &st) {
@@ -72,26 +90,50 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 // so that memory stays flat on big responses.
 const fetchFlushBytes = 256 << 10
 
-// parseFetchModifiers reads an optional " (CHANGEDSINCE n)" (RFC 7162).
-func parseFetchModifiers(d *imapwire.Decoder, req *fetchRequest) (uint64, error) {
+// fetchModifiers are FETCH's modifiers (RFC 7162 sections 3.1.4.1 and
+// 3.2.6).
+type fetchModifiers struct {
+	changedSince uint64
+	vanished     bool
+}
+
+// parseFetchModifiers reads an optional " (CHANGEDSINCE n [VANISHED])".
+func parseFetchModifiers(d *imapwire.Decoder, req *fetchRequest) (fetchModifiers, error) {
+	var m fetchModifiers
 	if !d.SP() {
-		return 0, d.Err()
+		return m, d.Err()
 	}
-	var since uint64
 	ok := d.ExpectList(func() bool {
 		var name string
 		if !d.ExpectAtom(&name) {
 			return false
 		}
-		return equalFold(name, "CHANGEDSINCE") && d.ExpectSP() && d.ExpectNumber64(&since)
+		switch {
+		case equalFold(name, "CHANGEDSINCE"):
+			return d.ExpectSP() && d.ExpectNumber64(&m.changedSince)
+		case equalFold(name, "VANISHED"):
+			m.vanished = true
+			return true
+		}
+		return false
 	})
 	if !ok {
-		return 0, &imapwire.SyntaxError{Msg: "Unknown FETCH modifier"}
+		return m, &imapwire.SyntaxError{Msg: "Unknown FETCH modifier"}
 	}
-	if since != 0 {
+	if m.changedSince != 0 && !req.hasModSeq() {
 		req.insertBuffered(fetchItem{kind: fetchModSeq})
 	}
-	return since, nil
+	return m, nil
+}
+
+// hasModSeq reports whether MODSEQ is among the items.
+func (r *fetchRequest) hasModSeq() bool {
+	for _, it := range r.items {
+		if it.kind == fetchModSeq {
+			return true
+		}
+	}
+	return false
 }
 
 func equalFold(a, b string) bool {

@@ -28,13 +28,22 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return err
 	}
+	withModSeq := hasModSeqKey(prog)
+	if withModSeq {
+		c.enableCondstore()
+	}
 	enc := c.untagged().Atom("SEARCH")
+	var hi uint64
 	for _, i := range hits {
+		hi = max(hi, s.msgs[i].ModSeq)
 		if cmd.uid {
 			enc.SP().Number(s.msgs[i].UID)
 		} else {
 			enc.SP().Number(uint32(i + 1))
 		}
+	}
+	if withModSeq && len(hits) > 0 {
+		enc.SP().Special('(').Atom("MODSEQ").SP().Number64(hi).Special(')')
 	}
 	enc.CRLF()
 	return nil

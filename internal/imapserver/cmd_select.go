@@ -14,21 +14,36 @@ import (
 func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) {
 		return dec.Err()
 	}
+	condstore, qr, perr := c.parseSelectParams(cmd)
 	if c.sel != nil {
+		// Dovecot closes the previous mailbox even when the parameters
+		// are bad.
 		c.unselect()
 		c.untaggedStatus(typeOK, "CLOSED", "Previous mailbox closed.")
+	}
+	if perr != nil {
+		return perr
 	}
 	readOnly := cmd.name == "EXAMINE"
 	mb, err := c.user.Open(ctx, name, storage.OpenOptions{ReadOnly: readOnly})
 	if err != nil {
 		return c.lookupError("select "+name, err)
 	}
+	if condstore {
+		c.enableCondstore() // nothing selected yet: no untagged HIGHESTMODSEQ
+	}
 	c.sel = &selected{mb: mb, name: name, readOnly: readOnly || mb.ReadOnly()}
 	c.state = stateSelected
 	c.writeSelectResponses()
+	c.sel.lastFullModSeq = mb.Status().HighestModSeq
+	if qr != nil {
+		if err := c.writeQresync(ctx, qr); err != nil {
+			return err
+		}
+	}
 	cmd.okCode, cmd.okText = "READ-WRITE", "Select completed."
 	if c.sel.readOnly {
 		cmd.okCode = "READ-ONLY"
@@ -59,7 +74,7 @@ func (c *conn) writeSelectResponses() {
 	}
 	c.untaggedStatus(typeOK, "UIDVALIDITY "+strconv.FormatUint(uint64(st.UIDValidity), 10), "UIDs valid")
 	c.untaggedStatus(typeOK, "UIDNEXT "+strconv.FormatUint(uint64(st.UIDNext), 10), "Predicted next UID")
-	if c.enabled["CONDSTORE"] {
+	if c.condstore() {
 		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(st.HighestModSeq, 10), "Highest")
 	}
 }

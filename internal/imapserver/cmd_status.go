@@ -6,7 +6,7 @@ import (
 )
 
 // statusItems are the STATUS items in the order Dovecot answers them.
-var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE"}
+var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE"}
 
 // cmdStatus is STATUS (RFC 3501 section 6.3.10), plus SIZE (RFC 8438).
 func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
@@ -48,7 +48,10 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 	}
 	vals := map[string]uint64{"MESSAGES": uint64(st.Messages), "RECENT": uint64(st.Recent),
 		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),
-		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size)}
+		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size), "HIGHESTMODSEQ": st.HighestModSeq}
+	if want["HIGHESTMODSEQ"] {
+		c.enableCondstore() // RFC 7162 section 3.1
+	}
 	enc := c.untagged().Atom("STATUS").SP().Mailbox(name).SP().Special('(')
 	first := true
 	for _, item := range statusItemOrder {

@@ -42,7 +42,7 @@ func cmdStore(ctx context.Context, c *conn, cmd *command) error {
 		return nil
 	}
 	if a.conditional {
-		c.enabled["CONDSTORE"] = true // RFC 7162 section 3.1: implicit enable
+		c.enableCondstore() // RFC 7162 section 3.1: implicit enable
 	}
 	before := c.sel.mb.Status().Keywords
 	res, err := c.storeFlags(ctx, uids, a)
@@ -52,11 +52,13 @@ func cmdStore(ctx context.Context, c *conn, cmd *command) error {
 	if after := c.sel.mb.Status().Keywords; !slices.Equal(before, after) {
 		c.writeMailboxFlags(after)
 	}
-	if !a.silent {
+	// RFC 7162 section 3.1.3: with CONDSTORE, .SILENT still reports
+	// the new MODSEQ.
+	if !a.silent || c.condstore() {
 		keywords := c.sel.mb.Status().Keywords
 		for _, m := range res.Updated {
 			if seq := c.sel.seqOf(m.UID); seq != 0 {
-				c.writeStoreFetch(seq, m, cmd.uid, keywords)
+				c.writeStoreFetch(seq, m, cmd.uid, !a.silent, keywords)
 			}
 		}
 	}
@@ -182,17 +184,28 @@ func parseStoreFlags(d *imapwire.Decoder) ([]string, error) {
 	return flags, nil
 }
 
-// writeStoreFetch writes "* seq FETCH ([UID n ][MODSEQ (m) ]FLAGS (...))"
-// in the order of Dovecot's imap_sync_send_flags.
-func (c *conn) writeStoreFetch(seq uint32, m storage.Message, withUID bool, keywords []string) {
+// writeStoreFetch writes "* seq FETCH ([UID n ][MODSEQ (m)][ FLAGS
+// (...)])" in the order of Dovecot's imap_sync_send_flags: UID for UID
+// STORE and under QRESYNC, MODSEQ under CONDSTORE, FLAGS unless .SILENT.
+func (c *conn) writeStoreFetch(seq uint32, m storage.Message, withUID, withFlags bool, keywords []string) {
 	enc := c.untagged().Number(seq).SP().Atom("FETCH").SP().Special('(')
-	if withUID {
-		enc.Atom("UID").SP().Number(m.UID).SP()
+	if withUID || c.qresync() {
+		enc.Atom("UID").SP().Number(m.UID)
+		if c.condstore() || withFlags {
+			enc.SP()
+		}
 	}
-	if c.enabled["CONDSTORE"] {
-		enc.Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')').SP()
+	if c.condstore() {
+		enc.Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')')
+		c.noteModSeq(m.ModSeq)
+		if withFlags {
+			enc.SP()
+		}
 	}
-	enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(m, keywords))).Special(')').CRLF()
+	if withFlags {
+		enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(m, keywords)))
+	}
+	enc.Special(')').CRLF()
 }
 
 // writeMailboxFlags announces a changed keyword set (Dovecot's

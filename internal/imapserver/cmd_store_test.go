@@ -21,7 +21,7 @@ t2 OK Store completed.
 	c.expect(`t3 STORE 1 -FLAGS.SILENT \Seen`, "\nt3 OK Store completed.\n")
 	c.expect(`t4 STORE 1 +FLAGS (\Recent)`, "\nt4 BAD Error in IMAP command STORE: Invalid system flag \\RECENT\n")
 	c.expect(`t5 STORE 1 +FLAGS (\Bogus)`, "\nt5 BAD Error in IMAP command STORE: Invalid system flag \\BOGUS\n")
-	c.expect(`t6 STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\Flagged)`, "\nt6 OK [MODIFIED 1] Conditional store failed.\n")
+	c.expect(`t6 STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\Flagged)`, "\n* OK [HIGHESTMODSEQ 6] Highest\nt6 OK [MODIFIED 1] Conditional store failed.\n")
 	c.expect(`t7 FETCH 1:2 FLAGS`, `
 * 1 FETCH (FLAGS (\Recent))
 * 2 FETCH (FLAGS (\Answered \Recent Project))

@@ -380,6 +380,7 @@ func (c *conn) finish(cmd *command, err error) error {
 		if serr := c.syncWith(c.ctx, opts); serr != nil {
 			c.syncFailed(serr)
 		}
+		c.sendHighestModSeq(st, opts.NoExpunges)
 	}
 	if !st.badCount {
 		c.bad = 0 // as Dovecot: only consecutive invalid commands count

@@ -300,7 +300,16 @@ func (p *searchParser) keyWithArgs(up string) (*searchKey, error) {
 			return nil, searchError(p.cmd, "Invalid search date parameter")
 		}
 		return k, nil
-	case "LARGER", "SMALLER", "MODSEQ", "OLDER", "YOUNGER":
+	case "MODSEQ":
+		if !p.modSeqEntry() {
+			return nil, searchError(p.cmd, "Invalid search MODSEQ parameter")
+		}
+		k.op = opModSeq
+		if !d.ExpectNumber64(&k.num) {
+			return nil, searchError(p.cmd, "Invalid search number parameter")
+		}
+		return k, nil
+	case "LARGER", "SMALLER", "OLDER", "YOUNGER":
 		k.op = map[string]searchOp{"LARGER": opLarger, "SMALLER": opSmaller, "MODSEQ": opModSeq,
 			"OLDER": opOlder, "YOUNGER": opYounger}[up]
 		if !d.ExpectNumber64(&k.num) {
@@ -359,4 +368,37 @@ func (p *searchParser) stringKey(up string) (*searchKey, error) {
 	}
 	k.str, k.folded = s, fold(s)
 	return k, nil
+}
+
+// modSeqEntry skips MODSEQ's optional entry-name and entry-type-req (RFC
+// 7162 section 3.1.5): roost, like Dovecot, keeps one MODSEQ per message,
+// so the entry does not narrow the search. It returns false on bad syntax.
+func (p *searchParser) modSeqEntry() bool {
+	var entry string
+	if !p.d.String(&entry) {
+		return p.d.Err() == nil
+	}
+	var typ string
+	if !p.d.ExpectSP() || !p.d.ExpectAtom(&typ) || !p.d.ExpectSP() {
+		return false
+	}
+	switch strings.ToLower(typ) {
+	case "priv", "shared", "all":
+		return true
+	}
+	return false
+}
+
+// hasModSeqKey reports whether a program uses MODSEQ, which makes SEARCH
+// report the highest MODSEQ of its result (RFC 7162 section 3.1.5).
+func hasModSeqKey(k *searchKey) bool {
+	if k.op == opModSeq {
+		return true
+	}
+	for _, s := range k.sub {
+		if hasModSeqKey(s) {
+			return true
+		}
+	}
+	return false
 }

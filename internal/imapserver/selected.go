@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"roost/internal/imap"
@@ -22,6 +23,10 @@ type selected struct {
 	// already shows but the client was not told of yet (preSync).
 	pending map[uint32]struct{}
 	texts   *textCache // folded search text, kept across SEARCH commands
+	// QRESYNC (feature_condstore.go): the HIGHESTMODSEQ the client
+	// last learned from a full sync, and the highest MODSEQ sent in a
+	// FETCH response during the current command.
+	lastFullModSeq, fetchModSeq uint64
 }
 
 // messages returns the view: sequence number = index + 1.
@@ -153,6 +158,15 @@ func (c *conn) announceCounts(ch *storage.Changes) {
 
 // announceExpunges writes "* n EXPUNGE" for each expunged message.
 func (c *conn) announceExpunges(exp []storage.Expunge) {
+	if c.qresync() && len(exp) > 0 { // RFC 7162 section 3.2.10
+		uids := make([]uint32, len(exp))
+		for i, e := range exp {
+			uids[i] = e.UID
+		}
+		slices.Sort(uids)
+		c.writeVanished(uids, false)
+		return
+	}
 	for _, e := range exp {
 		c.untagged().Number(e.Seq).SP().Atom("EXPUNGE").CRLF()
 	}
@@ -197,18 +211,19 @@ func countRecent(msgs []storage.Message) int {
 	return n
 }
 
-// writeFlagsFetch writes "* seq FETCH (FLAGS (...))", with UID when
-// withUID is set (UID STORE, or QRESYNC later) and MODSEQ once CONDSTORE
-// is enabled.
+// writeFlagsFetch writes "* seq FETCH ([UID u ][MODSEQ (m) ]FLAGS
+// (...))" in Dovecot's order (imap_sync_send_flags): UID when withUID is
+// set or QRESYNC is enabled, MODSEQ once CONDSTORE is.
 func (c *conn) writeFlagsFetch(seq uint32, m storage.Message, withUID bool) {
 	enc := c.untagged().Number(seq).SP().Atom("FETCH").SP().Special('(')
-	if withUID {
+	if withUID || c.qresync() {
 		enc.Atom("UID").SP().Number(m.UID).SP()
 	}
-	enc.Atom("FLAGS").SP().Flags(messageFlags(m))
-	if c.enabled["CONDSTORE"] {
-		enc.SP().Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')')
+	if c.condstore() {
+		enc.Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')').SP()
+		c.noteModSeq(m.ModSeq)
 	}
+	enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(m, c.sel.mb.Status().Keywords)))
 	enc.Special(')').CRLF()
 }
 

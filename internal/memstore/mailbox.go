@@ -57,6 +57,14 @@ type mailbox struct {
 	specialUse  []string
 	deleted     bool
 	views       map[*view]struct{}
+	// expunged records each expunged UID with the MODSEQ of its expunge
+	// (storage.ExpungeHistory), oldest first. memstore keeps all of it.
+	expunged []expungeRecord
+}
+
+type expungeRecord struct {
+	uid    uint32
+	modSeq uint64
 }
 
 func (mb *mailbox) appendLocked(m *message, now time.Time) {
@@ -111,8 +119,13 @@ func (mb *mailbox) expungeLocked(uids []uint32) bool {
 	if len(kept) == len(mb.msgs) {
 		return false
 	}
-	mb.msgs = kept
 	mb.modSeq++
+	for _, m := range mb.msgs {
+		if drop[m.uid] {
+			mb.expunged = append(mb.expunged, expungeRecord{m.uid, mb.modSeq})
+		}
+	}
+	mb.msgs = kept
 	return true
 }
 

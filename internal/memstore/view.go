@@ -228,3 +228,20 @@ func sortedUnique(uids []uint32) []uint32 {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+var _ storage.ExpungeHistory = (*view)(nil)
+
+// ExpungedSince implements storage.ExpungeHistory: memstore remembers
+// every expunge for the life of the mailbox.
+func (v *view) ExpungedSince(ctx context.Context, modseq uint64) ([]uint32, bool, error) {
+	v.u.mu.Lock()
+	defer v.u.mu.Unlock()
+	var uids []uint32
+	for _, e := range v.mb.expunged {
+		if e.modSeq > modseq {
+			uids = append(uids, e.uid)
+		}
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids), true, nil
+}
