@@ -187,7 +187,9 @@ func (u *user) LockPOP3Session(ctx context.Context) (unlock func(), err error) {
 	if err := l.acquire(ctx); err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
 	l.timer = time.AfterFunc(pop3LockRefresh, l.refresh)
+	l.mu.Unlock()
 	return l.release, nil
 }
 
