@@ -20,8 +20,10 @@ func (c *conn) capabilities() string {
 		}
 		return strings.Join(caps, " ")
 	}
-	caps = append(caps, "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
-		"CONDSTORE", "QRESYNC", "MOVE", "STATUS=SIZE", c.literalCap(), "SPECIAL-USE")
+	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
+		"THREAD=ORDEREDSUBJECT", "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
+		"I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "WITHIN", "MOVE", "STATUS=SIZE",
+		c.literalCap(), "SPECIAL-USE")
 	return strings.Join(caps, " ")
 }
 

@@ -113,6 +113,8 @@ func newCommandTable() map[string]*commandSpec {
 		"STORE":    {handler: cmdStore, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Store completed."},
 		"COPY":     {handler: cmdCopy, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Copy completed."},
 		"MOVE":     {handler: cmdCopy, states: stateSelected, flags: flagUID, okText: "Move completed."},
+		"SORT":     {handler: cmdSort, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Sort completed."},
+		"THREAD":   {handler: cmdThread, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Thread completed."},
 	}
 }
 

@@ -1,6 +1,9 @@
 package imapserver
 
-import "container/list"
+import (
+	"container/list"
+	"slices"
+)
 
 // searchTextCacheBytes bounds the folded search text one session keeps
 // for its selected mailbox (textCache).
@@ -66,3 +69,5 @@ func (tc *textCache) put(uid uint32, parts []partText) {
 		tc.size -= te.size
 	}
 }
+
+func sortUint32(s []uint32) { slices.Sort(s) }

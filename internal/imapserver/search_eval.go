@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ type searcher struct {
 	now    time.Time
 	maxUID uint32
 	texts  *textCache // may be nil
+	saved  []uint32   // $ (RFC 5182), UIDs ascending
 }
 
 func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searcher {
@@ -76,6 +78,9 @@ func (s *searcher) match(ctx context.Context, k *searchKey, i int, md *msgData) 
 		return k.set.Contains(uint32(i+1), uint32(len(s.msgs))), nil
 	case opUIDSet:
 		return k.set.Contains(msg.UID, s.maxUID), nil
+	case opSaved:
+		_, ok := slices.BinarySearch(s.saved, msg.UID)
+		return ok, nil
 	case opFlag:
 		return msgHasFlag(msg.Flags, k.str), nil
 	case opKeyword:

@@ -42,6 +42,7 @@ const (
 	opModSeq
 	opOlder   // RFC 5032: internal date older than num seconds
 	opYounger // RFC 5032
+	opSaved   // $: the saved result (RFC 5182)
 )
 
 // searchKey is one node of a parsed search program.
@@ -71,16 +72,47 @@ type searchParser struct {
 	cmd   string            // command name for errors, e.g. "UID SEARCH"
 	conv  *encoding.Decoder // CHARSET conversion, nil for UTF-8/US-ASCII
 	depth int
+	// ret is set when the command may carry RETURN (...) (RFC 4731)
+	// and receives the options; returned reports that it did.
+	ret      *imap.SearchReturn
+	returned bool
 }
 
 // parseSearch reads "[CHARSET cs] key *(SP key)" up to (not including)
 // the CRLF and returns the keys as one AND node.
 func parseSearch(d *imapwire.Decoder, cmd string) (*searchKey, error) {
+	return (&searchParser{d: d, cmd: cmd}).program()
+}
+
+// parseSearchCharset reads "charset SP key *(SP key)": SORT and THREAD
+// name the charset without the CHARSET keyword (RFC 5256).
+func parseSearchCharset(d *imapwire.Decoder, cmd string) (*searchKey, error) {
 	p := &searchParser{d: d, cmd: cmd}
+	var cs string
+	if !d.ExpectAString(&cs) || !d.ExpectSP() {
+		return nil, d.Err()
+	}
+	if err := p.setCharset(cs); err != nil {
+		return nil, err
+	}
+	first, err := p.key()
+	if err != nil {
+		return nil, err
+	}
+	return p.rest(first)
+}
+
+func (p *searchParser) program() (*searchKey, error) {
 	first, err := p.keyOrCharset()
 	if err != nil {
 		return nil, err
 	}
+	return p.rest(first)
+}
+
+// rest reads the keys after the first one.
+func (p *searchParser) rest(first *searchKey) (*searchKey, error) {
+	d := p.d
 	root := &searchKey{op: opAnd, sub: []*searchKey{first}}
 	for d.SP() {
 		k, err := p.key()
@@ -100,6 +132,12 @@ func (p *searchParser) keyOrCharset() (*searchKey, error) {
 	atom := readAtomStar(p.d)
 	if p.d.Err() != nil {
 		return nil, p.d.Err()
+	}
+	if p.ret != nil && !p.returned && strings.EqualFold(atom, "RETURN") {
+		if err := p.returnOptions(); err != nil {
+			return nil, err
+		}
+		return p.keyOrCharset()
 	}
 	if !strings.EqualFold(atom, "CHARSET") {
 		return p.keyFromAtom(atom)
@@ -188,6 +226,9 @@ func (p *searchParser) keyFromAtom(atom string) (*searchKey, error) {
 		return p.list()
 	}
 	up := strings.ToUpper(atom)
+	if atom == "$" {
+		return &searchKey{op: opSaved}, nil
+	}
 	if k, ok := simpleSearchKeys(up); ok {
 		return k, nil
 	}
@@ -401,4 +442,47 @@ func hasModSeqKey(k *searchKey) bool {
 		}
 	}
 	return false
+}
+
+// returnOptions reads " (opt *(SP opt)) SP" after RETURN (RFC 4731
+// section 3.1, RFC 5182 SAVE, RFC 5267 PARTIAL).
+func (p *searchParser) returnOptions() error {
+	d := p.d
+	p.returned = true
+	if !d.ExpectSP() {
+		return d.Err()
+	}
+	var bad string
+	ok := d.ExpectList(func() bool {
+		var opt string
+		if !d.ExpectAtom(&opt) {
+			return false
+		}
+		switch strings.ToUpper(opt) {
+		case "MIN":
+			p.ret.Min = true
+		case "MAX":
+			p.ret.Max = true
+		case "ALL":
+			p.ret.All = true
+		case "COUNT":
+			p.ret.Count = true
+		case "SAVE":
+			p.ret.Save = true
+		default:
+			bad = opt
+			return false
+		}
+		return true
+	})
+	if bad != "" {
+		return searchError(p.cmd, "Unknown RETURN option "+asciiOnly(bad))
+	}
+	if !ok || !d.ExpectSP() {
+		return d.Err()
+	}
+	if !p.ret.Min && !p.ret.Max && !p.ret.Count && !p.ret.Save {
+		p.ret.All = true // RETURN () is RETURN (ALL)
+	}
+	return nil
 }

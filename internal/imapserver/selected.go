@@ -27,6 +27,8 @@ type selected struct {
 	// last learned from a full sync, and the highest MODSEQ sent in a
 	// FETCH response during the current command.
 	lastFullModSeq, fetchModSeq uint64
+	// saved is the SEARCHRES result $ (RFC 5182), UIDs ascending.
+	saved []uint32
 }
 
 // messages returns the view: sequence number = index + 1.

@@ -1,0 +1,156 @@
+package imapserver
+
+import (
+	"context"
+
+	"roost/internal/imap"
+	"roost/internal/imapwire"
+	"roost/internal/storage"
+)
+
+// cmdSort is SORT and UID SORT (RFC 5256 section 3, SORT=DISPLAY RFC
+// 5957) with ESORT's RETURN (...) (RFC 5267 section 3). Sort keys come
+// from the field cache's header block, never from the message files.
+func cmdSort(ctx context.Context, c *conn, cmd *command) error {
+	d := cmd.dec
+	if !d.ExpectSP() {
+		return d.Err()
+	}
+	var ret imap.SearchReturn
+	returned, err := parseSortReturn(d, cmd, &ret)
+	if err != nil {
+		return err
+	}
+	var atoms []string
+	if !d.ExpectList(func() bool {
+		var a string
+		if !d.ExpectAtom(&a) {
+			return false
+		}
+		atoms = append(atoms, a)
+		return true
+	}) || !d.ExpectSP() {
+		return d.Err()
+	}
+	criteria, err := imap.ParseSortCriteria(atoms)
+	if err != nil {
+		return &imapwire.SyntaxError{Msg: "Invalid sort criteria"}
+	}
+	prog, err := parseSearchCharset(d, cmd.fullName())
+	if err != nil {
+		return err
+	}
+	if !d.ExpectCRLF() {
+		return d.Err()
+	}
+	data, err := c.sortData(ctx, prog, imap.FieldsFor(criteria))
+	if err != nil {
+		return err
+	}
+	imap.Sort(data, criteria)
+	nums := make([]uint32, len(data))
+	for i := range data {
+		nums[i] = data[i].Seq
+		if cmd.uid {
+			nums[i] = data[i].UID
+		}
+	}
+	if returned {
+		if ret.Save {
+			c.sel.saved = savedUIDs(ret, data)
+		}
+		c.writeESearch(cmd, ret, nums, false, 0)
+		return nil
+	}
+	enc := c.untagged().Atom("SORT")
+	for _, n := range nums {
+		enc.SP().Number(n)
+	}
+	enc.CRLF()
+	return nil
+}
+
+// parseSortReturn reads an optional "RETURN (...) SP" before the sort
+// criteria (ESORT).
+func parseSortReturn(d *imapwire.Decoder, cmd *command, ret *imap.SearchReturn) (bool, error) {
+	var a string
+	if !d.Atom(&a) {
+		return false, d.Err()
+	}
+	if !equalFold(a, "RETURN") {
+		return false, &imapwire.SyntaxError{Msg: "Invalid sort criteria"}
+	}
+	p := &searchParser{d: d, cmd: cmd.fullName(), ret: ret}
+	return true, p.returnOptions()
+}
+
+// savedUIDs is the $ of a sorted result, in ascending UID order.
+func savedUIDs(ret imap.SearchReturn, data []imap.SortData) []uint32 {
+	uids := make([]uint32, len(data))
+	for i := range data {
+		uids[i] = data[i].UID
+	}
+	saved := imap.SavedResult(ret, uids)
+	out := append([]uint32(nil), saved...)
+	sortUint32(out)
+	return out
+}
+
+// sortData searches and returns the sort data of the matching messages,
+// built from each message's cached header block.
+func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFields) ([]imap.SortData, error) {
+	s, hits, err := c.runSearch(ctx, prog)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]imap.SortData, 0, len(hits))
+	for _, i := range hits {
+		m := s.msgs[i]
+		var hdr []byte
+		if fields != 0 {
+			md := &msgData{mb: c.sel.mb, uid: m.UID}
+			hdr, err = md.field(ctx, FieldHeader)
+			md.close()
+			if err != nil {
+				if storage.KindOf(err) == storage.KindExpunged {
+					continue
+				}
+				return nil, err
+			}
+		}
+		sd := imap.NewSortData(hdr, m.InternalDate, m.Size, fields)
+		sd.Seq, sd.UID = uint32(i+1), m.UID
+		data = append(data, sd)
+	}
+	return data, nil
+}
+
+// cmdThread is THREAD and UID THREAD (RFC 5256 section 4) with
+// ORDEREDSUBJECT, REFERENCES and Dovecot's REFS.
+func cmdThread(ctx context.Context, c *conn, cmd *command) error {
+	d := cmd.dec
+	var name string
+	if !d.ExpectSP() || !d.ExpectAtom(&name) || !d.ExpectSP() {
+		return d.Err()
+	}
+	alg, ok := imap.ParseThreadAlgorithm(name)
+	if !ok {
+		return &imapwire.SyntaxError{Msg: "Unknown thread algorithm"}
+	}
+	prog, err := parseSearchCharset(d, cmd.fullName())
+	if err != nil {
+		return err
+	}
+	if !d.ExpectCRLF() {
+		return d.Err()
+	}
+	data, err := c.sortData(ctx, prog, imap.FieldsThread)
+	if err != nil {
+		return err
+	}
+	// Dovecot writes "* THREAD " even for an empty result.
+	line := imap.AppendThreads([]byte("* THREAD "), imap.Threads(data, alg), cmd.uid)
+	line = append(line, "\r\n"...)
+	c.enc.Raw(line)
+	return nil
+}
