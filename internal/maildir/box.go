@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -57,9 +58,14 @@ func (m *msg) path(dir string) string {
 // box is the state of one mailbox shared by all views in this process.
 // Lock order: Driver.mu, then box.mu, then the dovecot-uidlist dotlock.
 type box struct {
-	d    *Driver
-	p    boxPaths
-	refs int // guarded by d.mu
+	d        *Driver
+	p        boxPaths
+	refs     int           // guarded by d.mu
+	idleElem *list.Element // guarded by d.mu; in d.idle when refs == 0
+	idleCost int64         // guarded by d.mu; memCostLocked when idle
+
+	qmu     sync.Mutex   // guards commitQ; taken after mu, or alone
+	commitQ []*commitReq // saves waiting for a group commit
 
 	mu            sync.Mutex // guards following
 	loaded        bool
@@ -99,6 +105,12 @@ func newBox(d *Driver, p boxPaths) *box {
 	return &box{d: d, p: p, byBase: map[string]*msg{}, ul: newUidlist(),
 		views: map[*view]struct{}{}, fields: map[uint32]map[string][]byte{},
 		flagNames: map[flagKey][]string{}, nextUID: 1, firstRecent: 1}
+}
+
+// memCostLocked estimates the heap the box holds, for the idle cache.
+func (b *box) memCostLocked() int64 {
+	const perMsg = 400 // state, uidlist line and index record of one message
+	return 4096 + int64(len(b.msgs)+len(b.ul.recs))*perMsg/2
 }
 
 func (b *box) notifyAll() {
@@ -237,9 +249,6 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		if err := b.scanLocked(ctx); err != nil {
 			return err
 		}
-	}
-	if err := b.reserveModseqLocked(); err != nil {
-		return err
 	}
 	now := b.d.now()
 	b.curStamp, b.newStamp = curSt, newSt

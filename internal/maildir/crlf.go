@@ -91,43 +91,55 @@ func crlfSize(r io.Reader) (int64, error) {
 	}
 }
 
-const crlfBlock = 64 * 1024
+const (
+	crlfBlock   = 64 * 1024 // distance between position checkpoints
+	crlfBufSize = 16 * 1024 // read size; divides crlfBlock
+)
 
-// crlfReader presents an LF-stored file in CRLF form with random access.
-// It keeps, per 64 KiB block of the file, the number of CRs added before
-// the block, so ReadAt converts at most one block more than it returns.
+// crlfReader presents an LF-stored file in CRLF form with random access,
+// converting while it streams: no copy of the file is made. It remembers
+// where the last read stopped (sequential reads continue from there) and,
+// per 64 KiB block of the file it has passed, how many CRs were added
+// before the block, so a read elsewhere converts at most one block more
+// than it returns. A header-only read touches only the file's first
+// bytes. The size comes from the index (W=) when the file's size is the
+// one recorded; otherwise one pass over the file counts it.
 type crlfReader struct {
 	f      vfs.File
 	fsize  int64
 	size   int64
 	added  []int64 // added[k]: CRs inserted before file offset k*crlfBlock
 	prevCR []bool  // prevCR[k]: byte before block k is CR
+	cur    crlfPos // where the last read stopped
+	buf    []byte
 }
 
-func newCRLFReader(f vfs.File) (*crlfReader, error) {
+// crlfPos is a position in both forms: file offset, CRLF offset, and
+// whether the CRLF byte before it is a CR.
+type crlfPos struct {
+	file, out int64
+	prevCR    bool
+}
+
+// newCRLFReader returns a reader of f; size and vsize are the stored and
+// CRLF sizes when known (vsize <= 0: unknown).
+func newCRLFReader(f vfs.File, size, vsize int64) (*crlfReader, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	r := &crlfReader{f: f, fsize: fi.Size()}
-	buf := make([]byte, crlfBlock)
-	var added int64
-	prevCR := false
-	for off := int64(0); off < r.fsize; off += crlfBlock {
-		r.added = append(r.added, added)
-		r.prevCR = append(r.prevCR, prevCR)
-		n, err := f.ReadAt(buf, off)
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		for _, c := range buf[:n] {
-			if c == '\n' && !prevCR {
-				added++
-			}
-			prevCR = c == '\r'
-		}
+	r := &crlfReader{f: f, fsize: fi.Size(), added: []int64{0}, prevCR: []bool{false}}
+	r.buf = make([]byte, min(crlfBufSize, max(r.fsize, 1)))
+	if vsize > 0 && size == r.fsize {
+		r.size = vsize
+		return r, nil
 	}
-	r.size = r.fsize + added
+	// Unknown: count, recording every checkpoint on the way.
+	if _, err := r.advance(nil, 1<<62, &r.cur); err != nil && err != io.EOF {
+		return nil, err
+	}
+	r.size = r.cur.out
+	r.cur = crlfPos{}
 	return r, nil
 }
 
@@ -139,41 +151,76 @@ func (r *crlfReader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.size {
 		return 0, io.EOF
 	}
-	// Block whose CRLF start is <= off.
-	k := sort.Search(len(r.added), func(i int) bool { return int64(i)*crlfBlock+r.added[i] > off }) - 1
-	if k < 0 {
-		k = 0
+	pos := r.cur
+	if off < pos.out {
+		k := sort.Search(len(r.added), func(i int) bool { return int64(i)*crlfBlock+r.added[i] > off }) - 1
+		k = max(k, 0)
+		pos = crlfPos{file: int64(k) * crlfBlock, out: int64(k)*crlfBlock + r.added[k], prevCR: r.prevCR[k]}
 	}
-	pos := int64(k)*crlfBlock + r.added[k] // CRLF offset of the block start
-	prevCR := r.prevCR[k]
-	buf := make([]byte, crlfBlock)
+	if pos.out < off {
+		if _, err := r.advance(nil, off, &pos); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.advance(p, off+int64(len(p)), &pos)
+	r.cur = pos
+	if err == nil && n < len(p) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// advance converts from pos until the CRLF offset end or the end of the
+// file, copying the output into p (when not nil) and moving pos. It
+// records block checkpoints as it passes them.
+func (r *crlfReader) advance(p []byte, end int64, pos *crlfPos) (int, error) {
 	n := 0
-	for fo := int64(k) * crlfBlock; fo < r.fsize && n < len(p); fo += crlfBlock {
-		m, err := r.f.ReadAt(buf, fo)
-		if err != nil && err != io.EOF {
+	for pos.out < end && pos.file < r.fsize {
+		if pos.file%crlfBlock == 0 {
+			r.checkpoint(pos)
+		}
+		want := min(int64(len(r.buf)), crlfBlock-pos.file%crlfBlock, r.fsize-pos.file)
+		m, err := r.f.ReadAt(r.buf[:want], pos.file)
+		if m == 0 {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF // the file shrank
+			}
 			return n, err
 		}
-		for _, c := range buf[:m] {
-			if c == '\n' && !prevCR {
-				if pos >= off && n < len(p) {
+		chunk := r.buf[:m]
+		for i := 0; i < len(chunk) && pos.out < end; i++ {
+			c := chunk[i]
+			if c == '\n' && !pos.prevCR {
+				if p != nil {
 					p[n] = '\r'
 					n++
 				}
-				pos++
+				pos.out++
+				pos.prevCR = true
+				if pos.out == end {
+					break // stop between the added CR and its LF
+				}
 			}
-			if pos >= off && n < len(p) {
+			if p != nil {
 				p[n] = c
 				n++
 			}
-			pos++
-			prevCR = c == '\r'
-			if n == len(p) {
-				break
-			}
+			pos.out++
+			pos.file++
+			pos.prevCR = c == '\r'
 		}
 	}
-	if n < len(p) {
-		return n, io.EOF
+	if pos.file%crlfBlock == 0 && pos.file < r.fsize {
+		r.checkpoint(pos)
 	}
 	return n, nil
+}
+
+// checkpoint records the position of a block start reached for the first
+// time.
+func (r *crlfReader) checkpoint(pos *crlfPos) {
+	if k := pos.file / crlfBlock; k == int64(len(r.added)) {
+		r.added = append(r.added, pos.out-pos.file)
+		r.prevCR = append(r.prevCR, pos.prevCR)
+	}
 }

@@ -52,6 +52,8 @@ func crlfForm(stored []byte) []byte {
 func FuzzCRLFReader(f *testing.F) {
 	f.Add([]byte(dovecotStored), int64(3), 10)
 	f.Add(bytes.Repeat([]byte("ab\n\r\n"), 30000), int64(65530), 20)
+	f.Add([]byte("a\nb\r\nc\n\n\r"), int64(1), 1) // reads that end between an added CR and its LF
+	f.Add(bytes.Repeat([]byte("\n"), 70000), int64(65537), 2)
 	f.Fuzz(func(t *testing.T, data []byte, off int64, n int) {
 		if len(data) == 0 || n <= 0 || n > 1<<20 {
 			return
@@ -64,12 +66,16 @@ func FuzzCRLFReader(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := newCRLFReader(fl)
+		want := crlfForm(data)
+		var size, vsize int64
+		if n%2 == 0 { // the sizes known from the index
+			size, vsize = int64(len(data)), int64(len(want))
+		}
+		r, err := newCRLFReader(fl, size, vsize)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		want := crlfForm(data)
 		if r.Size() != int64(len(want)) {
 			t.Fatalf("size %d, want %d", r.Size(), len(want))
 		}
@@ -88,6 +94,15 @@ func FuzzCRLFReader(f *testing.F) {
 		}
 		if got < n && err != io.EOF {
 			t.Fatalf("short read without EOF: %v", err)
+		}
+		// then read it all in pieces of n, as a FETCH streams it
+		var all []byte
+		for o := int64(0); o < int64(len(want)); o += int64(n) {
+			k, _ := r.ReadAt(buf, o)
+			all = append(all, buf[:k]...)
+		}
+		if !bytes.Equal(all, want) {
+			t.Fatalf("sequential reads of %d differ", n)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"container/list"
 	"context"
 	"os"
 	"strconv"
@@ -18,7 +19,20 @@ type Options struct {
 	Hostname string           // for unique file names; "" means os.Hostname
 	Pid      int              // for unique file names; 0 means os.Getpid
 	Now      func() time.Time // default clock when UserConfig.Now is nil
+	// CacheBytes bounds the memory of mailbox states kept after their
+	// last view closes (0 means DefaultCacheBytes, negative disables the
+	// cache). Idle states are dropped least recently used first.
+	CacheBytes int64
+	// CacheBoxes bounds the number of idle mailbox states (each holds two
+	// open index files); 0 means DefaultCacheBoxes.
+	CacheBoxes int
 }
+
+// Defaults of the idle mailbox cache.
+const (
+	DefaultCacheBytes = 64 << 20
+	DefaultCacheBoxes = 2000
+)
 
 // Driver is the maildir storage driver. It is shared by every session so
 // that views of one mailbox share one in-process change tracker.
@@ -30,15 +44,27 @@ type Driver struct {
 
 	uniq atomic.Uint64 // disambiguates unique names within a microsecond
 
-	mu    sync.Mutex      // guards following
-	boxes map[string]*box // by mail directory path
+	cacheBytes int64
+	cacheBoxes int
+
+	mu        sync.Mutex      // guards following
+	boxes     map[string]*box // by mail directory path, in use or idle
+	idle      list.List       // of *box with refs == 0, most recent first
+	idleBytes int64           // sum of box.idleCost over idle
 }
 
 var _ storage.Driver = (*Driver)(nil)
 
 // New returns a Driver.
 func New(opts Options) *Driver {
-	d := &Driver{fs: opts.FS, now: opts.Now, boxes: map[string]*box{}}
+	d := &Driver{fs: opts.FS, now: opts.Now, boxes: map[string]*box{},
+		cacheBytes: opts.CacheBytes, cacheBoxes: opts.CacheBoxes}
+	if d.cacheBytes == 0 {
+		d.cacheBytes = DefaultCacheBytes
+	}
+	if d.cacheBoxes == 0 {
+		d.cacheBoxes = DefaultCacheBoxes
+	}
 	if d.fs == nil {
 		d.fs = vfs.OS{}
 	}
@@ -71,7 +97,9 @@ func (d *Driver) Poll(ctx context.Context) {
 	d.mu.Lock()
 	boxes := make([]*box, 0, len(d.boxes))
 	for _, b := range d.boxes {
-		boxes = append(boxes, b)
+		if b.refs > 0 {
+			boxes = append(boxes, b)
+		}
 	}
 	d.mu.Unlock()
 	for _, b := range boxes {
@@ -84,7 +112,8 @@ func (d *Driver) Poll(ctx context.Context) {
 	}
 }
 
-// acquire returns the shared state of the mailbox at dir, creating it.
+// acquire returns the shared state of the mailbox at dir, creating it or
+// taking it from the idle cache.
 func (d *Driver) acquire(p boxPaths) *box {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -93,37 +122,83 @@ func (d *Driver) acquire(p boxPaths) *box {
 		b = newBox(d, p)
 		d.boxes[p.dir] = b
 	}
+	if b.refs == 0 && b.idleElem != nil {
+		d.idle.Remove(b.idleElem)
+		d.idleBytes -= b.idleCost
+		b.idleElem = nil
+	}
 	b.refs++
 	return b
 }
 
-// release drops a reference taken by acquire.
+// release drops a reference taken by acquire. A box nobody uses stays
+// cached (index open, state loaded) so that the next open only compares
+// directory stamps; the least recently used idle boxes are closed when
+// the cache is over its bounds.
 func (d *Driver) release(b *box) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b.refs--
-	if b.refs == 0 {
-		if d.boxes[b.p.dir] == b {
-			delete(d.boxes, b.p.dir)
-		}
-		b.mu.Lock()
-		b.closeIndexLocked()
-		b.mu.Unlock()
+	if b.refs > 0 {
+		return
 	}
+	if d.boxes[b.p.dir] != b || d.cacheBytes < 0 {
+		d.closeBoxLocked(b)
+		return
+	}
+	b.mu.Lock()
+	b.idleCost = b.memCostLocked()
+	keep := b.loaded && !b.gone
+	b.mu.Unlock()
+	if !keep {
+		d.closeBoxLocked(b)
+		return
+	}
+	b.idleElem = d.idle.PushFront(b)
+	d.idleBytes += b.idleCost
+	for d.idle.Len() > 0 && (d.idleBytes > d.cacheBytes || d.idle.Len() > d.cacheBoxes) {
+		old := d.idle.Remove(d.idle.Back()).(*box)
+		old.idleElem = nil
+		d.idleBytes -= old.idleCost
+		d.closeBoxLocked(old)
+	}
+}
+
+// closeBoxLocked drops an unused box: its index is flushed and closed.
+func (d *Driver) closeBoxLocked(b *box) {
+	if d.boxes[b.p.dir] == b {
+		delete(d.boxes, b.p.dir)
+	}
+	b.mu.Lock()
+	b.closeIndexLocked()
+	b.mu.Unlock()
 }
 
 // forget detaches the shared state of dir and everything under it (after
 // delete or rename), so that later opens start fresh.
 func (d *Driver) forget(dir string) {
 	d.mu.Lock()
-	var gone []*box
+	var gone, idle []*box
 	for k, b := range d.boxes {
 		if k == dir || (len(k) > len(dir) && k[:len(dir)] == dir && k[len(dir)] == '/') {
 			delete(d.boxes, k)
+			if b.idleElem != nil {
+				d.idle.Remove(b.idleElem)
+				d.idleBytes -= b.idleCost
+				b.idleElem = nil
+				idle = append(idle, b)
+				continue
+			}
 			gone = append(gone, b)
 		}
 	}
 	d.mu.Unlock()
+	for _, b := range idle {
+		b.mu.Lock()
+		b.gone = true
+		b.closeIndexLocked()
+		b.mu.Unlock()
+	}
 	for _, b := range gone {
 		b.mu.Lock()
 		b.gone = true

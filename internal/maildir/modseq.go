@@ -6,11 +6,15 @@ import (
 	"strings"
 )
 
-// modseqReserve is how far ahead of the highest MODSEQ in use the value
-// persisted in roost.modseq runs. A rebuild (no index, or a crash) starts
-// above the persisted value, so HIGHESTMODSEQ never goes backwards while
-// the file is written only once per modseqReserve changes.
-const modseqReserve = 1024
+// MODSEQs are reserved in blocks. roost.modseq holds a ceiling C, written
+// and fsynced before any MODSEQ above the previous ceiling is handed out,
+// so every MODSEQ a client has seen is <= C on disk. A box loads with
+// HIGHESTMODSEQ = max(index header, C): after a crash, or with the index
+// deleted, it starts at or above everything used before, without knowing
+// how much of the index survived. The file is written once per
+// modseqReserve changes, and never on an open that changes nothing (the
+// value reported then is C itself, already durable).
+const modseqReserve = 4096
 
 func (b *box) modseqPath() string {
 	dir := b.p.index
@@ -32,32 +36,36 @@ func (b *box) readModseqLocked() uint64 {
 	return v
 }
 
-// reserveModseqLocked persists a ceiling above highestModSeq when the
-// previous one is about to be passed.
-func (b *box) reserveModseqLocked() error {
-	if b.highestModSeq+1 < b.modseqCeil {
+// reserveModseqLocked makes sure n more MODSEQs can be handed out: when
+// highestModSeq+n would pass the durable ceiling, it persists a new one a
+// block further.
+func (b *box) reserveModseqLocked(n uint64) error {
+	b.initModseqLocked()
+	if b.highestModSeq+n <= b.modseqCeil {
 		return nil
 	}
-	ceil := b.highestModSeq + modseqReserve
+	ceil := b.highestModSeq + n + modseqReserve
 	if b.p.index != "" {
 		_ = b.d.fs.MkdirAll(b.p.index, 0o700)
 	}
-	if err := writeFileSync(b.d.fs, b.modseqPath()+".tmp", []byte(strconv.FormatUint(ceil, 10)+"\n"), b.fsyncOn()); err != nil {
+	tmp := b.modseqPath() + ".tmp"
+	if err := writeFileSync(b.d.fs, tmp, []byte(strconv.FormatUint(ceil, 10)+"\n"), b.fsyncOn()); err != nil {
 		return osError("write modseq", err)
 	}
-	if err := b.d.fs.Rename(b.modseqPath()+".tmp", b.modseqPath()); err != nil {
+	if err := b.d.fs.Rename(tmp, b.modseqPath()); err != nil {
 		return osError("write modseq", err)
 	}
 	b.modseqCeil = ceil
 	return nil
 }
 
-// bumpModseqLocked advances HIGHESTMODSEQ by one, keeping the persisted
-// ceiling ahead of it (a failed write is retried on the next change).
+// bumpModseqLocked advances HIGHESTMODSEQ by one. Callers that hand the
+// value out reserve first (reserveModseqLocked); a failed reservation
+// here is retried on the next change, and the value stays above every
+// durable one.
 func (b *box) bumpModseqLocked() {
-	b.initModseqLocked()
+	_ = b.reserveModseqLocked(1)
 	b.highestModSeq++
-	_ = b.reserveModseqLocked()
 }
 
 // initModseqLocked starts HIGHESTMODSEQ above every value that may have

@@ -13,11 +13,11 @@ import (
 
 // Open returns a message's content in CRLF form.
 func (v *view) Open(ctx context.Context, uid uint32) (storage.Reader, error) {
-	f, err := v.openFile(ctx, uid)
+	f, size, vsize, err := v.openFile(ctx, uid)
 	if err != nil {
 		return nil, err
 	}
-	r, err := newCRLFReader(f)
+	r, err := newCRLFReader(f, size, vsize)
 	if err != nil {
 		_ = f.Close()
 		return nil, osError("read message", err)
@@ -27,9 +27,9 @@ func (v *view) Open(ctx context.Context, uid uint32) (storage.Reader, error) {
 
 // openFile opens a message file, rescanning once if another process
 // renamed it meanwhile.
-func (v *view) openFile(ctx context.Context, uid uint32) (vfs.File, error) {
+func (v *view) openFile(ctx context.Context, uid uint32) (f vfs.File, size, vsize int64, err error) {
 	if v.viewIndex(uid) < 0 {
-		return nil, storage.Errorf(storage.KindNotFound, "No such message")
+		return nil, 0, 0, storage.Errorf(storage.KindNotFound, "No such message")
 	}
 	b := v.b
 	b.mu.Lock()
@@ -37,18 +37,18 @@ func (v *view) openFile(ctx context.Context, uid uint32) (vfs.File, error) {
 	for attempt := 0; ; attempt++ {
 		m := b.lookup(uid)
 		if m == nil {
-			return nil, storage.Errorf(storage.KindExpunged, "Message was expunged")
+			return nil, 0, 0, storage.Errorf(storage.KindExpunged, "Message was expunged")
 		}
 		f, err := b.d.fs.Open(m.path(b.p.dir))
 		if err == nil {
-			return f, nil
+			return f, m.size, m.vsize, nil
 		}
 		if !isNotExist(err) || attempt > 0 {
-			return nil, osError("open message", err)
+			return nil, 0, 0, osError("open message", err)
 		}
 		b.dirty = true
 		if err := b.refreshLocked(ctx); err != nil {
-			return nil, err
+			return nil, 0, 0, err
 		}
 	}
 }
@@ -297,17 +297,12 @@ func (v *view) Copy(ctx context.Context, uids []uint32, dest string, move bool) 
 	if len(ps) == 0 {
 		return storage.CopyResult{UIDValidity: v.destValidity(ctx, db)}, nil
 	}
-	db.mu.Lock()
-	dstUIDs, err := db.commitLocked(ctx, ps)
-	res.UIDValidity = db.uidValidity
-	if err == nil {
-		db.notifyLocked(nil)
-	}
-	db.mu.Unlock()
-	if err != nil {
+	req := &commitReq{ps: ps}
+	if err := db.commit(ctx, req); err != nil {
 		return storage.CopyResult{}, err
 	}
-	res.SrcUIDs, res.DstUIDs = srcs, dstUIDs
+	res.UIDValidity = req.uidv
+	res.SrcUIDs, res.DstUIDs = srcs, req.uids
 	if move {
 		if err := v.Expunge(ctx, srcs); err != nil {
 			return res, err
@@ -319,7 +314,7 @@ func (v *view) Copy(ctx context.Context, uids []uint32, dest string, move bool) 
 func (v *view) destValidity(ctx context.Context, db *box) uint32 {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	_ = db.prepareSaveLocked(ctx)
+	_ = db.prepareSaveLocked(ctx, 0)
 	return db.uidValidity
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"roost/internal/storage"
@@ -87,52 +88,180 @@ func (b *box) discard(ps []pending) {
 	}
 }
 
-// commitLocked moves saved tmp files into new/ (no flags) or cur/ (with
-// flags), gives them UIDs in dovecot-uidlist and adds them to the state.
-// On error nothing of the batch stays visible.
-func (b *box) commitLocked(ctx context.Context, ps []pending) ([]uint32, error) {
-	if err := b.prepareSaveLocked(ctx); err != nil {
-		b.discard(ps)
-		return nil, err
-	}
-	var placed []*msg
-	fail := func(err error) ([]uint32, error) {
-		for _, m := range placed {
-			_ = b.d.fs.Remove(m.path(b.p.dir))
+// commitReq is one transaction's saves waiting for a group commit.
+type commitReq struct {
+	ps     []pending
+	fields []map[string][]byte // cached fields per pending, nil entries allowed
+	uids   []uint32            // result
+	uidv   uint32              // result: UIDVALIDITY of the mailbox
+	err    error
+	done   bool // guarded by box.mu
+}
+
+// commit saves req's tmp files into the mailbox (DESIGN.md section 4,
+// group commit): the request is queued, and whoever next holds the box
+// lock commits every queued request at once, with one directory fsync
+// and one dovecot-uidlist append for all of them. Concurrent deliveries
+// to one mailbox thus share the expensive part. On error nothing of req
+// stays visible; other requests of the batch are not affected by req's
+// own errors (flags, keywords).
+func (b *box) commit(ctx context.Context, req *commitReq) error {
+	b.qmu.Lock()
+	b.commitQ = append(b.commitQ, req)
+	b.qmu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !req.done {
+		b.qmu.Lock()
+		batch := b.commitQ
+		b.commitQ = nil
+		b.qmu.Unlock()
+		bctx := ctx
+		if len(batch) > 1 {
+			bctx = context.WithoutCancel(ctx) // others' saves must not fail with our client
 		}
-		b.discard(ps)
-		return nil, err
+		b.commitBatchLocked(bctx, batch)
 	}
-	for _, p := range ps {
-		fl, err := b.flagSetLocked(ctx, p.flags, true)
-		if err != nil {
-			return fail(err)
+	return req.err
+}
+
+// placedMsg is a message linked into new/ or cur/, owned by one request.
+type placedMsg struct {
+	m   *msg
+	req *commitReq
+	i   int // index in req.ps
+}
+
+// commitBatchLocked commits a batch of requests and notifies the views.
+func (b *box) commitBatchLocked(ctx context.Context, batch []*commitReq) {
+	finish := func(r *commitReq, err error) {
+		if r.done {
+			return
 		}
-		m, err := b.place(p, fl)
-		if err != nil {
-			return fail(err)
-		}
-		placed = append(placed, m)
+		r.done, r.err = true, err
+		b.discard(r.ps)
 	}
-	if b.p.fsync != storage.FsyncNever {
-		for _, sub := range []string{"new", "cur"} {
-			if err := b.d.fs.SyncDir(filepath.Join(b.p.dir, sub)); err != nil {
-				return fail(osError("fsync directory", err))
+	n := 0
+	for _, r := range batch {
+		n += len(r.ps)
+	}
+	if err := b.prepareSaveLocked(ctx, uint64(n)); err != nil {
+		for _, r := range batch {
+			finish(r, err)
+		}
+		return
+	}
+	placed := b.placeBatchLocked(ctx, batch, finish)
+	if len(placed) == 0 {
+		return
+	}
+	if err := b.publishLocked(ctx, placed); err != nil {
+		for _, pm := range placed {
+			_ = b.d.fs.Remove(pm.m.path(b.p.dir))
+			pm.req.uids = nil
+			finish(pm.req, err)
+		}
+		return
+	}
+	for _, pm := range placed {
+		pm.req.uids = append(pm.req.uids, pm.m.uid)
+		if f := pm.req.fields; f != nil && f[pm.i] != nil {
+			b.storeFieldsLocked(pm.m.uid, f[pm.i])
+		}
+	}
+	for _, r := range batch {
+		r.uidv = b.uidValidity
+		finish(r, nil)
+	}
+	b.notifyLocked(nil)
+}
+
+// placeBatchLocked links every request's tmp files to their final names;
+// a request that fails is finished with its error and its files removed.
+func (b *box) placeBatchLocked(ctx context.Context, batch []*commitReq, finish func(*commitReq, error)) []placedMsg {
+	var placed []placedMsg
+	for _, r := range batch {
+		if r.done {
+			continue
+		}
+		mark := len(placed)
+		var err error
+		for i, p := range r.ps {
+			var fl flagSet
+			if fl, err = b.flagSetLocked(ctx, p.flags, true); err != nil {
+				break
 			}
+			var m *msg
+			if m, err = b.place(p, fl); err != nil {
+				break
+			}
+			placed = append(placed, placedMsg{m: m, req: r, i: i})
+		}
+		if err != nil {
+			for _, pm := range placed[mark:] {
+				_ = b.d.fs.Remove(pm.m.path(b.p.dir))
+			}
+			placed = placed[:mark]
+			finish(r, err)
 		}
 	}
-	uids, err := b.assignSavedLocked(ctx, placed)
-	if err != nil {
-		return fail(err)
+	return placed
+}
+
+// publishLocked makes placed files durable and numbers them, as Dovecot
+// does with mail_fsync = optimized or always (maildir-save.c): each file
+// was fsynced before its rename; now the directories that changed (new/,
+// cur/, only those) are fsynced while dovecot-uidlist gets the new lines
+// (appended and fdatasynced under its lock, maildir-uidlist.c). The two
+// run concurrently: a crash between them leaves either an unnumbered
+// file (numbered on the next scan) or a UID without a file (never
+// reused), and the client has been told neither.
+func (b *box) publishLocked(ctx context.Context, placed []placedMsg) error {
+	var syncErr error
+	var wg sync.WaitGroup
+	if b.p.fsync != storage.FsyncNever {
+		newCh, curCh := false, false
+		for _, pm := range placed {
+			newCh = newCh || pm.m.inNew
+			curCh = curCh || !pm.m.inNew
+		}
+		wg.Go(func() { syncErr = b.syncDirs(newCh, curCh) })
 	}
-	b.discard(ps)
-	return uids, nil
+	ms := make([]*msg, len(placed))
+	for i, pm := range placed {
+		ms[i] = pm.m
+	}
+	err := b.numberLocked(ctx, ms)
+	wg.Wait()
+	if err == nil {
+		err = syncErr
+	}
+	if err != nil {
+		return err
+	}
+	b.addSavedLocked(ms)
+	return nil
+}
+
+func (b *box) syncDirs(newCh, curCh bool) error {
+	for _, sub := range []struct {
+		name string
+		on   bool
+	}{{"new", newCh}, {"cur", curCh}} {
+		if !sub.on {
+			continue
+		}
+		if err := b.d.fs.SyncDir(filepath.Join(b.p.dir, sub.name)); err != nil {
+			return osError("fsync directory", err)
+		}
+	}
+	return nil
 }
 
 // prepareSaveLocked makes sure the uidlist and keywords are known,
 // without scanning a mailbox that is not loaded yet (delivery to a large
 // mailbox must not stat every file).
-func (b *box) prepareSaveLocked(ctx context.Context) error {
+func (b *box) prepareSaveLocked(ctx context.Context, n uint64) error {
 	if err := b.ensureDirs(); err != nil {
 		return err
 	}
@@ -152,7 +281,9 @@ func (b *box) prepareSaveLocked(ctx context.Context) error {
 	if b.uidValidity == 0 {
 		b.uidValidity = b.ul.uidValidity
 	}
-	b.initModseqLocked()
+	if err := b.reserveModseqLocked(n); err != nil {
+		return err
+	}
 	return b.loadKeywordsLocked()
 }
 
@@ -187,36 +318,40 @@ func (b *box) place(p pending, fl flagSet) (*msg, error) {
 	}
 }
 
-// assignSavedLocked numbers placed files in dovecot-uidlist.
-func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, error) {
+// numberLocked gives placed files UIDs in dovecot-uidlist.
+func (b *box) numberLocked(ctx context.Context, placed []*msg) error {
 	ulPath := filepath.Join(b.p.control, uidlistName)
 	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
 	if err != nil {
-		return nil, lockError(err)
+		return lockError(err)
 	}
 	defer lock.unlock()
 	if err := b.rereadUidlistLocked(ulPath); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.catchUpLocked(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	recs := make([]uidRec, len(placed))
-	uids := make([]uint32, len(placed))
 	next := b.ul.nextUID
 	for i, m := range placed {
 		m.uid = next
 		next++
 		recs[i] = uidRec{uid: m.uid, base: m.base}
-		uids[i] = m.uid
 	}
 	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
-		return nil, osError("append dovecot-uidlist", err)
+		return osError("append dovecot-uidlist", err)
 	}
 	b.ul.nextUID = next
-	b.nextUID = max(b.nextUID, next)
+	return nil
+}
+
+// addSavedLocked adds numbered, durable messages to the state and the
+// index.
+func (b *box) addSavedLocked(placed []*msg) {
+	b.nextUID = max(b.nextUID, b.ul.nextUID)
 	if !b.loaded && !b.recentKnown {
-		b.learnRecentLocked(uids[0])
+		b.learnRecentLocked(placed[0].uid)
 	}
 	for _, m := range placed {
 		b.bumpModseqLocked()
@@ -225,7 +360,6 @@ func (b *box) assignSavedLocked(ctx context.Context, placed []*msg) ([]uint32, e
 	}
 	b.changeSeq++
 	b.flushIndexLocked(nil)
-	return uids, nil
 }
 
 // learnRecentLocked fixes where \Recent starts when a message is saved
@@ -422,31 +556,25 @@ func (u *user) Append(ctx context.Context, name string, am storage.AppendMessage
 		return storage.AppendResult{}, err
 	}
 	p.flags, p.idate = am.Flags, am.InternalDate
-	fields := b.computeFields(p.tmp) // outside the lock: parsing may be slow
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	uids, err := b.commitLocked(ctx, []pending{p})
-	if err != nil {
+	fields := b.computeFields(p) // outside the lock: parsing may be slow
+	req := &commitReq{ps: []pending{p}, fields: []map[string][]byte{fields}}
+	if err := b.commit(ctx, req); err != nil {
 		return storage.AppendResult{}, err
 	}
-	if fields != nil {
-		b.storeFieldsLocked(uids[0], fields)
-	}
-	b.notifyLocked(nil)
-	return storage.AppendResult{UIDValidity: b.uidValidity, UID: uids[0]}, nil
+	return storage.AppendResult{UIDValidity: req.uidv, UID: req.uids[0]}, nil
 }
 
 // computeFields runs the user's FieldFunc on a saved file; nil when there
 // is none or it fails (the fields are then computed on first use).
-func (b *box) computeFields(path string) map[string][]byte {
+func (b *box) computeFields(p pending) map[string][]byte {
 	if b.p.fields == nil {
 		return nil
 	}
-	f, err := b.d.fs.Open(path)
+	f, err := b.d.fs.Open(p.tmp)
 	if err != nil {
 		return nil
 	}
-	r, err := newCRLFReader(f)
+	r, err := newCRLFReader(f, p.size, p.vsize)
 	if err != nil {
 		_ = f.Close()
 		return nil
