@@ -17,16 +17,23 @@ type plan struct {
 	snap   *settings.Snapshot
 	global *settings.Settings
 	imap   *settings.Settings // protocol imap { } applied
-	inet   []*service.InetListener
-	unix   []*service.UnixListener
-	tls    *service.TLSOptions // nil when ssl = no
-	tlsReq bool                // ssl = required
-	runUID int                 // -1: keep the current uid
-	runGID int
+	// byProto holds the settings with protocol NAME { } applied, per
+	// protocol roost serves.
+	byProto map[string]*settings.Settings
+	inet    []*service.InetListener
+	unix    []*service.UnixListener
+	tls     *service.TLSOptions // nil when ssl = no
+	tlsReq  bool                // ssl = required
+	runUID  int                 // -1: keep the current uid
+	runGID  int
 }
 
 func newPlan(snap *settings.Snapshot) (*plan, error) {
-	p := &plan{snap: snap, global: snap.Global(), imap: snap.For(settings.Filter{Protocol: "imap"}), runUID: -1, runGID: -1}
+	p := &plan{snap: snap, global: snap.Global(), runUID: -1, runGID: -1, byProto: map[string]*settings.Settings{}}
+	for _, pr := range append(protocols(), protocol{name: "lda"}) {
+		p.byProto[pr.name] = snap.For(settings.Filter{Protocol: pr.name})
+	}
+	p.imap = p.byProto["imap"]
 	if err := p.checkMail(); err != nil {
 		return nil, err
 	}
@@ -48,9 +55,12 @@ func (p *plan) serves(pr protocol) bool {
 }
 
 // settingsFor returns the settings with `protocol NAME { }` applied.
+// Settings with a protocol filter applied are computed once per plan for
+// every protocol roost serves (delivery and logins would otherwise rebuild
+// them each time).
 func (p *plan) settingsFor(proto string) *settings.Settings {
-	if proto == "imap" {
-		return p.imap
+	if s, ok := p.byProto[proto]; ok {
+		return s
 	}
 	return p.snap.For(settings.Filter{Protocol: proto})
 }
