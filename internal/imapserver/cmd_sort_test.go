@@ -1,6 +1,9 @@
 package imapserver
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestESearchSortThread: ESEARCH (RFC 4731), SEARCHRES $ (RFC 5182),
 // SORT/ESORT (RFC 5256, 5267) and THREAD on memstore; the same requests
@@ -30,4 +33,17 @@ f OK Sort completed.
 	c.expect("g THREAD REFERENCES UTF-8 ALL", "\n* THREAD (2 1)(3)\ng OK Thread completed.\n")
 	c.expect("h UID THREAD ORDEREDSUBJECT UTF-8 ALL", "\n* THREAD (1 2)(3)\nh OK Thread completed.\n")
 	c.expect("i SORT (BOGUS) UTF-8 ALL", "\ni BAD Error in IMAP command SORT: Invalid sort criteria\n")
+}
+
+// TestSaveDate: FETCH SAVEDATE (RFC 8514) shows the store's save date.
+func TestSaveDate(t *testing.T) {
+	t.Parallel()
+	c := newH5Client(t)
+	c.appendMsg("INBOX", "Subject: a\r\n\r\nx\r\n")
+	c.do("s SELECT INBOX")
+	got := c.do("a FETCH 1 (SAVEDATE)")
+	if !strings.HasPrefix(got, `* 1 FETCH (SAVEDATE "`) {
+		t.Errorf("FETCH SAVEDATE = %q", got)
+	}
+	c.expect("b SEARCH SAVEDATESUPPORTED SAVEDSINCE 1-Jan-2000", "\n* SEARCH 1\nb OK Search completed.\n")
 }

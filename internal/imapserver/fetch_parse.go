@@ -17,6 +17,7 @@ const (
 	fetchInternalDate
 	fetchRFC822Size
 	fetchModSeq
+	fetchSaveDate   // SAVEDATE (RFC 8514)
 	fetchBinarySize // BINARY.SIZE[part] (RFC 3516)
 	fetchEnvelope
 	fetchBody // BODY without a section: BODYSTRUCTURE without extensions
@@ -76,7 +77,8 @@ var fetchMacros = map[string][]string{
 var simpleFetchItems = map[string]fetchKind{
 	"UID": fetchUID, "FLAGS": fetchFlags, "INTERNALDATE": fetchInternalDate,
 	"RFC822.SIZE": fetchRFC822Size, "MODSEQ": fetchModSeq, "ENVELOPE": fetchEnvelope,
-	"BODY": fetchBody, "BODYSTRUCTURE": fetchBodyStructure, "RFC822": fetchRFC822,
+	"SAVEDATE": fetchSaveDate,
+	"BODY":     fetchBody, "BODYSTRUCTURE": fetchBodyStructure, "RFC822": fetchRFC822,
 	"RFC822.HEADER": fetchRFC822Header, "RFC822.TEXT": fetchRFC822Text,
 }
 

@@ -170,6 +170,12 @@ func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message,
 		return itemValue{name: "INTERNALDATE", raw: []byte(`"` + d + `"`)}, nil
 	case fetchRFC822Size:
 		return itemValue{name: "RFC822.SIZE", raw: strconv.AppendInt(nil, msg.Size, 10)}, nil
+	case fetchSaveDate: // RFC 8514: NIL when the store has no save date
+		if msg.SaveDate.IsZero() {
+			return itemValue{name: "SAVEDATE", raw: []byte("NIL")}, nil
+		}
+		d := msg.SaveDate.In(f.loc).Format("02-Jan-2006 15:04:05 -0700")
+		return itemValue{name: "SAVEDATE", raw: []byte(`"` + d + `"`)}, nil
 	case fetchModSeq:
 		return itemValue{name: "MODSEQ", raw: []byte("(" + strconv.FormatUint(msg.ModSeq, 10) + ")")}, nil
 	case fetchBinarySize:

@@ -99,6 +99,8 @@ func (s *searcher) match(ctx context.Context, k *searchKey, i int, md *msgData) 
 		return !msg.InternalDate.Before(s.now.Add(-time.Duration(k.num) * time.Second)), nil
 	case opBefore, opOn, opSince:
 		return compareDate(k.op-opBefore, msg.InternalDate.In(s.loc), k.date), nil
+	case opSavedBefore, opSavedOn, opSavedSince:
+		return compareDate(k.op-opSavedBefore, msg.SaveDate.In(s.loc), k.date), nil
 	case opSentBefore, opSentOn, opSentSince:
 		return s.matchSent(ctx, k, md)
 	}

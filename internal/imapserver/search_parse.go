@@ -40,9 +40,12 @@ const (
 	opBody
 	opText
 	opModSeq
-	opOlder   // RFC 5032: internal date older than num seconds
-	opYounger // RFC 5032
-	opSaved   // $: the saved result (RFC 5182)
+	opOlder       // RFC 5032: internal date older than num seconds
+	opYounger     // RFC 5032
+	opSaved       // $: the saved result (RFC 5182)
+	opSavedBefore // RFC 8514: save date, date part
+	opSavedOn
+	opSavedSince
 )
 
 // searchKey is one node of a parsed search program.
@@ -209,7 +212,7 @@ func readAtomStar(d *imapwire.Decoder) string {
 var argSearchKeys = map[string]bool{
 	"NOT": true, "OR": true, "BEFORE": true, "ON": true, "SINCE": true, "SENTBEFORE": true,
 	"SENTON": true, "SENTSINCE": true, "LARGER": true, "SMALLER": true, "MODSEQ": true,
-	"OLDER": true, "YOUNGER": true, "UID": true, "KEYWORD": true, "UNKEYWORD": true,
+	"OLDER": true, "YOUNGER": true, "SAVEDBEFORE": true, "SAVEDON": true, "SAVEDSINCE": true, "UID": true, "KEYWORD": true, "UNKEYWORD": true,
 	"FROM": true, "TO": true, "CC": true, "BCC": true, "SUBJECT": true, "HEADER": true,
 	"BODY": true, "TEXT": true,
 }
@@ -299,6 +302,8 @@ func simpleSearchKeys(up string) (*searchKey, bool) {
 		return &searchKey{op: opRecent}, true
 	case "OLD":
 		return not(&searchKey{op: opRecent}), true
+	case "SAVEDATESUPPORTED": // RFC 8514: every mailbox keeps save dates
+		return &searchKey{op: opAnd}, true
 	case "NEW":
 		return &searchKey{op: opAnd, sub: []*searchKey{{op: opRecent}, not(flag(storage.FlagSeen))}}, true
 	}
@@ -334,9 +339,10 @@ func (p *searchParser) keyWithArgs(up string) (*searchKey, error) {
 			return nil, err
 		}
 		return &searchKey{op: opOr, sub: []*searchKey{a, b}}, nil
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE":
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
 		k.op = map[string]searchOp{"BEFORE": opBefore, "ON": opOn, "SINCE": opSince,
-			"SENTBEFORE": opSentBefore, "SENTON": opSentOn, "SENTSINCE": opSentSince}[up]
+			"SENTBEFORE": opSentBefore, "SENTON": opSentOn, "SENTSINCE": opSentSince,
+			"SAVEDBEFORE": opSavedBefore, "SAVEDON": opSavedOn, "SAVEDSINCE": opSavedSince}[up]
 		if !d.ExpectDate(&k.date) {
 			return nil, searchError(p.cmd, "Invalid search date parameter")
 		}
