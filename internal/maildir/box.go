@@ -93,6 +93,7 @@ type box struct {
 	recentKnown   bool
 	ixUp          map[uint32]struct{}
 	ixExp         []uint32
+	ixHist        []mailindex.Expunged // expunges with their MODSEQ, for the index's history
 	flagNames     map[flagKey][]string
 }
 
@@ -376,8 +377,8 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 		if !ok {
 			delete(b.byBase, m.base)
 			delete(b.fields, m.uid)
-			b.goneLocked(m)
 			b.bumpModseqLocked()
+			b.goneLocked(m)
 			b.changeSeq++
 			continue
 		}

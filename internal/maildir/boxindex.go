@@ -2,11 +2,13 @@ package maildir
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 
 	"roost/internal/mailindex"
+	"roost/internal/storage"
 )
 
 // The index (package mailindex) is a cache of the box state: records
@@ -115,11 +117,13 @@ func (b *box) touchLocked(uid uint32) {
 	b.ixUp[uid] = struct{}{}
 }
 
-// goneLocked records that m left the box: the index drops it, and views
-// that still show it keep its last state until they announce the expunge.
+// goneLocked records that m left the box with the current MODSEQ: the
+// index drops it and remembers the expunge (QRESYNC), and views that
+// still show it keep its last state until they announce the expunge.
 func (b *box) goneLocked(m *msg) {
 	delete(b.ixUp, m.uid)
 	b.ixExp = append(b.ixExp, m.uid)
+	b.ixHist = append(b.ixHist, mailindex.Expunged{UID: m.uid, ModSeq: b.highestModSeq})
 	for v := range b.views {
 		if v.viewIndex(m.uid) >= 0 {
 			v.gone[m.uid] = m
@@ -132,7 +136,7 @@ func (b *box) goneLocked(m *msg) {
 func (b *box) flushIndexLocked(stamp []byte) {
 	b.openIndexLocked()
 	if b.ix == nil {
-		b.ixUp, b.ixExp = nil, nil
+		b.ixUp, b.ixExp, b.ixHist = nil, nil, nil
 		return
 	}
 	h := b.ix.Header()
@@ -159,7 +163,7 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		err = b.ix.Rebuild(nh, recs)
 		b.needRebuild = false
 	} else {
-		tx := &mailindex.Tx{Header: &nh, Expunges: b.ixExp}
+		tx := &mailindex.Tx{Header: &nh, Expunges: b.ixExp, Expunged: b.ixHist}
 		for uid := range b.ixUp {
 			if m := b.lookup(uid); m != nil {
 				tx.Upserts = append(tx.Upserts, recordFromMsg(m))
@@ -167,7 +171,7 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		}
 		err = b.ix.Commit(tx)
 	}
-	b.ixUp, b.ixExp = nil, nil
+	b.ixUp, b.ixExp, b.ixHist = nil, nil, nil
 	if err != nil {
 		b.dropIndexLocked()
 	}
@@ -213,4 +217,22 @@ func (b *box) storeFieldsLocked(uid uint32, fields map[string][]byte) {
 		}
 	}
 	b.fields[uid] = fields
+}
+
+var _ storage.ExpungeHistory = (*view)(nil)
+
+// ExpungedSince implements storage.ExpungeHistory from the index's
+// expunge history (mailindex keeps the last MaxHistory expunges). A
+// mailbox without an index, or whose index was rebuilt after modseq,
+// answers ok false.
+func (v *view) ExpungedSince(_ context.Context, modseq uint64) ([]uint32, bool, error) {
+	b := v.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushIndexLocked(nil)
+	if b.ix == nil {
+		return nil, false, nil
+	}
+	uids, ok := b.ix.ExpungedSince(modseq)
+	return uids, ok, nil
 }

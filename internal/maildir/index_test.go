@@ -2,6 +2,7 @@ package maildir_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -239,5 +240,59 @@ func TestDeliveryToClosedMailbox(t *testing.T) {
 	}
 	if st.Recent != 1 || !msgs[3].Recent || msgs[0].Recent {
 		t.Fatalf("recent after delivery: status %d, msgs %v %v", st.Recent, msgs[0].Recent, msgs[3].Recent)
+	}
+}
+
+// TestExpungeHistory: QRESYNC's expunge history survives reopening in a
+// new process and is reported lost (ok false) once the index is deleted.
+func TestExpungeHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	home := t.TempDir()
+	u := openUser(t, vfs.OS{}, home)
+	fill(t, u, 5)
+	mb, err := u.Open(ctx, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mb.Status().HighestModSeq
+	if err := mb.Expunge(ctx, []uint32{4, 2}); err != nil {
+		t.Fatal(err)
+	}
+	mid := before + 1
+	if err := mb.Expunge(ctx, []uint32{5}); err != nil {
+		t.Fatal(err)
+	}
+	eh := mb.(storage.ExpungeHistory)
+	check := func(eh storage.ExpungeHistory, since uint64, want string, wantOK bool) {
+		t.Helper()
+		uids, ok, err := eh.ExpungedSince(ctx, since)
+		if got := fmt.Sprint(uids); err != nil || got != want || ok != wantOK {
+			t.Fatalf("ExpungedSince(%d) = %s %v %v, want %s %v", since, got, ok, err, want, wantOK)
+		}
+	}
+	check(eh, before, "[2 4 5]", true)
+	check(eh, mid+1, "[5]", true)
+	mb.Close()
+	mb2, err := openUser(t, vfs.OS{}, home).Open(ctx, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(mb2.(storage.ExpungeHistory), before, "[2 4 5]", true)
+	check(mb2.(storage.ExpungeHistory), 0, "[]", false)
+	mb2.Close()
+	for _, f := range []string{"roost.index", "roost.index.log"} {
+		if err := os.Remove(filepath.Join(home, "Maildir", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mb3, err := openUser(t, vfs.OS{}, home).Open(ctx, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb3.Close()
+	check(mb3.(storage.ExpungeHistory), before, "[]", false)
+	if st := mb3.Status(); st.HighestModSeq < before+3 || len(mb3.Messages()) != 2 {
+		t.Fatalf("after index loss: %+v, %d messages", st, len(mb3.Messages()))
 	}
 }

@@ -254,8 +254,8 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 			b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
 			delete(b.byBase, m.base)
 			delete(b.fields, uid)
-			b.goneLocked(m)
 			b.bumpModseqLocked()
+			b.goneLocked(m)
 			b.changeSeq++
 			return true, nil
 		}

@@ -67,7 +67,20 @@ type Tx struct {
 	Header   *Header  // new header, if changed
 	Upserts  []Record // added or changed records
 	Expunges []uint32
+	// Expunged is the expunge history to add: the UID and MODSEQ of
+	// each expunge (usually the same UIDs as Expunges), ascending MODSEQ.
+	Expunged []Expunged
 }
+
+// Expunged is one entry of the expunge history (QRESYNC's VANISHED).
+type Expunged struct {
+	UID    uint32
+	ModSeq uint64
+}
+
+// MaxHistory is how many expunges the history keeps; older ones are
+// dropped and the history floor rises past them.
+const MaxHistory = 1 << 17
 
 // Index is an open index.
 type Index struct {
@@ -80,6 +93,9 @@ type Index struct {
 	log     vfs.File
 	logSize int64
 	cache   *cache
+	hist    []Expunged // ascending MODSEQ
+	// histFloor: the history holds every expunge with a MODSEQ above it.
+	histFloor uint64
 }
 
 // Options configures Open.
@@ -171,11 +187,19 @@ func (ix *Index) decodeIndex(data []byte) error {
 	if d.err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
 	}
+	ix.histFloor = ix.hdr.HighestModSeq // a file without history
+	if len(d.b) > 0 {
+		ix.histFloor, ix.hist = d.history()
+	}
+	if d.err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
+	}
 	return nil
 }
 
-func encodeIndex(gen uint64, h Header, recs []Record) []byte {
+func encodeIndex(gen uint64, h Header, recs []Record, floor uint64, hist []Expunged) []byte {
 	var e encoder
+	e.b = make([]byte, 0, 64+len(recs)*(recFixedSize+64)+len(hist)*12)
 	e.b = append(e.b, indexMagic...)
 	e.u64(gen)
 	e.header(h)
@@ -183,6 +207,7 @@ func encodeIndex(gen uint64, h Header, recs []Record) []byte {
 	for i := range recs {
 		e.record(&recs[i])
 	}
+	e.history(floor, hist)
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
 }
 
@@ -251,6 +276,7 @@ func (ix *Index) apply(tx *Tx) {
 	if tx.Header != nil {
 		ix.hdr = *tx.Header
 	}
+	ix.addHistory(tx.Expunged)
 	if len(tx.Expunges) > 0 {
 		gone := make(map[uint32]bool, len(tx.Expunges))
 		for _, u := range tx.Expunges {
@@ -306,8 +332,12 @@ func (ix *Index) Commit(tx *Tx) error {
 }
 
 // Rebuild replaces the whole index.
+//
+// The expunge history does not survive: it starts afresh at
+// h.HighestModSeq.
 func (ix *Index) Rebuild(h Header, recs []Record) error {
 	ix.hdr = h
+	ix.hist, ix.histFloor = nil, h.HighestModSeq
 	ix.recs = append(ix.recs[:0], recs...)
 	sort.Slice(ix.recs, func(i, j int) bool { return ix.recs[i].UID < ix.recs[j].UID })
 	live := make(map[uint32]bool, len(recs))
@@ -321,7 +351,7 @@ func (ix *Index) Rebuild(h Header, recs []Record) error {
 // Checkpoint writes the index file and empties the log.
 func (ix *Index) Checkpoint() error {
 	gen := ix.gen + 1
-	data := encodeIndex(gen, ix.hdr, ix.recs)
+	data := encodeIndex(gen, ix.hdr, ix.recs, ix.histFloor, ix.hist)
 	tmp := ix.path(IndexFile + ".tmp")
 	if err := writeFile(ix.fsys, tmp, data, ix.sync); err != nil {
 		_ = ix.fsys.Remove(tmp)
@@ -354,6 +384,31 @@ func writeFile(fsys vfs.FS, path string, data []byte, sync bool) error {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// addHistory appends expunges to the history, dropping the oldest beyond
+// MaxHistory.
+func (ix *Index) addHistory(es []Expunged) {
+	ix.hist = append(ix.hist, es...)
+	if over := len(ix.hist) - MaxHistory; over > 0 {
+		ix.histFloor = max(ix.histFloor, ix.hist[over-1].ModSeq)
+		ix.hist = append(ix.hist[:0], ix.hist[over:]...)
+	}
+}
+
+// ExpungedSince returns the UIDs expunged with a MODSEQ above modseq, in
+// ascending order; ok is false when the history does not reach back that
+// far (it was lost with a rebuild, or trimmed).
+func (ix *Index) ExpungedSince(modseq uint64) (uids []uint32, ok bool) {
+	if modseq < ix.histFloor {
+		return nil, false
+	}
+	i := sort.Search(len(ix.hist), func(i int) bool { return ix.hist[i].ModSeq > modseq })
+	for _, e := range ix.hist[i:] {
+		uids = append(uids, e.UID)
+	}
+	sort.Slice(uids, func(a, b int) bool { return uids[a] < uids[b] })
+	return uids, true
 }
 
 // Field returns a cached field of a message.
@@ -392,6 +447,9 @@ func decodeTx(p []byte) (*Tx, error) {
 	for i := range tx.Expunges {
 		tx.Expunges[i] = d.u32()
 	}
+	if len(d.b) > 0 {
+		_, tx.Expunged = d.history()
+	}
 	if d.err != nil {
 		return nil, ErrCorrupt
 	}
@@ -413,6 +471,9 @@ func encodeTx(tx *Tx) []byte {
 	e.u32(uint32(len(tx.Expunges)))
 	for _, u := range tx.Expunges {
 		e.u32(u)
+	}
+	if len(tx.Expunged) > 0 {
+		e.history(0, tx.Expunged)
 	}
 	return e.b
 }
@@ -448,6 +509,16 @@ func (e *encoder) record(r *Record) {
 	e.b = append(e.b, r.GUID[:]...)
 	e.u32(0) // reserved
 	e.bytes([]byte(r.Name))
+}
+
+// history writes a floor and expunge entries.
+func (e *encoder) history(floor uint64, hist []Expunged) {
+	e.u64(floor)
+	e.u32(uint32(len(hist)))
+	for _, h := range hist {
+		e.u32(h.UID)
+		e.u64(h.ModSeq)
+	}
 }
 
 type decoder struct {
@@ -498,6 +569,20 @@ func (d *decoder) bytes() []byte {
 	v := bytes.Clone(d.b[:n])
 	d.b = d.b[n:]
 	return v
+}
+
+func (d *decoder) history() (uint64, []Expunged) {
+	floor := d.u64()
+	n := d.u32()
+	if d.err != nil || uint64(n)*12 > uint64(len(d.b)) {
+		d.err = io.ErrUnexpectedEOF
+		return 0, nil
+	}
+	hist := make([]Expunged, n)
+	for i := range hist {
+		hist[i] = Expunged{UID: d.u32(), ModSeq: d.u64()}
+	}
+	return floor, hist
 }
 
 func (d *decoder) header() Header {

@@ -2,6 +2,7 @@ package mailindex
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,12 +167,72 @@ func TestCacheCompaction(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(encodeIndex(1, Header{UIDValidity: 1, Stamp: []byte("x")}, []Record{rec(1), rec(2)}))
+	f.Add(encodeIndex(1, Header{UIDValidity: 1, Stamp: []byte("x")}, []Record{rec(1), rec(2)}, 0, nil))
+	f.Add(encodeIndex(1, Header{UIDValidity: 1}, []Record{rec(2)}, 5, []Expunged{{1, 7}}))
 	f.Add(encodeTx(&Tx{Upserts: []Record{rec(1)}, Expunges: []uint32{3}}))
+	f.Add(encodeTx(&Tx{Expunges: []uint32{3}, Expunged: []Expunged{{3, 9}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ix Index
 		_ = ix.decodeIndex(data)
 		_, _ = decodeTx(data)
 		_, _ = decodeFields(data)
 	})
+}
+
+// TestExpungeHistory: the history survives the log replay and a
+// checkpoint, is bounded, and is lost (ok false) with a rebuild.
+func TestExpungeHistory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix, err := Open(vfs.OS{}, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Header{UIDValidity: 7, UIDNext: 10, HighestModSeq: 20}
+	if err := ix.Rebuild(h, []Record{rec(1), rec(2), rec(3), rec(4)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ix.ExpungedSince(19); ok {
+		t.Fatal("history reaches before the rebuild")
+	}
+	h.HighestModSeq = 22
+	if err := ix.Commit(&Tx{Header: &h, Expunges: []uint32{3, 1}, Expunged: []Expunged{{3, 21}, {1, 22}}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(ix *Index, since uint64, want string, wantOK bool) {
+		t.Helper()
+		uids, ok := ix.ExpungedSince(since)
+		if got := fmt.Sprint(uids); got != want || ok != wantOK {
+			t.Fatalf("ExpungedSince(%d) = %s %v, want %s %v", since, got, ok, want, wantOK)
+		}
+	}
+	check(ix, 20, "[1 3]", true)
+	check(ix, 21, "[1]", true)
+	check(ix, 22, "[]", true)
+	ix.Close()
+	ix, err = Open(vfs.OS{}, dir, Options{}) // replayed from the log
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(ix, 20, "[1 3]", true)
+	if err := ix.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ix, err = Open(vfs.OS{}, dir, Options{}) // from the checkpoint
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(ix, 20, "[1 3]", true)
+	check(ix, 3, "[]", false)
+	many := make([]Expunged, MaxHistory)
+	for i := range many {
+		many[i] = Expunged{UID: uint32(100 + i), ModSeq: uint64(23 + i)}
+	}
+	ix.addHistory(many)
+	check(ix, 21, "[]", false) // trimmed
+	if uids, ok := ix.ExpungedSince(uint64(23 + MaxHistory - 2)); !ok || len(uids) != 1 {
+		t.Fatalf("newest entries: %v %v", uids, ok)
+	}
+	ix.Close()
 }
