@@ -3,7 +3,23 @@
 // 4315), UNSELECT (RFC 3691), CHILDREN (RFC 3348), ID (RFC 2971), ENABLE
 // (RFC 5161), SASL-IR (RFC 4959), LITERAL+ and LITERAL- (RFC 7888), MOVE
 // (RFC 6851), SPECIAL-USE (RFC 6154), LIST-EXTENDED selection and return
-// options (RFC 5258), STATUS=SIZE (RFC 8438) and STARTTLS.
+// options (RFC 5258), STATUS=SIZE (RFC 8438), CONDSTORE and QRESYNC (RFC
+// 7162, feature_condstore.go), ESEARCH (RFC 4731), SEARCH RETURN (SAVE) with
+// $ in SEARCH (RFC 5182; $ in other commands is not implemented, so
+// SEARCHRES is not advertised), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
+// and THREAD ORDEREDSUBJECT/REFERENCES/REFS (RFC 5256, 5267, 5957;
+// cmd_sort.go, keys from the field cache's header block), SAVEDATE (RFC
+// 8514) and STARTTLS.
+//
+// Deviations under CONDSTORE: HIGHESTMODSEQ is sent on SELECT only after
+// CONDSTORE is enabled (Dovecot also sends it for mailboxes whose modseqs
+// were once enabled); after a sequence-number FETCH/STORE/SEARCH no
+// HIGHESTMODSEQ is sent to a QRESYNC client (Dovecot sends the last fully
+// synced one when it held back expunges).
+//
+// IDLE announces new and expunged messages at once and batches only flag
+// changes for idleNotifyDelay. SEARCH keeps each message's folded
+// BODY/TEXT search text for the selected mailbox (textCache, bounded).
 //
 // Shape: New(Options) validates once; Serve(net.Listener) runs one
 // goroutine per connection (conn.serve), each with a recover that logs the
