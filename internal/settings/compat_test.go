@@ -348,7 +348,8 @@ its status in roost:
 An unknown setting is an error naming file:line, as with doveconf. The statuses are data
 (` + "`internal/settings/status.go`" + `), the same tables that produce the warnings, and this file is generated
 from them: ` + "`go test ./internal/settings -run TestCompatDoc -update`" + ` rewrites it, and the test fails
-when it is out of date. IMAP extensions are in ` + "`docs/rfc-status.md`" + `.
+when it is out of date. IMAP extensions are in ` + "`docs/rfc-status.md`" + `; Sieve extensions and
+Pigeonhole test-suite results in ` + "`docs/sieve.md`" + `.
 
 `
 
