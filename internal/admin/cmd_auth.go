@@ -24,8 +24,9 @@ type authFlags struct {
 	fs      *flag.FlagSet
 	cfgPath *string
 	info    multiFlag
-	// mailLocation is mail_location, known once chain has loaded.
-	mailLocation string
+	// mailLocation, mailUID, mailGID and mailHome are mail_location,
+	// mail_uid, mail_gid and mail_home, known once chain has loaded.
+	mailLocation, mailUID, mailGID, mailHome string
 }
 
 func newAuthFlags(env *Env, name string) *authFlags {
@@ -40,7 +41,7 @@ func newAuthFlags(env *Env, name string) *authFlags {
 func (f *authFlags) chain(env *Env) (*auth.Auth, int) {
 	a, s, err := server.AuthChain(*f.cfgPath, env.Stderr, nil)
 	if s != nil {
-		f.mailLocation = s.Mail.Location
+		f.mailLocation, f.mailUID, f.mailGID, f.mailHome = s.Mail.Location, s.Mail.UID, s.Mail.GID, s.Mail.Home
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: Fatal: %v\n", env.Prog, err)

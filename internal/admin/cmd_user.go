@@ -12,12 +12,14 @@ import (
 
 // runUser is doveadm user [-f field] [-m] USER|MASK...: the userdb answer
 // as a "field value" table, one field's value with -f, and every user
-// matching a mask with * or ? (userdb iteration). -m adds the effective
-// mail location when the userdb gives none. Exit 67 for an unknown user.
+// matching a mask with * or ? (userdb iteration). As doveadm 2.3 without
+// -u, uid, gid, home and mail are always shown, from mail_uid, mail_gid,
+// mail_home and mail_location when the userdb gives none (-m, which asked
+// for the mail location only, is accepted). Exit 67 for an unknown user.
 func runUser(ctx context.Context, env *Env, args []string) int {
 	f := newAuthFlags(env, "user")
 	field := f.fs.String("f", "", "print only this `field`")
-	mailEnv := f.fs.Bool("m", false, "also show the mail location in effect")
+	f.fs.Bool("m", false, "accepted: the mail location in effect is always shown")
 	if err := f.fs.Parse(args); err != nil || f.fs.NArg() < 1 {
 		return exitUsage
 	}
@@ -25,7 +27,6 @@ func runUser(ctx context.Context, env *Env, args []string) int {
 	if a == nil {
 		return code
 	}
-	s := f.mailLocation
 	ret := exitOK
 	for _, user := range f.fs.Args() {
 		if strings.ContainsAny(user, "*?") {
@@ -50,17 +51,11 @@ func runUser(ctx context.Context, env *Env, args []string) int {
 			ret = exitNoUser
 			continue
 		}
-		fields := res.Fields.Clone()
-		if *mailEnv && fields["mail"] == "" && s != "" {
-			fields["mail"] = s
-		}
 		if *field != "" {
-			fmt.Fprintln(env.Stdout, fields[*field])
+			fmt.Fprintln(env.Stdout, f.withDefaults(res.Fields)[*field])
 			continue
 		}
-		for _, k := range userFieldOrder(fields) {
-			fmt.Fprintf(env.Stdout, "%s\t%s\n", k, fields[k])
-		}
+		f.printUser(env, user, res)
 	}
 	return ret
 }
@@ -74,22 +69,75 @@ func iterateMask(ctx context.Context, env *Env, a *auth.Auth, mask string) error
 	})
 }
 
-// userFieldOrder puts uid, gid, home and mail first, as userdbs return
-// them, then the rest sorted.
-func userFieldOrder(f auth.Fields) []string {
+// userFields are what doveadm user prints first, in this order, with the
+// configuration's value when the userdb has none.
+var userFields = []string{"uid", "gid", "home", "mail"}
+
+// withDefaults returns fields with uid, gid, home and mail filled in from
+// mail_uid, mail_gid, mail_home and mail_location where missing.
+func (f *authFlags) withDefaults(fields auth.Fields) auth.Fields {
+	out := fields.Clone()
+	if out == nil {
+		out = auth.Fields{}
+	}
+	for i, def := range []string{f.mailUID, f.mailGID, f.mailHome, f.mailLocation} {
+		if _, ok := out[userFields[i]]; !ok {
+			out[userFields[i]] = def
+		}
+	}
+	return out
+}
+
+// printUser prints one userdb answer as doveadm 2.3 does (mail
+// storage-service lookup): "user" when the lookup renamed the user, uid,
+// gid, home and mail with the configuration's defaults, then the other
+// userdb fields in database order. A userdb answer without any field
+// ends with an empty line of one tab: doveadm splits the auth server's
+// "USER id name<TAB>" reply into one empty field and prints it.
+func (f *authFlags) printUser(env *Env, user string, res auth.UserResult) {
+	if res.User != "" && res.User != user {
+		fmt.Fprintf(env.Stdout, "user\t%s\n", res.User)
+	}
+	fields := f.withDefaults(res.Fields)
+	for _, k := range userFields {
+		fmt.Fprintf(env.Stdout, "%s\t%s\n", k, fields[k])
+	}
+	for _, k := range otherUserFields(res) {
+		fmt.Fprintf(env.Stdout, "%s\t%s\n", k, fields[k])
+	}
+	if len(res.Fields) == 0 {
+		fmt.Fprintln(env.Stdout, "\t")
+	}
+}
+
+// otherUserFields are the userdb's keys other than uid, gid, home and
+// mail: in database order where the chain recorded it, the rest sorted.
+func otherUserFields(res auth.UserResult) []string {
 	var out, rest []string
-	for _, k := range []string{"uid", "gid", "home", "mail"} {
-		if _, ok := f[k]; ok {
+	seen := map[string]bool{"uid": true, "gid": true, "home": true, "mail": true}
+	for _, k := range res.Order {
+		if _, ok := res.Fields[k]; ok && !seen[k] {
+			seen[k] = true
 			out = append(out, k)
 		}
 	}
-	for k := range f {
-		switch k {
-		case "uid", "gid", "home", "mail":
-		default:
+	for k := range res.Fields {
+		if !seen[k] {
 			rest = append(rest, k)
 		}
 	}
 	sort.Strings(rest)
 	return append(out, rest...)
+}
+
+// userFieldOrder puts uid, gid, home and mail first, as userdbs return
+// them, then the rest sorted.
+func userFieldOrder(f auth.Fields) []string {
+	var out []string
+	for _, k := range userFields {
+		if _, ok := f[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return append(out, otherUserFields(auth.UserResult{Fields: f})...)
 }
