@@ -94,7 +94,7 @@ func authOptions(s *settings.Settings, log *slog.Logger) (auth.Options, error) {
 		if err != nil {
 			return o, &ConfigError{Err: fmt.Errorf("passdb %s: %w", db.Driver, err)}
 		}
-		pc := auth.PassdbConfig{Name: db.Driver, Driver: d, Deny: db.Deny, Master: db.Master, Pass: db.Pass,
+		pc := auth.PassdbConfig{Name: db.Driver, Driver: d, Deny: db.Deny, Master: db.Master, Pass: db.Pass, Mechanisms: db.Mechanisms,
 			DefaultFields: auth.ParseFields(db.DefaultFields), OverrideFields: auth.ParseFields(db.OverrideFields)}
 		if err := parseRules(db, &pc.Skip, &pc.ResultSuccess, &pc.ResultFailure, &pc.ResultInternalFail); err != nil {
 			return o, err

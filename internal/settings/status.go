@@ -348,7 +348,7 @@ func sectionSupport() map[string]Support {
 		"passdb/result_success":         {d, ""},
 		"passdb/result_failure":         {d, ""},
 		"passdb/result_internalfail":    {d, ""},
-		"passdb/mechanisms":             {n, ""},
+		"passdb/mechanisms":             {d, ""},
 		"passdb/username_filter":        {n, ""},
 		"passdb/name":                   {n, ""},
 		"passdb/auth_verbose":           {n, ""},

@@ -182,6 +182,10 @@ type Authdb struct {
 	Name, Driver, Args, DefaultFields, OverrideFields                   string
 	Skip, ResultSuccess, ResultFailure, ResultInternalfail, AuthVerbose string
 	Deny, Pass, Master                                                  bool
+	// Mechanisms (passdb only) limits the passdb to these SASL mechanisms,
+	// space or comma separated; "none" stands for lookups without
+	// authentication. Empty means every mechanism.
+	Mechanisms []string
 }
 
 // Service is one service { } section merged over its built-in defaults.
@@ -329,6 +333,7 @@ func (s *Snapshot) typedSection(st *Settings, sec *Section) {
 			ResultInternalfail: r.str("result_internalfail"), AuthVerbose: r.str("auth_verbose"),
 			Deny: r.bool("deny"), Pass: r.bool("pass"), Master: r.bool("master")}
 		if sec.Kind == "passdb" {
+			a.Mechanisms = r.list("mechanisms")
 			st.Passdbs = append(st.Passdbs, a)
 		} else {
 			st.Userdbs = append(st.Userdbs, a)
