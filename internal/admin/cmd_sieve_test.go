@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,7 @@ func TestSieveTestDifferential(t *testing.T) {
 		t.Skip("sieve-test (dovecot-sieve) is not installed")
 	}
 	scripts, _ := filepath.Glob("testdata/sieve/*.sieve")
-	msgs, _ := filepath.Glob("../../../shared/corpus/spamassassin/easy-ham-1/*.eml")
+	msgs, _ := filepath.Glob(shareddir.Path("corpus/spamassassin/easy-ham-1/*.eml"))
 	if len(msgs) == 0 {
 		t.Skip("no corpus messages under ../shared/corpus")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func corpusDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ROOST_CORPUS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+		dir = shareddir.Path("corpus")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "oracle", "dovecot-2.3.19-fetch.jsonl")); err != nil {
 		if os.Getenv("CI") == "true" {

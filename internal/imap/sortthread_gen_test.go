@@ -19,6 +19,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"roost/internal/shareddir"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,7 +301,7 @@ func sortThreadCorpusDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ROOST_CORPUS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+		dir = shareddir.Path("corpus")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"roost/internal/shareddir"
 	"strconv"
 	"strings"
 	"testing"
@@ -258,7 +259,7 @@ func oracleMatch(t *testing.T, m SortData, crit string, count uint32) bool {
 func findSortThreadCorpus(t *testing.T) string {
 	dir := os.Getenv("ROOST_CORPUS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+		dir = shareddir.Path("corpus")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
 		if os.Getenv("CI") == "true" {

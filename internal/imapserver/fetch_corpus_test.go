@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 	"roost/internal/storage"
 )
 
-const corpusDir = "../../../shared/corpus"
+var corpusDir = shareddir.Path("corpus")
 
 type oracleRow struct {
 	Path       string  `json:"path"`

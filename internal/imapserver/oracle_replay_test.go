@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"roost/internal/shareddir"
 	"runtime"
 	"slices"
 	"strconv"
@@ -110,7 +111,7 @@ func oracleCorpusDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ROOST_CORPUS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
+		dir = shareddir.Path("corpus")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.tsv")); err != nil {
 		if os.Getenv("CI") == "true" {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func buildRoost(t *testing.T) string {
 
 // corpusDir is ../shared/corpus when present (synthetic messages otherwise).
 func corpusDir() string {
-	for _, p := range []string{"../../../shared/corpus", "/work/shared/corpus"} {
+	for _, p := range []string{shareddir.Path("corpus")} {
 		if _, err := os.Stat(filepath.Join(p, "manifest.tsv")); err == nil {
 			return p
 		}

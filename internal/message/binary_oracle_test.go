@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"roost/internal/shareddir"
 	"strconv"
 	"testing"
 )
@@ -21,7 +22,7 @@ var reBinarySize = regexp.MustCompile(`BINARY\.SIZE\[1\] (\d+)\)`)
 // Exchanges on which Dovecot hung up are skipped.
 func TestBinarySizeAgainstDovecot(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	dir := shareddir.Path("corpus")
 	if d := os.Getenv("ROOST_CORPUS"); d != "" {
 		dir = d
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ type oracleSearchText struct {
 
 func TestDecodeAgainstDovecotSearch(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	dir := shareddir.Path("corpus")
 	if d := os.Getenv("ROOST_CORPUS"); d != "" {
 		dir = d
 	}

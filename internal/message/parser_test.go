@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"sort"
 	"strings"
 	"testing"
@@ -278,7 +279,7 @@ func TestParseDate(t *testing.T) {
 
 // corpusSeeds returns up to n corpus files, torture ones first.
 func corpusSeeds(tb testing.TB, n int) [][]byte {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	dir := shareddir.Path("corpus")
 	var paths []string
 	for _, glob := range []string{"torture/*/*", "torture/*/*/*", "spamassassin/spam-1/*"} {
 		m, _ := filepath.Glob(filepath.Join(dir, glob))

@@ -6,12 +6,13 @@ import (
 	"crypto/des"
 	"errors"
 	"os"
+	"roost/internal/shareddir"
 	"slices"
 	"strings"
 	"testing"
 )
 
-const vectorsFile = "../../../shared/vectors/dovecot-pw-schemes.tsv"
+var vectorsFile = shareddir.Path("vectors/dovecot-pw-schemes.tsv")
 
 type vector struct {
 	scheme, user, password, hash string

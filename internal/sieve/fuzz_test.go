@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"testing"
 )
 
@@ -16,7 +17,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add([]byte("require \"ihave\"; if ihave \"nonsense\" { nonsense_command; } elsif ihave \"fileinto\" { fileinto \"a\"; }"))
 	f.Add([]byte("require \"include\"; include \"self\"; include :global :optional \"g\";"))
 	f.Add([]byte("require [\"editheader\", \"foreverypart\", \"extracttext\", \"variables\"]; foreverypart { extracttext \"x\"; addheader \"X\" \"${x}\"; }"))
-	for _, glob := range []string{"testdata/*.sieve", "../../../shared/sieve-tests/pigeonhole/*/*/*.sieve", "../../../shared/sieve-tests/pigeonhole/*/*/*/*.sieve"} {
+	for _, glob := range []string{"testdata/*.sieve", shareddir.Path("sieve-tests/pigeonhole/*/*/*.sieve"), shareddir.Path("sieve-tests/pigeonhole/*/*/*/*.sieve")} {
 		files, _ := filepath.Glob(glob)
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -22,7 +23,8 @@ import (
 
 var updatePass = flag.Bool("sieve.update", false, "rewrite testdata/testsuite-pass.txt with the files that pass")
 
-const suiteDir = "../../../shared/sieve-tests/pigeonhole"
+var suiteDir = shareddir.Path("sieve-tests/pigeonhole")
+
 const passList = "testdata/testsuite-pass.txt"
 
 // suiteFileLimit guards against a runaway file; it is not a timing

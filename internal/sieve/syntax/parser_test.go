@@ -3,6 +3,7 @@ package syntax
 import (
 	"os"
 	"path/filepath"
+	"roost/internal/shareddir"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("require [\"fileinto\"]; if header :contains \"subject\" \"x\" { fileinto \"a\"; } else { keep; }"))
 	f.Add([]byte("vacation :days 3 text:\nhi\n.\n;"))
 	f.Add([]byte("if anyof (not exists [\"From\",\"Date\"], size :over 10M) { discard; }"))
-	files, _ := filepath.Glob("../../../../shared/sieve-tests/pigeonhole/*/*.sieve")
+	files, _ := filepath.Glob(shareddir.Path("sieve-tests/pigeonhole/*/*.sieve"))
 	for _, p := range files {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data)
