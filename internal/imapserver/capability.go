@@ -23,7 +23,7 @@ func (c *conn) capabilities() string {
 	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
 		"THREAD=ORDEREDSUBJECT", "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
 		"I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "WITHIN", "MOVE", "STATUS=SIZE", "SAVEDATE",
-		c.literalCap(), "SPECIAL-USE")
+		c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE")
 	return strings.Join(caps, " ")
 }
 

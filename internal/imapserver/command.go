@@ -102,6 +102,7 @@ func newCommandTable() map[string]*commandSpec {
 		"NAMESPACE":   {handler: cmdNamespace, states: statesLoggedIn, okText: "Namespace completed."},
 		"ENABLE":      {handler: cmdEnable, states: statesLoggedIn, okText: "Enabled."},
 		"IDLE":        {handler: cmdIdle, states: statesLoggedIn, flags: flagNoSync, okText: "Idle completed."},
+		"COMPRESS":    {handler: cmdCompress, states: statesLoggedIn, flags: flagNoSync, okText: "Begin compression."},
 
 		// Selected (section 6.4) and extensions.
 		"CHECK":    {handler: cmdCheck, states: stateSelected, okText: "Check completed."},

@@ -61,6 +61,7 @@ type conn struct {
 	// (Dovecot's client_ignores_capability_resp_code).
 	capsSeen    bool
 	didStartTLS bool
+	compressed  bool // COMPRESS=DEFLATE is on (RFC 4978)
 	// after runs once the tagged response has been flushed (STARTTLS
 	// handshake); an error ends the connection.
 	after func() error

@@ -3,6 +3,7 @@ package imapserver
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -252,9 +253,11 @@ func (ts *testServer) appendMsg(user, box, body string, flags ...string) storage
 
 // tconn is the client side of one conversation.
 type tconn struct {
-	t  testing.TB
-	nc net.Conn
-	br *bufio.Reader
+	t    testing.TB
+	nc   net.Conn
+	br   *bufio.Reader
+	w    *flate.Writer // after COMPRESS DEFLATE (cmd_compress_test.go), writing to zbuf
+	zbuf *bytes.Buffer
 }
 
 // dial connects and reads the greeting, which is returned.
@@ -287,6 +290,12 @@ func (c *tconn) send(s string) {
 func (c *tconn) sendRaw(s string) {
 	c.t.Helper()
 	c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if c.w != nil {
+		if err := c.writeCompressed(s); err != nil {
+			c.t.Fatalf("send %q: %v", s, err)
+		}
+		return
+	}
 	if _, err := io.WriteString(c.nc, s); err != nil {
 		c.t.Fatalf("send %q: %v", s, err)
 	}

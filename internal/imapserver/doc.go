@@ -9,7 +9,8 @@
 // SEARCHRES is not advertised), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
 // and THREAD ORDEREDSUBJECT/REFERENCES/REFS (RFC 5256, 5267, 5957;
 // cmd_sort.go, keys from the field cache's header block), SAVEDATE (RFC
-// 8514) and STARTTLS.
+// 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate)
+// and STARTTLS.
 //
 // Deviations under CONDSTORE: HIGHESTMODSEQ is sent on SELECT only after
 // CONDSTORE is enabled (Dovecot also sends it for mailboxes whose modseqs

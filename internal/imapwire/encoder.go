@@ -17,6 +17,8 @@ import (
 type Encoder struct {
 	w   *bufio.Writer
 	err error
+	// next, if set, is flushed after w (a compressing layer under w).
+	next interface{ Flush() error }
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -25,10 +27,18 @@ func NewEncoder(w *bufio.Writer) *Encoder { return &Encoder{w: w} }
 // Err returns the first write error.
 func (e *Encoder) Err() error { return e.err }
 
+// SetFlusher makes Flush also flush next after the encoder's buffer: a
+// layer between the buffer and the connection that holds data of its own,
+// such as COMPRESS=DEFLATE's compressor (RFC 4978 section 3).
+func (e *Encoder) SetFlusher(next interface{ Flush() error }) { e.next = next }
+
 // Flush writes buffered output to the connection.
 func (e *Encoder) Flush() error {
 	if e.err == nil {
 		e.err = e.w.Flush()
+	}
+	if e.err == nil && e.next != nil {
+		e.err = e.next.Flush()
 	}
 	return e.err
 }
