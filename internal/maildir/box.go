@@ -97,9 +97,11 @@ type box struct {
 	flagNames     map[flagKey][]string
 }
 
+// flagKey keys the shared flag name lists: system and keyword bits (the
+// table is emptied whenever the keyword names change).
 type flagKey struct {
-	fs flagSet
-	kw [maxKeywords]string
+	sys uint8
+	kw  uint32
 }
 
 func newBox(d *Driver, p boxPaths) *box {
@@ -606,7 +608,7 @@ func (b *box) fsyncOn() bool { return b.p.fsync != storage.FsyncNever }
 // flagNamesLocked returns the sorted flag names of fs, shared between
 // messages with the same flags.
 func (b *box) flagNamesLocked(fs flagSet) []string {
-	k := flagKey{fs: fs, kw: b.kw}
+	k := flagKey{sys: fs.sys, kw: fs.kw}
 	if names, ok := b.flagNames[k]; ok {
 		return names
 	}

@@ -136,8 +136,12 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 		b.bumpModseqLocked()
 		m.modseq = b.highestModSeq
 		changed = true
-		nm := v.messageLocked(m)
-		v.msgs[vi] = nm
+		r := v.vmsgLocked(m)
+		v.recs[vi] = r
+		nm := v.messageLocked(r)
+		if v.msgs != nil {
+			v.msgs[vi] = nm
+		}
 		res.Updated = append(res.Updated, nm)
 	}
 	if changed {
@@ -217,9 +221,9 @@ func (v *view) Expunge(ctx context.Context, uids []uint32) error {
 		return err
 	}
 	if uids == nil {
-		for _, vm := range v.msgs {
-			if m := b.lookup(vm.UID); m != nil && m.flags.sys&flagDeleted != 0 {
-				uids = append(uids, vm.UID)
+		for i := range v.recs {
+			if m := b.lookup(v.recs[i].uid()); m != nil && m.flags.sys&flagDeleted != 0 {
+				uids = append(uids, m.uid)
 			}
 		}
 	}

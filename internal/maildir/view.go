@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"roost/internal/storage"
 )
@@ -15,12 +16,26 @@ type view struct {
 	name   string
 	ro     bool
 	notify chan struct{}
-	msgs   []storage.Message
+	recs   []vmsg              // the view, ascending UID
+	msgs   []storage.Message   // recs as Messages(), built on first use; nil when not built
 	recent map[uint32]struct{} // \Recent claimed by this view
 	gone   map[uint32]*msg     // expunged from the box, still in the view (last state)
 	seq    syncSeqs
 	closed bool
 }
+
+// vmsg is one message of a view, 24 bytes: the box's message, for what
+// never changes (UID, dates, size, file), and the flags and MODSEQ the
+// view last synced. Flag names are looked up only when asked for.
+type vmsg struct {
+	m      *msg
+	modseq uint64
+	kw     uint32
+	sys    uint8
+	recent bool
+}
+
+func (r *vmsg) uid() uint32 { return r.m.uid }
 
 // syncSeqs are the box.changeSeq values the view last synced to, per kind
 // of sync: a partial sync (storage.SyncOptions) leaves changes for a fuller
@@ -79,9 +94,9 @@ func (u *user) Open(ctx context.Context, name string, opts storage.OpenOptions) 
 		u.d.release(b)
 		return nil, err
 	}
-	v.msgs = make([]storage.Message, len(b.msgs))
+	v.recs = make([]vmsg, len(b.msgs))
 	for i, bm := range b.msgs {
-		v.msgs[i] = v.messageLocked(bm)
+		v.recs[i] = v.vmsgLocked(bm)
 	}
 	v.seq.set(b.changeSeq, storage.SyncOptions{})
 	b.views[v] = struct{}{}
@@ -125,14 +140,28 @@ func (b *box) moveNewLocked() {
 	}
 }
 
-func (v *view) messageLocked(bm *msg) storage.Message {
-	m := v.b.messageLocked(bm)
+// vmsgLocked is the view's record of a box message in its current state.
+func (v *view) vmsgLocked(bm *msg) vmsg {
+	r := vmsg{m: bm, modseq: bm.modseq, kw: bm.flags.kw, sys: bm.flags.sys}
 	if v.ro {
-		m.Recent = bm.uid >= v.b.firstRecent
+		r.recent = bm.uid >= v.b.firstRecent
 	} else {
-		_, m.Recent = v.recent[bm.uid]
+		_, r.recent = v.recent[bm.uid]
 	}
-	return m
+	return r
+}
+
+// messageLocked turns a view record into a storage.Message.
+func (v *view) messageLocked(r vmsg) storage.Message {
+	return storage.Message{
+		UID:          r.m.uid,
+		Flags:        v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
+		Recent:       r.recent,
+		ModSeq:       r.modseq,
+		InternalDate: time.Unix(r.m.idate, 0),
+		SaveDate:     time.Unix(r.m.sdate, 0),
+		Size:         r.m.vsize,
+	}
 }
 
 func (v *view) Name() string   { return v.name }
@@ -140,36 +169,59 @@ func (v *view) ReadOnly() bool { return v.ro }
 
 func (v *view) Notify() <-chan struct{} { return v.notify }
 
-func (v *view) Messages() []storage.Message { return v.msgs }
+// Messages returns the view, built from its records on first use after a
+// change; storage.MessageLister reads the records without building it.
+func (v *view) Messages() []storage.Message {
+	if v.msgs == nil {
+		v.b.mu.Lock()
+		msgs := make([]storage.Message, len(v.recs))
+		for i := range v.recs {
+			msgs[i] = v.messageLocked(v.recs[i])
+		}
+		v.b.mu.Unlock()
+		v.msgs = msgs
+	}
+	return v.msgs
+}
+
+var _ storage.MessageLister = (*view)(nil)
+
+// Len is len(Messages()) (storage.MessageLister).
+func (v *view) Len() int { return len(v.recs) }
+
+// UIDAt is Messages()[i].UID (storage.MessageLister).
+func (v *view) UIDAt(i int) uint32 { return v.recs[i].m.uid }
+
+// MessageAt is Messages()[i] (storage.MessageLister).
+func (v *view) MessageAt(i int) storage.Message {
+	if v.msgs != nil {
+		return v.msgs[i]
+	}
+	v.b.mu.Lock()
+	defer v.b.mu.Unlock()
+	return v.messageLocked(v.recs[i])
+}
 
 // Status is the status of the view.
 func (v *view) Status() storage.Status {
 	v.b.mu.Lock()
 	defer v.b.mu.Unlock()
 	st := v.b.statusLocked()
-	st.Messages, st.Recent, st.Unseen, st.FirstUnseen, st.Size = len(v.msgs), 0, 0, 0, 0
-	for i, m := range v.msgs {
-		if m.Recent {
+	st.Messages, st.Recent, st.Unseen, st.FirstUnseen, st.Size = len(v.recs), 0, 0, 0, 0
+	for i := range v.recs {
+		r := &v.recs[i]
+		if r.recent {
 			st.Recent++
 		}
-		if !hasFlag(m.Flags, storage.FlagSeen) {
+		if r.sys&flagSeen == 0 {
 			st.Unseen++
 			if st.FirstUnseen == 0 {
 				st.FirstUnseen = i + 1
 			}
 		}
-		st.Size += m.Size
+		st.Size += r.m.vsize
 	}
 	return st
-}
-
-func hasFlag(flags []string, f string) bool {
-	for _, x := range flags {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // Sync brings the view up to date and reports what changed.
@@ -204,63 +256,64 @@ func (v *view) SyncWith(ctx context.Context, opts storage.SyncOptions) (*storage
 func (v *view) diffLocked(ch *storage.Changes, opts storage.SyncOptions) {
 	b := v.b
 	keep := opts.NoExpunges || opts.FlagsOnly
-	out := make([]storage.Message, 0, max(len(b.msgs), len(v.msgs)))
+	out := make([]vmsg, 0, max(len(b.msgs), len(v.recs)))
 	i, j := 0, 0
 	var lastUID uint32
-	if len(v.msgs) > 0 {
-		lastUID = v.msgs[len(v.msgs)-1].UID
+	if len(v.recs) > 0 {
+		lastUID = v.recs[len(v.recs)-1].uid()
 	}
-	for i < len(v.msgs) || j < len(b.msgs) {
+	for i < len(v.recs) || j < len(b.msgs) {
 		switch {
-		case j == len(b.msgs) || (i < len(v.msgs) && v.msgs[i].UID < b.msgs[j].uid):
+		case j == len(b.msgs) || (i < len(v.recs) && v.recs[i].uid() < b.msgs[j].uid):
+			old := v.recs[i]
 			if keep {
-				out = append(out, v.goneMessageLocked(v.msgs[i], ch))
+				out = append(out, v.goneMessageLocked(old, ch))
 			} else {
-				ch.Expunged = append(ch.Expunged, storage.Expunge{UID: v.msgs[i].UID, Seq: uint32(len(out) + 1)})
-				delete(v.recent, v.msgs[i].UID)
-				delete(v.gone, v.msgs[i].UID)
+				ch.Expunged = append(ch.Expunged, storage.Expunge{UID: old.uid(), Seq: uint32(len(out) + 1)})
+				delete(v.recent, old.uid())
+				delete(v.gone, old.uid())
 			}
 			i++
-		case i == len(v.msgs) || b.msgs[j].uid < v.msgs[i].UID:
+		case i == len(v.recs) || b.msgs[j].uid < v.recs[i].uid():
 			if b.msgs[j].uid > lastUID && !opts.FlagsOnly {
-				out = append(out, v.messageLocked(b.msgs[j]))
+				out = append(out, v.vmsgLocked(b.msgs[j]))
 				ch.New++
 			}
 			// a UID below the view's last one that the view never saw
 			// cannot be announced; it appears on the next open.
 			j++
 		default:
-			nm := v.messageLocked(b.msgs[j])
-			if nm.ModSeq != v.msgs[i].ModSeq || nm.Recent != v.msgs[i].Recent {
-				ch.Updated = append(ch.Updated, nm)
+			nm := v.vmsgLocked(b.msgs[j])
+			if nm.modseq != v.recs[i].modseq || nm.recent != v.recs[i].recent {
+				ch.Updated = append(ch.Updated, v.messageLocked(nm))
 			}
 			out = append(out, nm)
 			i++
 			j++
 		}
 	}
-	v.msgs = out
+	v.recs, v.msgs = out, nil
 }
 
 // goneMessageLocked returns the view's entry for a message expunged from
 // the box but kept in the view: its last state in the box, reported as
 // updated when its flags changed before the expunge.
-func (v *view) goneMessageLocked(old storage.Message, ch *storage.Changes) storage.Message {
-	g := v.gone[old.UID]
+func (v *view) goneMessageLocked(old vmsg, ch *storage.Changes) vmsg {
+	g := v.gone[old.uid()]
 	if g == nil {
 		return old
 	}
-	nm := v.messageLocked(g)
-	if nm.ModSeq != old.ModSeq {
-		ch.Updated = append(ch.Updated, nm)
+	nm := v.vmsgLocked(g)
+	if nm.modseq != old.modseq {
+		ch.Updated = append(ch.Updated, v.messageLocked(nm))
 	}
 	return nm
 }
 
 // viewIndex returns the index of uid in the view, or -1.
 func (v *view) viewIndex(uid uint32) int {
-	i := sort.Search(len(v.msgs), func(i int) bool { return v.msgs[i].UID >= uid })
-	if i < len(v.msgs) && v.msgs[i].UID == uid {
+	i := sort.Search(len(v.recs), func(i int) bool { return v.recs[i].m.uid >= uid })
+	if i < len(v.recs) && v.recs[i].m.uid == uid {
 		return i
 	}
 	return -1

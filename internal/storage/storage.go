@@ -273,6 +273,16 @@ type SyncOptions struct {
 	FlagsOnly bool
 }
 
+// MessageLister is implemented by mailboxes that can read their view
+// without building Messages(): a large mailbox then costs a few bytes per
+// message in a session instead of a Message each. Indexes are those of
+// Messages() (sequence number - 1), valid until the next Sync or Store.
+type MessageLister interface {
+	Len() int                // len(Messages())
+	UIDAt(i int) uint32      // Messages()[i].UID
+	MessageAt(i int) Message // Messages()[i]
+}
+
 // OptionSyncer is implemented by a Mailbox that can sync with options.
 type OptionSyncer interface {
 	SyncWith(ctx context.Context, opts SyncOptions) (*Changes, error)
