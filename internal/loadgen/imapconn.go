@@ -231,6 +231,9 @@ func (ic *imapConn) noteUntagged(line []byte) {
 
 // numbered parses "* N KEYWORD ...".
 func numbered(line []byte) (int, string, bool) {
+	if len(line) < 2 {
+		return 0, "", false
+	}
 	rest := line[2:]
 	sp := bytes.IndexByte(rest, ' ')
 	if sp <= 0 {
