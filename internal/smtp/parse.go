@@ -197,6 +197,11 @@ func (p *pathParser) quoted() (string, error) {
 			p.i++
 			return b.String(), nil
 		case c == '\\' && p.i+1 < len(p.s):
+			// RFC 5321 section 4.1.2: quoted-pairSMTP is a backslash
+			// and a printable character.
+			if q := p.s[p.i+1]; q < 0x20 || q == 0x7f {
+				return "", &PathError{Msg: "Invalid character in quoted localpart"}
+			}
 			b.WriteByte(p.s[p.i+1])
 			p.i += 2
 		case c < 0x20 || c == 0x7f:
