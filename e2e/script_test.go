@@ -269,7 +269,7 @@ var outOfScopeCaps = map[string]bool{
 	"NOTIFY": true, "COMPRESS=DEFLATE": true, "METADATA": true, "METADATA-SERVER": true,
 	"QUOTA": true, "ACL": true, "RIGHTS=texk": true, "URLAUTH": true,
 	// roost may offer these on top of Dovecot's set (DESIGN.md section 1 allows a superset).
-	"LITERAL-": true,
+	"LITERAL-": true, "REPLACE": true, "CREATE-SPECIAL-USE": true, "IMAP4REV2": true, "UTF8=ACCEPT": true,
 }
 
 var (

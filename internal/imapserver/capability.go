@@ -1,6 +1,9 @@
 package imapserver
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // capabilities returns the CAPABILITY list for the connection's state, as
 // Dovecot orders it: pre-login (imap-login) and post-login (imap) lists
@@ -21,9 +24,12 @@ func (c *conn) capabilities() string {
 		return strings.Join(caps, " ")
 	}
 	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
-		"THREAD=ORDEREDSUBJECT", "UNSELECT", "CHILDREN", "NAMESPACE", "UIDPLUS", "LIST-EXTENDED",
-		"I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "WITHIN", "MOVE", "STATUS=SIZE", "SAVEDATE",
-		c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE")
+		"THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE",
+		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "WITHIN",
+		"BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
+	if n := c.srv.opts.AppendLimit; n > 0 {
+		caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
+	}
 	return strings.Join(caps, " ")
 }
 

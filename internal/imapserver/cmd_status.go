@@ -6,7 +6,7 @@ import (
 )
 
 // statusItems are the STATUS items in the order Dovecot answers them.
-var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE"}
+var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ", "SIZE", "APPENDLIMIT"}
 
 // cmdStatus is STATUS (RFC 3501 section 6.3.10), plus SIZE (RFC 8438).
 func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
@@ -23,7 +23,7 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 			return false
 		}
 		item = strings.ToUpper(item)
-		if !isStatusItem(item) && unknown == "" {
+		if (!isStatusItem(item) || item == "APPENDLIMIT" && c.srv.opts.AppendLimit <= 0) && unknown == "" {
 			unknown = item
 		}
 		want[item] = true
@@ -62,7 +62,17 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 			enc.SP()
 		}
 		first = false
-		enc.Atom(item).SP().Number64(vals[item])
+		enc.Atom(item).SP()
+		if item == "APPENDLIMIT" {
+			// RFC 7889 section 3: NIL when there is no limit.
+			if n := c.srv.opts.AppendLimit; n > 0 {
+				enc.Number64(uint64(n))
+			} else {
+				enc.NIL()
+			}
+			continue
+		}
+		enc.Number64(vals[item])
 	}
 	enc.Special(')').CRLF()
 	if c.sel != nil && c.sel.name == name {

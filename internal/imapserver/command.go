@@ -116,6 +116,7 @@ func newCommandTable() map[string]*commandSpec {
 		"MOVE":     {handler: cmdCopy, states: stateSelected, flags: flagUID, okText: "Move completed."},
 		"SORT":     {handler: cmdSort, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Sort completed."},
 		"THREAD":   {handler: cmdThread, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Thread completed."},
+		"REPLACE":  {handler: cmdReplace, states: stateSelected, flags: flagUID, okText: "Replace completed."},
 	}
 }
 

@@ -9,8 +9,15 @@
 // SEARCHRES is not advertised), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
 // and THREAD ORDEREDSUBJECT/REFERENCES/REFS (RFC 5256, 5267, 5957;
 // cmd_sort.go, keys from the field cache's header block), SAVEDATE (RFC
-// 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate)
-// and STARTTLS.
+// 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate),
+// BINARY (RFC 3516; APPEND literal8 in append_binary.go), MULTIAPPEND (RFC
+// 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
+// 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set) and
+// STARTTLS.
+//
+// APPEND is all or none (append_tx.go): a storage.TransactionalAppender
+// driver commits every message at once; for others the messages are saved
+// one by one and expunged again if a later one fails.
 //
 // Deviations under CONDSTORE: HIGHESTMODSEQ is sent on SELECT only after
 // CONDSTORE is enabled (Dovecot also sends it for mailboxes whose modseqs

@@ -31,7 +31,8 @@ const (
 // buffered reports whether Dovecot writes the item from its line buffer
 // (imap_fetch_add_handler's IMAP_FETCH_HANDLER_FLAG_BUFFERED): those items
 // are sent first, in request order, then the others in request order.
-func (k fetchKind) buffered() bool { return k <= fetchBinarySize }
+// BINARY.SIZE is not buffered (Dovecot answers it in request order).
+func (k fetchKind) buffered() bool { return k < fetchBinarySize }
 
 // fetchSpec is one parsed section (RFC 3501 section 6.4.5, section-spec).
 type fetchSpec int

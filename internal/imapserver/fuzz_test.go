@@ -23,7 +23,9 @@ func FuzzCommand(f *testing.F) {
 		"a IDLE\r\nDONE\r\n", "a STATUS INBOX (MESSAGES SIZE)\r\n", "a UID SEARCH OR 1:* UNSEEN TEXT {3+}\r\nabc\r\n",
 		"a STORE 1 +FLAGS (\\Deleted)\r\nb EXPUNGE\r\nc CLOSE\r\n", "a COPY 1 foo\r\nb UID MOVE 1:* INBOX\r\n",
 		"a CREATE foo/bar\r\nb RENAME foo baz\r\nc DELETE baz\r\n", "a ID (\"name\" NIL)\r\nb ENABLE CONDSTORE\r\n",
-		"a STARTTLS\r\n", "{99999999999}\r\n", "a LOGIN {3+}\r\n", "\r\n\r\n* * *\r\n", "a UID\r\n",
+		"a STARTTLS\r\n", "{99999999999}\r\n",
+		"a APPEND INBOX {3+}\r\nabc (\\Seen) ~{3+}\r\na\x00c\r\n", "a APPEND INBOX CATENATE (URL \"/INBOX/;UID=1/;SECTION=1/;PARTIAL=1.2\" TEXT {1+}\r\nx)\r\n",
+		"a REPLACE 1 INBOX {3+}\r\nabc\r\n", "a COMPRESS DEFLATE\r\n", "a LOGIN {3+}\r\n", "\r\n\r\n* * *\r\n", "a UID\r\n",
 	} {
 		f.Add(false, []byte(s))
 		f.Add(true, []byte(s))

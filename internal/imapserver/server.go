@@ -44,9 +44,14 @@ type Options struct {
 	// Logger receives Dovecot-shaped lines; nil discards them.
 	Logger *logging.Logger
 
-	Greeting            string        // login_greeting
-	MaxLineLength       int           // imap_max_line_length
-	MaxAppendSize       int64         // largest APPEND message
+	Greeting      string // login_greeting
+	MaxLineLength int    // imap_max_line_length
+	MaxAppendSize int64  // largest APPEND message
+	// AppendLimit, when positive, is APPENDLIMIT (RFC 7889): the largest
+	// message APPEND accepts (at most MaxAppendSize), advertised as
+	// APPENDLIMIT=n and answered to STATUS (APPENDLIMIT). Dovecot
+	// advertises it from the quota plugin's quota_max_mail_size.
+	AppendLimit         int64
 	MaxBadCommands      int           // disconnect after this many consecutive invalid commands once logged in
 	MaxLoginBadCommands int           // ... and before login
 	LoginTimeout        time.Duration // pre-login inactivity limit
@@ -120,6 +125,9 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxAppendSize <= 0 {
 		o.MaxAppendSize = DefaultMaxAppendSize
+	}
+	if o.AppendLimit > 0 && o.AppendLimit < o.MaxAppendSize {
+		o.MaxAppendSize = o.AppendLimit
 	}
 	if o.MaxBadCommands <= 0 {
 		o.MaxBadCommands = DefaultMaxBadCommands

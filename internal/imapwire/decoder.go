@@ -375,6 +375,25 @@ func (d *Decoder) Quoted(s *string) bool {
 type LiteralInfo struct {
 	Size    int64
 	NonSync bool // {n+}: the client does not wait for a continuation
+	Binary  bool // ~{n}: a literal8 (RFC 3516 section 4.2), may hold NUL
+}
+
+// Literal8Header reads a literal header that may also be a literal8's
+// "~{n}" or "~{n+}" (RFC 3516 section 4.4, APPEND and CATENATE data).
+func (d *Decoder) Literal8Header(info *LiteralInfo) bool {
+	if d.err != nil {
+		return false
+	}
+	if c, ok := d.peek(); ok && c == '~' {
+		d.readByte()
+		if !d.LiteralHeader(info) {
+			return d.fail("Invalid literal8.")
+		}
+		info.Binary = true
+		return true
+	}
+	info.Binary = false
+	return d.LiteralHeader(info)
 }
 
 // LiteralHeader reads a literal header "{n}" or "{n+}" and its CRLF if
