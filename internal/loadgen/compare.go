@@ -48,6 +48,8 @@ type benchCase struct {
 	Sessions int
 	Prefill  int // messages per user INBOX before the run
 	Describe string
+	// Config is appended to the configuration both servers read.
+	Config string `json:",omitempty"`
 }
 
 func (o *CompareOptions) cases() []benchCase {
@@ -56,16 +58,19 @@ func (o *CompareOptions) cases() []benchCase {
 	big := func(u *Users) []string { return []string{u.Big} }
 	cc := o.CycleClients
 	all := []benchCase{
-		{"cycle", "cycle", false, cheap, cc, 0, 20, fmt.Sprintf("%d clients, plain TCP, PLAIN passwords", cc)},
-		{"cycle-tls", "cycle", true, cheap, cc, 0, 20, fmt.Sprintf("%d clients, implicit TLS (imaps, ECDSA P-256, no session resumption), PLAIN passwords", cc)},
-		{"cycle-sha512", "cycle", false, crypt, cc, 0, 20, fmt.Sprintf("%d clients, plain TCP, SHA512-CRYPT passwords (5000 rounds)", cc)},
-		{"persistent", "persistent", false, cheap, 50, 0, 20, "50 long-lived sessions, plain TCP"},
-		{"persistent-tls", "persistent", true, cheap, 50, 0, 20, "50 long-lived sessions, implicit TLS"},
-		{"pop3", "pop3", false, cheap, cc, 0, o.Pop3Prefill, fmt.Sprintf("%d clients, plain TCP, USER/PASS, STAT, RETR, DELE, QUIT", cc)},
-		{"lmtp-1", "lmtp", false, cheap, 1, 0, 0, "1 connection, corpus messages of 3-5 KB to 100 users, fsync on (mail_fsync = optimized)"},
-		{"lmtp-4", "lmtp", false, cheap, 4, 0, 0, "4 connections, corpus messages of 3-5 KB to 100 users, fsync on"},
-		{"idle", "idle", false, cheap, 1, o.IdleSessions, 20, fmt.Sprintf("%d sessions in IDLE over 100 users; one LMTP transaction delivers a message to every user (APPEND per user when LMTP is not served), time until every session saw its EXISTS", o.IdleSessions)},
-		{"bigbox", "bigbox", false, big, 1, 0, o.BigboxSize, fmt.Sprintf("one session on a %d-message INBOX (Maildir files written directly, each server indexes them itself)", o.BigboxSize)},
+		{"cycle", "cycle", false, cheap, cc, 0, 20, fmt.Sprintf("%d clients, plain TCP, PLAIN passwords", cc), ""},
+		{"cycle-tls", "cycle", true, cheap, cc, 0, 20, fmt.Sprintf("%d clients, implicit TLS (imaps, ECDSA P-256, no session resumption), PLAIN passwords", cc), ""},
+		{"cycle-sha512", "cycle", false, crypt, cc, 0, 20, fmt.Sprintf("%d clients, plain TCP, SHA512-CRYPT passwords (5000 rounds)", cc), ""},
+		{Name: "cycle-sha512-cached", Workload: "cycle", Users: crypt, Clients: cc, Prefill: 20,
+			Describe: fmt.Sprintf("%d clients, plain TCP, SHA512-CRYPT passwords (5000 rounds), auth_cache_size = 10M (the cache verifies repeated logins without the database)", cc),
+			Config:   "auth_cache_size = 10M\nauth_cache_ttl = 1 hour\n"},
+		{"persistent", "persistent", false, cheap, 50, 0, 20, "50 long-lived sessions, plain TCP", ""},
+		{"persistent-tls", "persistent", true, cheap, 50, 0, 20, "50 long-lived sessions, implicit TLS", ""},
+		{"pop3", "pop3", false, cheap, cc, 0, o.Pop3Prefill, fmt.Sprintf("%d clients, plain TCP, USER/PASS, STAT, RETR, DELE, QUIT", cc), ""},
+		{"lmtp-1", "lmtp", false, cheap, 1, 0, 0, "1 connection, corpus messages of 3-5 KB to 100 users, fsync on (mail_fsync = optimized)", ""},
+		{"lmtp-4", "lmtp", false, cheap, 4, 0, 0, "4 connections, corpus messages of 3-5 KB to 100 users, fsync on", ""},
+		{"idle", "idle", false, cheap, 1, o.IdleSessions, 20, fmt.Sprintf("%d sessions in IDLE over 100 users; one LMTP transaction delivers a message to every user (APPEND per user when LMTP is not served), time until every session saw its EXISTS", o.IdleSessions), ""},
+		{"bigbox", "bigbox", false, big, 1, 0, o.BigboxSize, fmt.Sprintf("one session on a %d-message INBOX (Maildir files written directly, each server indexes them itself)", o.BigboxSize), ""},
 	}
 	if len(o.Cases) == 0 {
 		return all
@@ -257,7 +262,7 @@ func (o *CompareOptions) runCase(ctx context.Context, bc benchCase, users *Users
 func (o *CompareOptions) setupServer(ctx context.Context, bc benchCase, kind, bin string, users *Users, msgs [][]byte, cert, key []byte) (*Server, error) {
 	dir := filepath.Join(o.Dir, bc.Name, kind)
 	os.RemoveAll(dir)
-	env, err := newEnv(dir, kind, users, cert, key)
+	env, err := newEnv(dir, kind, users, cert, key, bc.Config)
 	if err != nil {
 		return nil, err
 	}

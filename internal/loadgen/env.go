@@ -53,7 +53,7 @@ func (e *Env) Maildir(user string) string { return filepath.Join(e.Home(user), "
 func (e *Env) Addr(name string) string { return "127.0.0.1:" + strconv.Itoa(e.Ports[name]) }
 
 // newEnv writes an installation for kind under dir.
-func newEnv(dir, kind string, users *Users, cert, key []byte) (*Env, error) {
+func newEnv(dir, kind string, users *Users, cert, key []byte, extraConfig string) (*Env, error) {
 	e := &Env{Kind: kind, Dir: dir, Ports: map[string]int{}}
 	var err error
 	if e.UID, e.GID, err = mailOwner(); err != nil {
@@ -80,7 +80,7 @@ func newEnv(dir, kind string, users *Users, cert, key []byte) (*Env, error) {
 		os.Chown(p, e.UID, e.GID)
 	}
 	e.Conf = filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(e.Conf, []byte(e.config()), 0o644); err != nil {
+	if err := os.WriteFile(e.Conf, []byte(e.config()+extraConfig), 0o644); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	return e, nil
