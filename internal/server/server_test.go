@@ -401,3 +401,40 @@ service imap-login {
 	c2.send("b LOGIN alice secret")
 	c2.expect("b NO [LIMIT]")
 }
+
+// TestLocalIPCertificate: a `local IP { ssl_cert ssl_key }` block chooses
+// the certificate by the address the client connected to.
+func TestLocalIPCertificate(t *testing.T) {
+	dir := t.TempDir()
+	def, _ := generateCert(t, dir, "default", "localhost")
+	loc, _ := generateCert(t, dir, "local", "by-address.example")
+	extra := fmt.Sprintf(`ssl = yes
+ssl_cert = <%[1]s
+ssl_key = <%[2]s
+local 127.0.0.1 {
+  ssl_cert = <%[3]s
+  ssl_key = <%[4]s
+}
+service imap-login {
+  inet_listener imaps {
+    port = %[5]d
+    ssl = yes
+  }
+}
+`, def[0], def[1], loc[0], loc[1], freePort(t))
+	in := start(t, extra)
+	var imaps net.Addr
+	for _, a := range in.addrs {
+		if _, ok := a.(*net.TCPAddr); ok {
+			imaps = a
+		}
+	}
+	conn, err := tls.Dial("tcp", imaps.String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if cn := conn.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "by-address.example" {
+		t.Errorf("certificate %s, want the local 127.0.0.1 one", cn)
+	}
+}
