@@ -3,14 +3,29 @@ package imapserver
 import (
 	"context"
 	"strings"
+
+	"roost/internal/imapwire"
+	"roost/internal/storage"
 )
 
-// cmdCreate is CREATE (RFC 3501 section 6.3.3). A trailing separator is
-// dropped ("foo/" creates foo); missing parents are created by storage.
+// cmdCreate is CREATE (RFC 3501 section 6.3.3) with RFC 4466's create
+// parameters and RFC 6154's USE (special-use attributes). A trailing
+// separator is dropped ("foo/" creates foo); missing parents are created
+// by storage.
 func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !cmd.end() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) {
+		return dec.Err()
+	}
+	var use []string
+	if dec.SP() {
+		var err error
+		if use, err = createParams(dec); err != nil {
+			return err
+		}
+	}
+	if !cmd.end() {
 		return dec.Err()
 	}
 	sep := c.nsFor(name).Separator
@@ -23,10 +38,55 @@ func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 	if strings.EqualFold(name, "INBOX") {
 		return no("ALREADYEXISTS", "Mailbox already exists")
 	}
-	if err := c.user.Create(ctx, name, nil); err != nil {
+	if err := c.user.Create(ctx, name, use); err != nil {
+		if len(use) > 0 && storage.KindOf(err) == storage.KindNotPossible {
+			return no("USEATTR", storage.ClientText(err))
+		}
 		return c.storageError("create "+name, err)
 	}
 	return nil
+}
+
+// specialUses are the attributes CREATE's USE accepts (RFC 6154 section
+// 2, RFC 8457 \Important).
+var specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`, `\Important`}
+
+// createParams reads "(" create-param *(SP create-param) ")" (RFC 4466
+// section 2.2); USE (RFC 6154 section 3) is the only parameter known.
+func createParams(dec *imapwire.Decoder) ([]string, error) {
+	var use []string
+	unknown := ""
+	ok := dec.ExpectList(func() bool {
+		var p string
+		if !dec.ExpectAtom(&p) {
+			return false
+		}
+		if !strings.EqualFold(p, "USE") {
+			unknown = p
+			return dec.Fail("Unknown CREATE parameter " + strings.ToUpper(p))
+		}
+		return dec.ExpectSP() && dec.ExpectList(func() bool {
+			var f string
+			if !dec.ExpectFlag(&f) {
+				return false
+			}
+			for _, su := range specialUses {
+				if strings.EqualFold(su, f) {
+					use = append(use, su)
+					return true
+				}
+			}
+			unknown = f
+			return true
+		})
+	})
+	if !ok {
+		return nil, dec.Err()
+	}
+	if unknown != "" {
+		return nil, no("USEATTR", "Unsupported special-use attribute "+unknown)
+	}
+	return use, nil
 }
 
 // cmdDelete is DELETE (RFC 3501 section 6.3.4).

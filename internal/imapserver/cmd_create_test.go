@@ -48,7 +48,7 @@ func TestSubscribeLsub(t *testing.T) {
 		c.cmd(`f LIST (SUBSCRIBED) "" *`).ok().equal(`* LIST (\Subscribed) "/" INBOX`, `* LIST (\Subscribed) "/" foo/bar`)
 		c.cmd(`g LIST (SUBSCRIBED RECURSIVEMATCH) "" %`).ok().equal(
 			`* LIST (\Subscribed) "/" INBOX`,
-			`* LIST (\NonExistent) "/" foo ("CHILDINFO" ("SUBSCRIBED"))`,
+			`* LIST (\NonExistent) "/" foo (CHILDINFO ("SUBSCRIBED"))`,
 		)
 		c.cmd("h UNSUBSCRIBE foo/bar").ok()
 		c.cmd("h2 SUBSCRIBE nonexist").status("NO Mailbox doesn't exist: nonexist")
@@ -73,5 +73,24 @@ func TestRenameKeepsSubscriptions(t *testing.T) {
 		c.cmd("c RENAME A C").ok()
 		c.cmd(`d LSUB "" A*`).ok().equal(`* LSUB () "/" A/B`)
 		c.cmd(`e LSUB "" C*`).ok().equal()
+	})
+}
+
+// TestCreateSpecialUse: CREATE with USE (RFC 6154 section 3 examples).
+// memstore keeps the attribute; maildir keeps only configured ones and
+// refuses others with [USEATTR].
+func TestCreateSpecialUse(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd(`a1 CREATE MySpecial (USE (\Drafts \Sent))`).status(map[bool]string{false: "OK", true: "NO [USEATTR]"}[isMaildir(driver)])
+		c.cmd(`a2 CREATE Foo (USE (\Bogus))`).status("NO [USEATTR] Unsupported special-use attribute \\Bogus")
+		c.cmd(`a3 CREATE Foo (BOGUS)`).status("BAD Error in IMAP command CREATE: Unknown CREATE parameter BOGUS")
+		c.cmd(`a4 CREATE Foo ()`).ok() // Dovecot accepts an empty list too
+		c.cmd(`a5 CREATE Plain (USE ())`).ok()
+		if !isMaildir(driver) {
+			c.cmd(`a6 LIST "" MySpecial RETURN (SPECIAL-USE)`).ok().equal(`* LIST (\Drafts \Sent) "/" MySpecial`)
+		}
 	})
 }

@@ -22,6 +22,7 @@ type listOpts struct {
 	unknown                            bool // an unknown selection option
 	// return
 	retSubscribed, retChildren, retSpecialUse bool
+	retStatus                                 map[string]bool // LIST-STATUS (RFC 5819)
 }
 
 // cmdList is LIST (RFC 3501 section 6.3.8, RFC 5258) and LSUB (section
@@ -50,7 +51,7 @@ func cmdList(ctx context.Context, c *conn, cmd *command) error {
 		return err
 	}
 	o.extended = o.extended || multi
-	if err := o.parseReturn(cmd); err != nil {
+	if err := o.parseReturn(c, cmd); err != nil {
 		return err
 	}
 	if o.unknown {
@@ -89,7 +90,7 @@ func listPatterns(dec *imapwire.Decoder, lsub bool) (patterns []string, multi bo
 }
 
 // parseReturn reads the optional RETURN (...) and the end of the line.
-func (o *listOpts) parseReturn(cmd *command) error {
+func (o *listOpts) parseReturn(c *conn, cmd *command) error {
 	dec := cmd.dec
 	if o.lsub || !dec.SP() {
 		if !cmd.end() {
@@ -106,6 +107,7 @@ func (o *listOpts) parseReturn(cmd *command) error {
 	}
 	o.extended = true
 	unknown := false
+	var statusErr error
 	ok := dec.ExpectList(func() bool {
 		if !dec.ExpectAtom(&a) {
 			return false
@@ -117,11 +119,20 @@ func (o *listOpts) parseReturn(cmd *command) error {
 			o.retChildren = true
 		case "SPECIAL-USE":
 			o.retSpecialUse = true
+		case "STATUS":
+			if !dec.ExpectSP() {
+				return false
+			}
+			o.retStatus, statusErr = c.readStatusItems(dec, cmd.name)
+			return statusErr == nil
 		default:
 			unknown = true
 		}
 		return true
 	})
+	if statusErr != nil {
+		return statusErr
+	}
 	if !ok || !cmd.end() {
 		return dec.Err()
 	}
@@ -216,10 +227,44 @@ func (c *conn) list(ctx context.Context, cmdName, ref string, patterns []string,
 	} else {
 		entries = lb.allEntries(all)
 	}
+	// Dovecot writes a mailbox's STATUS after the LIST lines that follow
+	// it up to the next mailbox it has a STATUS for (RFC 5819 section 2
+	// only asks that it follow its LIST line).
+	pending := ""
 	for _, e := range entries {
+		selectable := o.retStatus != nil && lb.selectable(e)
+		if selectable && pending != "" {
+			c.listStatus(ctx, pending, o.retStatus)
+			pending = ""
+		}
 		c.writeListEntry(cmdName, e)
+		if selectable {
+			pending = e.name
+		}
+	}
+	if pending != "" {
+		c.listStatus(ctx, pending, o.retStatus)
 	}
 	return nil
+}
+
+// selectable reports whether a LIST entry is a mailbox that LIST-STATUS
+// answers for: it exists and can be selected.
+func (lb *listBuilder) selectable(e listEntry) bool {
+	for _, a := range e.attrs {
+		if a == storage.AttrNoSelect || a == storage.AttrNonExistent {
+			return false
+		}
+	}
+	return lb.exists[e.name].Name != ""
+}
+
+// listStatus writes LIST-STATUS's STATUS response for one mailbox; a
+// mailbox that vanished in between is left out.
+func (c *conn) listStatus(ctx context.Context, name string, want map[string]bool) {
+	if err := c.writeStatus(ctx, name, want); err != nil {
+		c.log.Errorf("list status %s: %v", name, err)
+	}
 }
 
 // listBuilder holds what one LIST needs to decide attributes.
@@ -326,8 +371,8 @@ func (lb *listBuilder) subscribedEntries() []listEntry {
 	return out
 }
 
-// attrs computes a LIST entry's attributes in Dovecot's order: base
-// attributes, \Subscribed, children, special-use.
+// attrs computes a LIST entry's attributes in Dovecot's order:
+// \Subscribed, base attributes, children, special-use.
 func (lb *listBuilder) attrs(name string, exists bool) []string {
 	mi := lb.exists[name]
 	if lb.o.lsub {
@@ -337,6 +382,9 @@ func (lb *listBuilder) attrs(name string, exists bool) []string {
 		return []string{storage.AttrNoSelect}
 	}
 	var attrs []string
+	if (lb.o.subscribed || lb.o.retSubscribed) && lb.subs[name] {
+		attrs = append(attrs, `\Subscribed`)
+	}
 	if !exists {
 		attrs = append(attrs, storage.AttrNonExistent)
 	}
@@ -349,10 +397,7 @@ func (lb *listBuilder) attrs(name string, exists bool) []string {
 			attrs = append(attrs, a)
 		}
 	}
-	if (lb.o.subscribed || lb.o.retSubscribed) && lb.subs[name] {
-		attrs = append(attrs, `\Subscribed`)
-	}
-	if exists && (!lb.o.extended || lb.o.retChildren) {
+	if (exists || lb.o.retChildren) && (!lb.o.extended || lb.o.retChildren) {
 		if lb.children[name] {
 			attrs = append(attrs, storage.AttrHasChildren)
 		} else {
@@ -370,7 +415,7 @@ func (c *conn) writeListEntry(cmdName string, e listEntry) {
 	writeSeparator(enc, c.nsFor(e.name).Separator)
 	enc.SP().Mailbox(e.name)
 	if e.childSub {
-		enc.SP().Special('(').String("CHILDINFO").SP().Special('(').String("SUBSCRIBED").Special(')').Special(')')
+		enc.SP().Special('(').Atom("CHILDINFO").SP().Special('(').String("SUBSCRIBED").Special(')').Special(')')
 	}
 	enc.CRLF()
 }

@@ -51,7 +51,12 @@ func TestListSpecialUse(t *testing.T) {
 	c.cmd(`h LIST "" (INBOX sent Sent)`).ok().equal(`* LIST () "/" INBOX`, `* LIST () "/" Sent`)
 	c.cmd(`i LIST (RECURSIVEMATCH) "" *`).status("BAD Error in IMAP command LIST: RECURSIVEMATCH must not be the only selection")
 	c.cmd(`j LIST (BOGUS) "" *`).status("BAD Error in IMAP command LIST: Unknown select options")
-	c.cmd(`k LIST "" * RETURN (STATUS (MESSAGES))`).status("BAD Error in IMAP command LIST: ")
+	// LIST-STATUS (RFC 5819): STATUS after the LIST lines up to the next
+	// selectable mailbox, as Dovecot.
+	c.cmd(`k LIST "" * RETURN (STATUS (MESSAGES))`).ok().equal(`* LIST () "/" INBOX`, `* STATUS INBOX (MESSAGES 0)`,
+		`* LIST () "/" Sent`, `* STATUS Sent (MESSAGES 0)`, `* LIST () "/" Trash`, `* LIST (\NonExistent) "/" foo`,
+		`* STATUS Trash (MESSAGES 0)`, `* LIST () "/" foo/bar`, `* STATUS foo/bar (MESSAGES 0)`)
+	c.cmd(`k2 LIST "" * RETURN (STATUS (BOGUS))`).status("BAD Error in IMAP command LIST: Invalid status item BOGUS")
 	c.cmd(`l LIST (REMOTE) "" inbox`).ok().equal(`* LIST () "/" INBOX`)
 }
 

@@ -3,6 +3,8 @@ package imapserver
 import (
 	"context"
 	"strings"
+
+	"roost/internal/imapwire"
 )
 
 // statusItems are the STATUS items in the order Dovecot answers them.
@@ -12,10 +14,32 @@ var statusItemOrder = [...]string{"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY"
 func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var name string
-	want := map[string]bool{}
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&name) || !dec.ExpectSP() {
 		return dec.Err()
 	}
+	want, err := c.readStatusItems(dec, "STATUS")
+	if err != nil {
+		return err
+	}
+	if !cmd.end() {
+		return dec.Err()
+	}
+	if err := c.writeStatus(ctx, name, want); err != nil {
+		return c.lookupError("status "+name, err)
+	}
+	if c.sel != nil && c.sel.name == name {
+		// RFC 3501 section 6.3.10 advises against it; Dovecot answers
+		// and flags it.
+		cmd.okCode, cmd.okText = "CLIENTBUG", "Status on selected mailbox completed."
+	}
+	return nil
+}
+
+// readStatusItems reads a parenthesised list of STATUS items (for STATUS
+// and LIST's RETURN (STATUS ...), RFC 5819). Unknown and empty lists are
+// a BAD worded for cmdName.
+func (c *conn) readStatusItems(dec *imapwire.Decoder, cmdName string) (map[string]bool, error) {
+	want := map[string]bool{}
 	var unknown string
 	ok := dec.ExpectList(func() bool {
 		var item string
@@ -29,18 +53,22 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 		want[item] = true
 		return true
 	})
-	if !ok || !cmd.end() {
-		return dec.Err()
-	}
 	switch {
+	case !ok:
+		return nil, dec.Err()
 	case unknown != "":
-		return bad("", "Error in IMAP command STATUS: Invalid status item "+unknown)
+		return nil, bad("", "Error in IMAP command "+cmdName+": Invalid status item "+unknown)
 	case len(want) == 0:
-		return bad("", "Error in IMAP command STATUS: Empty status list")
+		return nil, bad("", "Error in IMAP command "+cmdName+": Empty status list")
 	}
+	return want, nil
+}
+
+// writeStatus writes "* STATUS name (...)" with the wanted items.
+func (c *conn) writeStatus(ctx context.Context, name string, want map[string]bool) error {
 	st, err := c.user.Status(ctx, name)
 	if err != nil {
-		return c.lookupError("status "+name, err)
+		return err
 	}
 	if c.sel != nil && c.sel.name == name {
 		// \Recent is per session: this session's view has claimed it.
@@ -75,11 +103,6 @@ func cmdStatus(ctx context.Context, c *conn, cmd *command) error {
 		enc.Number64(vals[item])
 	}
 	enc.Special(')').CRLF()
-	if c.sel != nil && c.sel.name == name {
-		// RFC 3501 section 6.3.10 advises against it; Dovecot answers
-		// and flags it.
-		cmd.okCode, cmd.okText = "CLIENTBUG", "Status on selected mailbox completed."
-	}
 	return nil
 }
 
