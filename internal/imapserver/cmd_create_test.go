@@ -57,7 +57,7 @@ func TestSubscribeLsub(t *testing.T) {
 		// Subscriptions survive the mailbox.
 		c.cmd("j SUBSCRIBE foo/bar").ok()
 		c.cmd("k DELETE foo/bar").ok()
-		c.cmd(`l LIST (SUBSCRIBED) "" *`).ok().equal(`* LIST (\Subscribed) "/" INBOX`, `* LIST (\NonExistent \Subscribed) "/" foo/bar`)
+		c.cmd(`l LIST (SUBSCRIBED) "" *`).ok().equal(`* LIST (\Subscribed) "/" INBOX`, `* LIST (\Subscribed \NonExistent) "/" foo/bar`)
 	})
 }
 
