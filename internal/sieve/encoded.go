@@ -49,8 +49,12 @@ func decodeEncoded(kind, body string) (string, bool, string) {
 	if kind != "hex" && kind != "unicode" {
 		return "", false, ""
 	}
+	fields := strings.FieldsFunc(body, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
+	if len(fields) == 0 {
+		return "", false, "" // "${hex:}" stays literal
+	}
 	var b strings.Builder
-	for _, f := range strings.FieldsFunc(body, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }) {
+	for _, f := range fields {
 		if kind == "hex" {
 			if len(f) > 2 && strings.TrimLeft(f, "0") != "" && len(strings.TrimLeft(f, "0")) > 2 {
 				return "", false, ""

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"roost/internal/imap"
 )
 
 // matchSpec is a resolved match type, relational operator and comparator
@@ -13,14 +15,14 @@ import (
 type matchSpec struct {
 	typ string // is contains matches regex count value
 	rel string // gt ge lt le eq ne
-	cmp string // i;octet i;ascii-casemap i;ascii-numeric
+	cmp string // i;octet i;ascii-casemap i;ascii-numeric i;unicode-casemap
 }
 
 var relOps = map[string]bool{"gt": true, "ge": true, "lt": true, "le": true, "eq": true, "ne": true}
 
 var comparators = map[string]string{
 	"i;octet": "comparator-i;octet", "i;ascii-casemap": "comparator-i;ascii-casemap",
-	"i;ascii-numeric": "comparator-i;ascii-numeric",
+	"i;ascii-numeric": "comparator-i;ascii-numeric", "i;unicode-casemap": "comparator-i;unicode-casemap",
 }
 
 func (v *validator) matchArgs(n *node) {
@@ -71,7 +73,7 @@ func compileRegex(expr, cmp string) (*regexp.Regexp, error) {
 	if len(expr) > MaxRegexLen {
 		return nil, fmt.Errorf("expression too long")
 	}
-	if cmp == "i;ascii-casemap" {
+	if cmp == "i;ascii-casemap" || cmp == "i;unicode-casemap" {
 		expr = "(?i)" + expr
 	}
 	return regexp.Compile(expr)
@@ -128,6 +130,8 @@ func compare(cmp, a, b string) int {
 		return 0
 	case "i;ascii-casemap":
 		return strings.Compare(asciiLower(a), asciiLower(b))
+	case "i;unicode-casemap":
+		return imap.CompareCaseMap(a, b)
 	}
 	return strings.Compare(a, b)
 }
@@ -169,11 +173,18 @@ func (m *matcher) one(value, key string) bool {
 	case "is":
 		return compare(m.spec.cmp, value, key) == 0
 	case "contains":
+		if m.spec.cmp == "i;unicode-casemap" {
+			return strings.Contains(imap.CaseMap(value), imap.CaseMap(key))
+		}
 		if m.spec.cmp == "i;ascii-casemap" {
 			return strings.Contains(asciiLower(value), asciiLower(key))
 		}
 		return strings.Contains(value, key)
 	case "matches":
+		if m.spec.cmp == "i;unicode-casemap" {
+			// captures are taken from the canonical form
+			value, key = imap.CaseMap(value), imap.CaseMap(key)
+		}
 		caps, ok := glob(value, key, m.spec.cmp == "i;ascii-casemap")
 		if ok {
 			m.values = append([]string{value}, caps...)
