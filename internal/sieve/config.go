@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -283,4 +284,40 @@ func (c *Config) parseScores(kv map[string]string) error {
 		*p.dst = s
 	}
 	return nil
+}
+
+// EditheaderForbidden reports whether editheader may not add (add=true)
+// or delete the header field name. Received and Auto-Submitted can never
+// be deleted and Subject is never protected, as in Pigeonhole. Both the
+// Dovecot 2.3 lists (sieve_editheader_protected, _forbid_add,
+// _forbid_delete) and the 2.4 filter form (sieve_editheader_header with
+// sieve_editheader_header/KEY/name, /forbid_add, /forbid_delete) apply.
+func (c *Config) EditheaderForbidden(name string, add bool) bool {
+	lname := strings.ToLower(name)
+	switch {
+	case !add && (lname == "received" || lname == "auto-submitted"):
+		return true
+	case lname == "subject" || c == nil:
+		return false
+	case slices.Contains(c.EditheaderProtected, lname):
+		return true
+	case add && slices.Contains(c.EditheaderForbidAdd, lname), !add && slices.Contains(c.EditheaderForbidDelete, lname):
+		return true
+	}
+	setting := "forbid_delete"
+	if add {
+		setting = "forbid_add"
+	}
+	for _, key := range strings.Fields(c.Raw["sieve_editheader_header"]) {
+		prefix := "sieve_editheader_header/" + key + "/"
+		hname, ok := c.Raw[prefix+"name"]
+		if !ok {
+			hname = key
+		}
+		if strings.EqualFold(hname, name) {
+			b, err := parseBool(c.Raw[prefix+setting])
+			return err == nil && b
+		}
+	}
+	return false
 }

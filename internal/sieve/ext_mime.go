@@ -331,8 +331,6 @@ func (r *runner) spamScore(sc ScoreConfig, levels int, percent bool) string {
 	return strconv.Itoa(int(ratio*float64(levels-1)) + 1)
 }
 
-var protectedHeaders = map[string]bool{"received": true, "auto-submitted": true}
-
 func checkAddheader(v *validator, n *node) {
 	name := n.pos[0].Strings[0]
 	if !strings.Contains(name, "${") && !validHeaderName(name) {
@@ -359,7 +357,7 @@ func runAddheader(r *runner, n *node) error {
 	if !validHeaderName(name) {
 		return r.errorf(n, "addheader action: specified field name '%s' is invalid", name)
 	}
-	if protectedHeaders[strings.ToLower(name)] {
+	if r.cfg.EditheaderForbidden(name, true) {
 		return nil
 	}
 	f := message.Field{Name: []byte(name), Value: []byte(encodeHeaderValue(val))}
@@ -390,7 +388,7 @@ func encodeHeaderValue(v string) string {
 
 func runDeleteheader(r *runner, n *node) error {
 	name := r.pstr(n, 0)
-	if protectedHeaders[strings.ToLower(name)] {
+	if r.cfg.EditheaderForbidden(name, false) {
 		return nil
 	}
 	var idx []int
