@@ -50,7 +50,7 @@ func loginOptions(st *stack, s *settings.Settings, o login.Options) login.Option
 	o.SSLUsernameFromCert = s.Auth.SSLUsernameFromCert
 	o.SSLRequireClientCert = s.Auth.SSLRequireClientCert
 	o.CertUsernameField = s.SSL.CertUsernameField
-	o.Penalty = st.penalty
+	o.Penalty = st.proc.penalty
 	return o
 }
 

@@ -55,7 +55,6 @@ type stack struct {
 	log     *logging.Logger
 	auth    *auth.Auth
 	proc    *process
-	penalty *login.Penalty // auth penalty per remote address, shared by every service
 	storage storage.Driver
 	tls     *tls.Config
 	// servers by listener service name, for plain and ssl = yes listeners.
@@ -72,7 +71,7 @@ type serverKey struct {
 // remote address and the per-user+IP session counters.
 type process struct {
 	drv        *maildir.Driver
-	penalty    *login.Penalty
+	penalty    *login.Penalty // shared by every service
 	imapUserIP *imapserver.UserIPCounter
 }
 
@@ -86,7 +85,7 @@ func newProcess() *process {
 
 // newStack builds the servers of one snapshot over the process's shared
 // state.
-func newStack(p *plan, pr *process) (*stack, error) {
+func newStack(p *plan, proc *process) (*stack, error) {
 	g := p.global
 	log, err := logging.New(logging.Options{
 		Path: g.Log.Path, InfoPath: g.Log.InfoPath, DebugPath: g.Log.DebugPath,
@@ -96,7 +95,7 @@ func newStack(p *plan, pr *process) (*stack, error) {
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	st := &stack{plan: p, log: log, proc: pr, storage: pr.drv, servers: map[serverKey]connServer{}, penalty: pr.penalty}
+	st := &stack{plan: p, log: log, proc: proc, storage: proc.drv, servers: map[serverKey]connServer{}}
 	ao, err := authOptions(p.imap, log.With("auth").Slog())
 	if err != nil {
 		return nil, err
