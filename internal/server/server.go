@@ -59,6 +59,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	proc := newProcess()
+	defer proc.close()
 	st, err := newStack(p, proc)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"roost/internal/auth"
@@ -68,8 +69,10 @@ type serverKey struct {
 
 // process holds what outlives reloads: the one storage driver (so every
 // session of a mailbox shares one change tracker), the auth penalty per
-// remote address and the per-user+IP session counters.
+// remote address, the per-user+IP session counters and the log files.
 type process struct {
+	mu         sync.Mutex // guards logs
+	logs       map[logKey]*logging.Logger
 	drv        *maildir.Driver
 	penalty    *login.Penalty // shared by every service
 	imapUserIP *imapserver.UserIPCounter
@@ -77,9 +80,42 @@ type process struct {
 
 func newProcess() *process {
 	return &process{
+		logs:       map[logKey]*logging.Logger{},
 		drv:        maildir.New(maildir.Options{}),
 		penalty:    login.NewPenalty(login.PenaltyOptions{}),
 		imapUserIP: imapserver.NewUserIPCounter(),
+	}
+}
+
+// logger returns the logger for o, opening it once: reloads with the same
+// log settings keep writing through the same files, so nothing leaks.
+func (pr *process) logger(o logging.Options) (*logging.Logger, error) {
+	k := logKey{o.Path, o.InfoPath, o.DebugPath, o.SyslogFacility, o.Timestamp, o.Debug}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if l, ok := pr.logs[k]; ok {
+		return l, nil
+	}
+	l, err := logging.New(o)
+	if err != nil {
+		return nil, err
+	}
+	pr.logs[k] = l
+	return l, nil
+}
+
+// logKey is what makes two log configurations the same destination.
+type logKey struct {
+	path, info, debug, facility, stamp string
+	debugOn                            bool
+}
+
+// close closes every log destination, when the process ends.
+func (pr *process) close() {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	for _, l := range pr.logs {
+		l.Close()
 	}
 }
 
@@ -87,7 +123,7 @@ func newProcess() *process {
 // state.
 func newStack(p *plan, proc *process) (*stack, error) {
 	g := p.global
-	log, err := logging.New(logging.Options{
+	log, err := proc.logger(logging.Options{
 		Path: g.Log.Path, InfoPath: g.Log.InfoPath, DebugPath: g.Log.DebugPath,
 		SyslogFacility: g.Log.SyslogFacility, Timestamp: g.Log.Timestamp,
 		Debug: g.Mail.Debug || g.Auth.Debug,
