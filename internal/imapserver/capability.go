@@ -25,7 +25,7 @@ func (c *conn) capabilities() string {
 	}
 	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
 		"THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE",
-		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "WITHIN",
+		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN",
 		"LIST-STATUS", "BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
 	if n := c.srv.opts.AppendLimit; n > 0 {
 		caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))

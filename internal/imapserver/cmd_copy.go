@@ -15,11 +15,12 @@ func cmdCopy(ctx context.Context, c *conn, cmd *command) error {
 	d := cmd.dec
 	var set imap.SeqSet
 	var dest string
-	if !d.ExpectSP() || !d.ExpectSeqSet(&set) || !d.ExpectSP() || !d.ExpectMailbox(&dest) || !d.ExpectCRLF() {
+	var saved bool
+	if !d.ExpectSP() || !c.readSet(d, &set, &saved) || !d.ExpectSP() || !d.ExpectMailbox(&dest) || !d.ExpectCRLF() {
 		return d.Err()
 	}
 	move := cmd.name == "MOVE"
-	uids, err := c.sel.resolve(set, cmd.uid)
+	uids, err := c.sel.resolve(set, cmd.uid || saved)
 	if err != nil {
 		return err
 	}

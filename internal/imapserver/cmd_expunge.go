@@ -14,7 +14,8 @@ import (
 func cmdExpunge(ctx context.Context, c *conn, cmd *command) error {
 	d := cmd.dec
 	var set imap.SeqSet
-	if cmd.uid && (!d.ExpectSP() || !d.ExpectSeqSet(&set)) {
+	var saved bool
+	if cmd.uid && (!d.ExpectSP() || !c.readSet(d, &set, &saved)) {
 		return d.Err()
 	}
 	if !cmd.end() {

@@ -17,10 +17,12 @@ import (
 func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 	d := cmd.dec
 	var set imap.SeqSet
-	if !d.ExpectSP() || !d.ExpectSeqSet(&set) || !d.ExpectSP() {
+	var saved bool
+	if !d.ExpectSP() || !c.readSet(d, &set, &saved) || !d.ExpectSP() {
 		return d.Err()
 	}
-	req, err := parseFetchAtts(d, cmd.uid)
+	// Dovecot answers FETCH $ as UID FETCH (with UID items).
+	req, err := parseFetchAtts(d, cmd.uid || saved)
 	if err != nil {
 		return err
 	}
@@ -36,7 +38,7 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 		return &imapwire.SyntaxError{Msg: "VANISHED not allowed here"}
 	}
 	changedSince := mods.changedSince
-	uids, err := c.sel.resolve(set, cmd.uid)
+	uids, err := c.sel.resolve(set, cmd.uid || saved)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 // storeArgs is a parsed STORE command.
 type storeArgs struct {
 	set            imap.SeqSet
+	saved          bool // set is SEARCHRES's $ (UIDs)
 	op             storage.FlagOp
 	silent         bool
 	flags          []string
@@ -26,11 +27,11 @@ type storeArgs struct {
 // FETCH carries the UID first, and new keywords are announced with FLAGS
 // and PERMANENTFLAGS before the FETCH responses.
 func cmdStore(ctx context.Context, c *conn, cmd *command) error {
-	a, err := parseStore(cmd.dec)
+	a, err := parseStore(c, cmd.dec)
 	if err != nil {
 		return err
 	}
-	uids, err := c.sel.resolve(a.set, cmd.uid)
+	uids, err := c.sel.resolve(a.set, cmd.uid || a.saved)
 	if err != nil {
 		return err
 	}
@@ -91,9 +92,9 @@ func (c *conn) modifiedSet(uids []uint32, uid bool) string {
 }
 
 // parseStore reads SP set SP [(modifiers) SP] item SP flags CRLF.
-func parseStore(d *imapwire.Decoder) (*storeArgs, error) {
+func parseStore(c *conn, d *imapwire.Decoder) (*storeArgs, error) {
 	a := &storeArgs{}
-	if !d.ExpectSP() || !d.ExpectSeqSet(&a.set) || !d.ExpectSP() {
+	if !d.ExpectSP() || !c.readSet(d, &a.set, &a.saved) || !d.ExpectSP() {
 		return nil, d.Err()
 	}
 	if d.List(func() bool {

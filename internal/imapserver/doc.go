@@ -4,9 +4,9 @@
 // (RFC 5161), SASL-IR (RFC 4959), LITERAL+ and LITERAL- (RFC 7888), MOVE
 // (RFC 6851), SPECIAL-USE (RFC 6154), LIST-EXTENDED selection and return
 // options (RFC 5258), STATUS=SIZE (RFC 8438), CONDSTORE and QRESYNC (RFC
-// 7162, feature_condstore.go), ESEARCH (RFC 4731), SEARCH RETURN (SAVE) with
-// $ in SEARCH (RFC 5182; $ in other commands is not implemented, so
-// SEARCHRES is not advertised), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
+// 7162, feature_condstore.go), ESEARCH (RFC 4731), SEARCHRES (RFC 5182:
+// SEARCH RETURN (SAVE), $ in SEARCH, FETCH, STORE, COPY, MOVE and UID
+// EXPUNGE; FETCH $ answers as UID FETCH, as Dovecot), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
 // and THREAD ORDEREDSUBJECT/REFERENCES/REFS (RFC 5256, 5267, 5957;
 // cmd_sort.go, keys from the field cache's header block), SAVEDATE (RFC
 // 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate),

@@ -254,3 +254,19 @@ func (c *conn) mailboxGone() error {
 	c.bye("Selected mailbox was deleted, have to disconnect.", "Selected mailbox was deleted")
 	return errByeSent
 }
+
+// readSet reads a sequence set, or SEARCHRES's "$" (RFC 5182 section
+// 2.4): the saved result as a UID set, with saved true so that the caller
+// resolves it as UIDs. "$" cannot be combined with other numbers.
+func (c *conn) readSet(d *imapwire.Decoder, set *imap.SeqSet, saved *bool) bool {
+	if !d.Special('$') {
+		*saved = false
+		return d.ExpectSeqSet(set)
+	}
+	if d.Special(',') || d.Special(':') {
+		return d.Fail("Invalid messageset")
+	}
+	*saved = true
+	*set = imap.SetFromNums(c.sel.saved)
+	return true
+}
