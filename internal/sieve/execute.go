@@ -22,7 +22,8 @@ type Executor struct {
 }
 
 // Execute performs the result's actions against env's message. A failed
-// store falls back to INBOX (RFC 5228 section 2.10.6); the first error is
+// store falls back to INBOX with the unedited message (RFC 5228 section
+// 2.10.6, as Pigeonhole); the first error is
 // returned after every action was tried.
 func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 	msg := r.Message
@@ -35,6 +36,10 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			first = err
 		}
 	}
+	orig := msg // a failed store keeps the message as received
+	if env.Message != nil {
+		orig = env.Message.Bytes()
+	}
 	keepDone := false
 	for _, a := range r.Actions {
 		amsg := msg
@@ -46,7 +51,7 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			err := x.Deliverer.Deliver(ctx, a.Mailbox, a.Create, a.Flags, amsg)
 			if err != nil && a.Mailbox != "INBOX" && !keepDone {
 				note(fmt.Errorf("store into %q: %w", a.Mailbox, err))
-				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, amsg)
+				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, orig)
 				keepDone = err == nil
 			}
 			if a.Mailbox == "INBOX" && err == nil {

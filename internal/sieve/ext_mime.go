@@ -337,18 +337,33 @@ func checkAddheader(v *validator, n *node) {
 		v.errorf(n.pos[0].Pos, "addheader command: specified field name '%s' is invalid", name)
 	}
 	val := n.pos[1].Strings[0]
-	if !utf8.ValidString(val) {
+	if n.prog.required["variables"] && strings.Contains(val, "${") {
+		return
+	}
+	switch {
+	case !utf8.ValidString(val) || strings.IndexByte(val, 0) >= 0:
 		v.errorf(n.pos[1].Pos, "addheader command: specified value '%s' is invalid", val)
+	case headerTooLarge(v.cfg, len(val)):
+		v.errorf(n.pos[1].Pos, "addheader command: specified header value '%s' is too large (%d bytes)", val, len(val))
+	case strings.ContainsFunc(val, func(c rune) bool { return c < ' ' && c != '\t' && c != '\r' && c != '\n' || c == 0x7f }):
+		v.warnf(n.pos[1].Pos, "addheader command: specified value '%s' is invalid", val)
 	}
 }
 
+// headerTooLarge reports whether an added header value of size bytes
+// exceeds sieve_editheader_max_header_size.
+func headerTooLarge(c *Config, size int) bool {
+	return c != nil && c.EditheaderMaxHeaderSize > 0 && size > c.EditheaderMaxHeaderSize
+}
+
 func checkDeleteheader(v *validator, n *node) {
+	if n.has("last") && !n.has("index") {
+		v.errorf(n.tags["last"].Pos, "deleteheader command: the :last tag cannot be specified without the :index tag")
+		return
+	}
 	name := n.pos[0].Strings[0]
 	if !strings.Contains(name, "${") && !validHeaderName(name) {
 		v.errorf(n.pos[0].Pos, "deleteheader command: specified field name '%s' is invalid", name)
-	}
-	if n.has("last") && !n.has("index") {
-		v.errorf(n.Pos, "the deleteheader command: the :last tag requires the :index tag")
 	}
 }
 
@@ -356,6 +371,9 @@ func runAddheader(r *runner, n *node) error {
 	name, val := r.pstr(n, 0), r.pstr(n, 1)
 	if !validHeaderName(name) {
 		return r.errorf(n, "addheader action: specified field name '%s' is invalid", name)
+	}
+	if headerTooLarge(r.cfg, len(val)) {
+		return r.errorf(n, "addheader action: specified header value '%s' is too large (%d bytes)", val, len(val))
 	}
 	if r.cfg.EditheaderForbidden(name, true) {
 		return nil

@@ -14,7 +14,7 @@ const (
 	MaxMatchValues     = 32      // ${0} .. ${31}
 	MaxLoopNesting     = 4       // foreverypart nesting
 	MaxRegexLen        = 4096    // one :regex key
-	MaxHeaderValueSize = 1024    // sieve_editheader_max_header_size default
+	MaxHeaderValueSize = 2048    // sieve_editheader_max_header_size default
 	MaxNotifications   = 12      // sieve_notify_max_notifications default
 	MaxRuntimeSteps    = 1 << 22 // commands and tests evaluated in one run
 )

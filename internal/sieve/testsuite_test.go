@@ -191,8 +191,17 @@ func tsCompile(r *runner, n *node) (bool, error) {
 	prog, err := s.compile(r.pstr(n, 0))
 	s.prog = prog
 	var ce *CompileError
+	if prog != nil {
+		for _, w := range prog.Warnings {
+			s.errs = append(s.errs, w.Msg)
+		}
+	}
 	if errors.As(err, &ce) {
-		for _, e := range ce.Errors {
+		all := append(append(syntax.ErrorList{}, ce.Warnings...), ce.Errors...)
+		sort.SliceStable(all, func(i, j int) bool {
+			return all[i].Script == "" && all[j].Script == "" && all[i].Pos.Line < all[j].Pos.Line
+		})
+		for _, e := range all {
 			s.errs = append(s.errs, e.Msg)
 		}
 		s.errs = append(s.errs, ce.Phase+" failed")

@@ -15,6 +15,8 @@ type Program struct {
 	required map[string]bool
 	enabled  map[string]bool // extensions the script could require (ihave)
 	includes []*node         // include commands, resolved at compile time
+	// Warnings are the compile warnings of a script that compiled.
+	Warnings syntax.ErrorList
 }
 
 // Requires reports whether the script requires ext.
@@ -68,6 +70,9 @@ type CompileError struct {
 	// Pigeonhole's summary line says.
 	Phase  string
 	Errors syntax.ErrorList
+	// Warnings found before the errors (Pigeonhole prints them with
+	// "warning:"; its test suite counts them with the errors).
+	Warnings syntax.ErrorList
 }
 
 func (e *CompileError) Error() string {
@@ -117,7 +122,7 @@ func CompileContext(ctx context.Context, name string, src []byte, opts Options) 
 	v := newValidator(ctx, name, opts)
 	prog := v.validate(ast)
 	if len(v.errs) > 0 {
-		return nil, &CompileError{Script: name, Phase: "validation", Errors: v.errs}
+		return nil, &CompileError{Script: name, Phase: "validation", Errors: v.errs, Warnings: v.warns}
 	}
 	if opts.Scripts != nil && len(prog.includes) > 0 {
 		g := &generator{v: v, progs: map[string]*Program{}}
@@ -126,9 +131,10 @@ func CompileContext(ctx context.Context, name string, src []byte, opts Options) 
 			self = opts.Location + "/" + name
 		}
 		if !g.generate(prog, []string{self}) {
-			return nil, &CompileError{Script: name, Phase: "code generation", Errors: v.errs}
+			return nil, &CompileError{Script: name, Phase: "code generation", Errors: v.errs, Warnings: v.warns}
 		}
 	}
+	prog.Warnings = v.warns
 	return prog, nil
 }
 
@@ -140,6 +146,7 @@ type validator struct {
 	specs     map[string]*spec
 	enabled   map[string]bool
 	errs      syntax.ErrorList
+	warns     syntax.ErrorList
 	reported  map[string]bool
 	loops     int // foreverypart nesting
 	loopNames []string
@@ -168,6 +175,13 @@ func newValidator(ctx context.Context, name string, opts Options) *validator {
 	}
 	v.prog.enabled = v.enabled
 	return v
+}
+
+// warnf records a compile warning.
+func (v *validator) warnf(p syntax.Pos, format string, args ...any) {
+	if len(v.warns) < syntax.MaxErrors {
+		v.warns = append(v.warns, &syntax.Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
 func (v *validator) errorf(p syntax.Pos, format string, args ...any) {
