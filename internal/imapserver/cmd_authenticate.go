@@ -41,6 +41,9 @@ func cmdAuthenticate(ctx context.Context, c *conn, cmd *command) error {
 		challenge, s, err := ex.Next(ctx, resp)
 		if err != nil {
 			c.failedAuth("", mech)
+			if ref := nologinReferral(err, "", strings.ToUpper(mech)); ref != nil {
+				return ref
+			}
 			return c.authError(err)
 		}
 		if s != nil {

@@ -22,6 +22,9 @@ func cmdLogin(ctx context.Context, c *conn, cmd *command) error {
 	s, err := c.srv.opts.Auth.Login(ctx, c.ci, user, pass)
 	if err != nil {
 		c.failedAuth(user, "PLAIN")
+		if ref := nologinReferral(err, user, "PLAIN"); ref != nil {
+			return ref
+		}
 		return c.authError(err)
 	}
 	if s.Method == "" {
@@ -69,10 +72,15 @@ func (c *conn) loggedIn(ctx context.Context, cmd *command, s *Session) error {
 	c.log = c.srv.log.With(fmt.Sprintf("imap(%s)<%d><%s>", s.User, os.Getpid(), c.ci.SessionID))
 	c.cnt.in.Store(0)
 	c.cnt.out.Store(0)
-	if c.capsSeen {
+	ref, refText := loginReferral(s)
+	switch {
+	case c.capsSeen || ref != "":
 		c.untagged().Atom("CAPABILITY").SP().Text(c.capabilities()).CRLF()
-	} else {
+	default:
 		cmd.okCode = "CAPABILITY " + c.capabilities()
+	}
+	if ref != "" {
+		cmd.okCode, cmd.okText = ref, refText // RFC 2221 section 4.1
 	}
 	return nil
 }

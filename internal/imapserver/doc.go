@@ -12,8 +12,8 @@
 // 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate),
 // BINARY (RFC 3516; APPEND literal8 in append_binary.go), MULTIAPPEND (RFC
 // 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
-// 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set) and
-// STARTTLS.
+// 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set),
+// LOGIN-REFERRALS (RFC 2221, feature_referral.go) and STARTTLS.
 //
 // APPEND is all or none (append_tx.go): a storage.TransactionalAppender
 // driver commits every message at once; for others the messages are saved
