@@ -57,6 +57,10 @@ func moreExtSpecs() []*spec {
 		{name: "notify", ext: "enotify", tags: map[string]tagDef{
 			"from": {param: aString}, "importance": {param: aString}, "options": {param: aStringList}, "message": {param: aString},
 		}, pos: []posDef{{aString, "method"}}, check: checkNotify, run: runNotify},
+		{name: "debug_log", ext: "vnd.dovecot.debug", pos: []posDef{{aString, "message"}}, run: func(r *runner, n *node) error {
+			r.res.Debug = append(r.res.Debug, r.pstr(n, 0))
+			return nil
+		}},
 		{name: "valid_notify_method", ext: "enotify", test: true, pos: []posDef{{aStringList, "notification-uris"}}, eval: evalValidNotify},
 		{name: "notify_method_capability", ext: "enotify", test: true, tags: addTags(nil, "comparator", "match"),
 			pos: []posDef{{aString, "notification-uri"}, {aString, "notification-capability"}, {aStringList, "key-list"}}, eval: evalNotifyCap},

@@ -133,8 +133,12 @@ var DefaultExtensions = []string{
 // ManageSieve's SIEVE capability and for sieve_extensions validation.
 func Capabilities() []string { return append([]string(nil), capabilities...) }
 
+// extraCapabilities are implemented but, as in Pigeonhole, never
+// advertised nor enabled unless sieve_extensions names them.
+var extraCapabilities = []string{"vnd.dovecot.debug"}
+
 func implemented(ext string) bool {
-	for _, c := range capabilities {
+	for _, c := range append(capabilities, extraCapabilities...) {
 		if c == ext {
 			return true
 		}

@@ -74,7 +74,10 @@ type Result struct {
 	// result then holds only the implicit keep.
 	Err error
 	// Errors are non-fatal runtime problems (Pigeonhole logs them).
-	Warnings  []string
+	Warnings []string
+	// Debug holds the vnd.dovecot.debug debug_log messages (Pigeonhole
+	// logs them at info level).
+	Debug     []string
 	redirects int
 	dups      []dupMark
 }

@@ -51,7 +51,9 @@ type suite struct {
 	tests    int
 }
 
-func allExtensions() []string { return append(Capabilities(), "vnd.dovecot.testsuite") }
+func allExtensions() []string {
+	return append(append(Capabilities(), extraCapabilities...), "vnd.dovecot.testsuite")
+}
 
 func (s *suite) compile(path string) (*Program, error) {
 	src, err := os.ReadFile(filepath.Join(s.dir, path))

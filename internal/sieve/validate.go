@@ -465,12 +465,13 @@ func (v *validator) arguments(n *node) bool {
 	i := 0
 	for ; i < len(args) && args[i].Kind == syntax.ArgTag; i++ {
 		a := args[i]
-		td, ok := s.tags[a.Tag]
+		tag := strings.ToLower(a.Tag) // tags are case-insensitive
+		td, ok := s.tags[tag]
 		if ok && td.ext != "" && !v.prog.required[td.ext] {
 			ok = false
 		}
 		if !ok {
-			once := "tag:" + s.kind() + c.Name + ":" + a.Tag
+			once := "tag:" + s.kind() + c.Name + ":" + tag
 			if !v.reported[once] {
 				v.reported[once] = true
 				v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, c.Name, s.kind())
@@ -478,18 +479,18 @@ func (v *validator) arguments(n *node) bool {
 			return false
 		}
 		if g := td.group; g != "" {
-			if prev, dup := groups[g]; dup && prev != a.Tag {
+			if prev, dup := groups[g]; dup && prev != tag {
 				v.errorf(a.Pos, "the %s %s: tagged argument ':%s' conflicts with earlier ':%s'", c.Name, s.kind(), a.Tag, prev)
 				return false
 			}
-			groups[g] = a.Tag
+			groups[g] = tag
 		}
-		if _, dup := n.tags[a.Tag]; dup {
+		if _, dup := n.tags[tag]; dup {
 			v.errorf(a.Pos, "encountered duplicate :%s argument for the %s %s", a.Tag, c.Name, s.kind())
 			return false
 		}
 		if td.param == aNone {
-			n.tags[a.Tag] = a
+			n.tags[tag] = a
 			continue
 		}
 		if i+1 >= len(args) || !argFits(td.param, args[i+1]) {
@@ -501,7 +502,7 @@ func (v *validator) arguments(n *node) bool {
 			return false
 		}
 		i++
-		n.tags[a.Tag] = args[i]
+		n.tags[tag] = args[i]
 	}
 	return v.positional(n, args[i:])
 }
