@@ -201,9 +201,22 @@ func vacationAllowed(env *Env, v *VacationReply, user string) string {
 			return ""
 		}
 	}
+	if autoResponseSuppressed(hdr) {
+		return ""
+	}
+	cfg := env.settings()
 	mine := append([]string{user}, v.Addresses...)
+	if cfg.UserEmail != "" {
+		mine = append(mine, cfg.UserEmail)
+	}
+	if cfg.VacationUseOriginalRecipient && env.Envelope.OrigTo != "" {
+		mine = append(mine, env.Envelope.OrigTo)
+	}
 	if containsFold(mine, sender) {
 		return ""
+	}
+	if !vacationCheckRecipient(cfg) {
+		return user
 	}
 	for _, f := range hdr {
 		n := strings.ToLower(string(f.Name))
@@ -217,6 +230,37 @@ func vacationAllowed(env *Env, v *VacationReply, user string) string {
 		}
 	}
 	return ""
+}
+
+// autoResponseSuppressed reports whether Microsoft's
+// X-Auto-Response-Suppress asks not to send out-of-office replies (OOF
+// or All), which Pigeonhole honours.
+func autoResponseSuppressed(hdr []message.Field) bool {
+	for _, f := range hdr {
+		if !strings.EqualFold(string(f.Name), "x-auto-response-suppress") {
+			continue
+		}
+		for _, tok := range strings.Split(message.DecodedHeaderValue(f.Value), ",") {
+			tok = strings.TrimSpace(tok)
+			if strings.EqualFold(tok, "oof") || strings.EqualFold(tok, "all") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// vacationCheckRecipient is false with sieve_vacation_dont_check_recipient
+// (Dovecot 2.3) or sieve_vacation_check_recipient = no (2.4).
+func vacationCheckRecipient(cfg *Config) bool {
+	if cfg.VacationDontCheckRecipient {
+		return false
+	}
+	if v, ok := cfg.Raw["sieve_vacation_check_recipient"]; ok {
+		b, err := parseBool(v)
+		return err != nil || b
+	}
+	return true
 }
 
 func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Action) error {
