@@ -284,7 +284,11 @@ func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Act
 	if x.Mailer == nil {
 		return nil
 	}
-	if err := x.Mailer.Send(ctx, "", []string{env.Envelope.From}, vacationMessage(env, x, v, me)); err != nil {
+	sender := ""
+	if env.settings().VacationSendFromRecipient {
+		sender = env.Envelope.To
+	}
+	if err := x.Mailer.Send(ctx, sender, []string{env.Envelope.From}, vacationMessage(env, x, v, me)); err != nil {
 		return fmt.Errorf("send vacation reply: %w", err)
 	}
 	if x.Tracker != nil && v.Seconds > 0 {
@@ -297,7 +301,7 @@ func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byt
 	hdr := env.Message.Header()
 	subject := v.Subject
 	if subject == "" {
-		subject = vacationSubject(env.settings(), hdr)
+		subject = truncateSubject(vacationSubject(env.settings(), hdr))
 	}
 	from := v.From
 	if from == "" {
@@ -305,9 +309,15 @@ func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byt
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "X-Sieve: Pigeonhole Sieve\r\nMessage-ID: <%d.vacation@%s>\r\n", env.now().UnixNano(), x.host())
-	fmt.Fprintf(&b, "Date: %s\r\nFrom: %s\r\nTo: <%s>\r\nSubject: %s\r\n", env.now().Format(time.RFC1123Z), from, env.Envelope.From, subject)
-	if id, ok := message.FieldValue(hdr, "message-id"); ok {
-		fmt.Fprintf(&b, "In-Reply-To: %s\r\nReferences: %s\r\n", strings.TrimSpace(string(id)), strings.TrimSpace(string(id)))
+	fmt.Fprintf(&b, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\n", env.now().Format(time.RFC1123Z), from,
+		vacationTo(env, hdr), subject)
+	if val, ok := message.FieldValue(hdr, "message-id"); ok {
+		id := strings.TrimSpace(message.DecodedHeaderValue(val))
+		refs := id
+		if r, ok := message.FieldValue(hdr, "references"); ok {
+			refs = strings.Join(append(strings.Fields(message.DecodedHeaderValue(r)), id), "\r\n ")
+		}
+		fmt.Fprintf(&b, "In-Reply-To: %s\r\nReferences: %s\r\n", id, refs)
 	}
 	b.WriteString("Auto-Submitted: auto-replied (vacation)\r\nPrecedence: bulk\r\n")
 	if !v.MIME {
@@ -320,6 +330,39 @@ func vacationMessage(env *Env, x *Executor, v *VacationReply, user string) []byt
 		b.WriteString("\r\n")
 	}
 	return []byte(b.String())
+}
+
+// vacationTo is the reply's To field: the Sender, Resent-From or From
+// field that names the envelope sender (any of them with
+// sieve_vacation_to_header_ignore_envelope), else the envelope sender.
+func vacationTo(env *Env, hdr []message.Field) string {
+	ignore := env.settings().VacationToHeaderIgnoreEnvelope
+	for _, name := range []string{"sender", "resent-from", "from"} {
+		val, ok := message.FieldValue(hdr, name)
+		if !ok {
+			continue
+		}
+		addrs := parseAddresses(val)
+		if len(addrs) == 0 {
+			continue
+		}
+		if ignore || strings.EqualFold(addrs[0].local+"@"+addrs[0].domain, env.Envelope.From) {
+			return strings.Join(strings.Fields(string(val)), " ") // unfolded, encoded words kept
+		}
+	}
+	return "<" + env.Envelope.From + ">"
+}
+
+// maxSubject is the length in characters beyond which Pigeonhole cuts a
+// generated vacation subject, ending it with an ellipsis.
+const maxSubject = 256
+
+func truncateSubject(s string) string {
+	r := []rune(s)
+	if len(r) <= maxSubject {
+		return s
+	}
+	return string(r[:maxSubject-1]) + "\u2026"
 }
 
 // vacationSubject is the reply subject without :subject: Pigeonhole's
