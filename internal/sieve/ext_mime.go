@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,15 +23,17 @@ func (r *runner) mimeValues(n *node, fields []message.Field, names []string) []s
 			if !strings.EqualFold(string(f.Name), name) {
 				continue
 			}
-			val := message.DecodedHeaderValue(f.Value)
-			main, params := splitParams(val)
+			main, params := splitParams(string(f.Value))
+			isType := lname == "content-type"
 			switch {
-			case n.has("type") && lname == "content-type":
+			case n.has("type") && (isType || lname == "content-disposition"):
 				out = append(out, strings.TrimSpace(before(main, "/")))
-			case n.has("subtype") && lname == "content-type":
+			case n.has("subtype") && isType:
 				if i := strings.IndexByte(main, '/'); i >= 0 {
 					out = append(out, strings.TrimSpace(main[i+1:]))
 				}
+			case n.has("subtype") && lname == "content-disposition":
+				out = append(out, "")
 			case n.has("contenttype"):
 				out = append(out, strings.TrimSpace(main))
 			case n.has("param"):
@@ -53,17 +56,95 @@ func before(s, sep string) string {
 	return s
 }
 
+// splitParams splits a Content-Type or Content-Disposition value into
+// its main value and its parameters, unquoted, with RFC 2231
+// continuations joined and percent-decoded (the charset'language' prefix
+// dropped) and RFC 2047 encoded words in plain values decoded.
 func splitParams(v string) (string, [][2]string) {
-	parts := strings.Split(v, ";")
-	var ps [][2]string
+	parts := splitUnquoted(v, ';')
+	type section struct {
+		idx int
+		ext bool
+		val string
+	}
+	var order []string
+	secs := map[string][]section{}
 	for _, p := range parts[1:] {
 		k, val, ok := strings.Cut(p, "=")
 		if !ok {
 			continue
 		}
-		ps = append(ps, [2]string{strings.TrimSpace(k), strings.Trim(strings.TrimSpace(val), `"`)})
+		k, val = strings.TrimSpace(k), unquote(strings.TrimSpace(val))
+		name, sec := k, section{val: val}
+		if star := strings.IndexByte(k, '*'); star > 0 {
+			name, sec.ext = k[:star], strings.HasSuffix(k, "*")
+			if n, err := strconv.Atoi(strings.TrimSuffix(k[star+1:], "*")); err == nil {
+				sec.idx = n
+			}
+		} else {
+			sec.val = message.DecodedHeaderValue([]byte(val))
+		}
+		lname := strings.ToLower(name)
+		if _, seen := secs[lname]; !seen {
+			order = append(order, name)
+		}
+		secs[lname] = append(secs[lname], sec)
 	}
-	return parts[0], ps
+	ps := make([][2]string, 0, len(order))
+	for _, name := range order {
+		list := secs[strings.ToLower(name)]
+		sort.SliceStable(list, func(i, j int) bool { return list[i].idx < list[j].idx })
+		var b strings.Builder
+		for i, sec := range list {
+			val := sec.val
+			if sec.ext {
+				if i == 0 {
+					if parts := strings.SplitN(val, "'", 3); len(parts) == 3 {
+						val = parts[2]
+					}
+				}
+				if d, err := url.PathUnescape(val); err == nil {
+					val = d
+				}
+			}
+			b.WriteString(val)
+		}
+		ps = append(ps, [2]string{name, b.String()})
+	}
+	return strings.TrimSpace(parts[0]), ps
+}
+
+// splitUnquoted splits s at sep outside quoted strings.
+func splitUnquoted(s string, sep byte) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == sep && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// unquote removes the quotes and backslash escapes of a quoted string.
+func unquote(s string) string {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	var b strings.Builder
+	for i := 1; i < len(s)-1; i++ {
+		if s[i] == '\\' && i+1 < len(s)-1 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 func runForeverypart(r *runner, n *node) error {
