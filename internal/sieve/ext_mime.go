@@ -211,10 +211,13 @@ func runExtracttext(r *runner, n *node) error {
 	var text string
 	if len(r.parts) > 0 {
 		p := r.parts[len(r.parts)-1]
-		typ, _ := partType(p)
+		typ, sub := partType(p)
 		if typ == "text" && !p.Is(message.FlagMultipart) {
 			if b, err := message.DecodeBodyPart(r.raw, p); err == nil {
 				text = string(b)
+			}
+			if sub == "html" {
+				text = stripHTML(text) // as Pigeonhole's html2text
 			}
 		}
 	}
