@@ -99,21 +99,24 @@ func (r *runner) partHeader(p *message.Part) []message.Field {
 	return message.ParseHeader(r.raw[p.Offset:end])
 }
 
+// evalExists is true when every named field exists: in the header
+// looked at, or with :anychild in any one of the parts (each name on its
+// own, as Pigeonhole).
 func evalExists(r *runner, n *node) (bool, error) {
-	names := r.strs(n.pos[0])
-	for _, fields := range r.fieldsFor(n) {
-		all := true
-		for _, name := range names {
-			if _, ok := message.FieldValue(fields, name); !ok {
-				all = false
+	headers := r.fieldsFor(n)
+	for _, name := range r.strs(n.pos[0]) {
+		found := false
+		for _, fields := range headers {
+			if _, ok := message.FieldValue(fields, name); ok {
+				found = true
 				break
 			}
 		}
-		if all {
-			return true, nil
+		if !found {
+			return false, nil
 		}
 	}
-	return false, nil
+	return true, nil
 }
 
 func evalHeader(r *runner, n *node) (bool, error) {
