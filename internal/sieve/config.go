@@ -147,7 +147,7 @@ func (c *Config) set(name, v string) error {
 		"sieve_max_script_size": &c.MaxScriptSize, "sieve_max_actions": &c.MaxActions,
 		"sieve_max_redirects": &c.MaxRedirects, "sieve_include_max_includes": &c.IncludeMaxIncludes,
 		"sieve_include_max_nesting_depth": &c.IncludeMaxNestingDepth, "sieve_variables_max_scope_size": &c.VariablesMaxScopeSize,
-		"sieve_variables_max_variable_size": &c.VariablesMaxVariableSize, "sieve_editheader_max_header_size": &c.EditheaderMaxHeaderSize,
+		"sieve_variables_max_variable_size": &c.VariablesMaxVariableSize, "sieve_variables_max_value_size": &c.VariablesMaxVariableSize, "sieve_editheader_max_header_size": &c.EditheaderMaxHeaderSize,
 		"sieve_notify_max_notifications": &c.NotifyMaxNotifications,
 	}
 	durs := map[string]*time.Duration{

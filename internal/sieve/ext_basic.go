@@ -97,20 +97,55 @@ func runSet(r *runner, n *node) error {
 		ru, sz := utf8.DecodeRuneInString(val)
 		val = string(unicode.ToUpper(ru)) + val[sz:]
 	}
+	// quoting modifiers stop before a character whose escaped form would
+	// cross the variable size limit, as Pigeonhole's do
+	max := r.maxVarSize()
 	if n.has("quotewildcard") {
-		val = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`).Replace(val)
+		val = escapeLimited(val, max, func(c rune) bool { return c == '\\' || c == '*' || c == '?' }, backslashed)
 	}
 	if n.has("quoteregex") {
-		val = quoteRegex(val)
+		val = escapeLimited(val, max, func(c rune) bool { return strings.ContainsRune(`\^$.[]|()?*+{}`, c) }, backslashed)
 	}
 	if n.has("encodeurl") {
-		val = strings.ReplaceAll(url.QueryEscape(val), "+", "%20")
+		val = escapeLimited(val, max, func(c rune) bool { return c >= utf8.RuneSelf || url.QueryEscape(string(c)) != string(c) }, percentEncoded)
 	}
 	if n.has("length") {
 		val = fmt.Sprint(utf8.RuneCountInString(val))
 	}
 	r.setVar(n.pos[0].Strings[0], val)
 	return nil
+}
+
+// escapeLimited escapes the characters special selects with esc, ending
+// before the first character that would make the result longer than max
+// bytes.
+func escapeLimited(s string, max int, special func(rune) bool, esc func(string) string) string {
+	var b strings.Builder
+	for i, c := range s {
+		unit := s[i : i+utf8.RuneLen(c)]
+		if c == utf8.RuneError {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			unit = s[i : i+n]
+		}
+		if special(c) {
+			unit = esc(unit)
+		}
+		if max > 0 && b.Len()+len(unit) > max {
+			break
+		}
+		b.WriteString(unit)
+	}
+	return b.String()
+}
+
+func backslashed(s string) string { return `\` + s }
+
+func percentEncoded(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		fmt.Fprintf(&b, "%%%02X", s[i])
+	}
+	return b.String()
 }
 
 func quoteRegex(s string) string {
