@@ -321,3 +321,14 @@ func (c *Config) EditheaderForbidden(name string, add bool) bool {
 	}
 	return false
 }
+
+// notifyProhibited reports sieve_notify_max_notifications set to 0: no
+// notify action at all (an unset limit is the default, not zero).
+func (c *Config) notifyProhibited() bool {
+	if c == nil {
+		return false
+	}
+	v, ok := c.Raw["sieve_notify_max_notifications"]
+	n, err := parseSize(v)
+	return ok && err == nil && n == 0
+}

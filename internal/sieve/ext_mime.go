@@ -244,6 +244,9 @@ func runExtracttext(r *runner, n *node) error {
 }
 
 func checkNotify(v *validator, n *node) {
+	if v.cfg.notifyProhibited() {
+		v.errorf(n.Pos, "notify command: local policy prohibits the use of a notify action")
+	}
 	m := n.pos[0].Strings[0]
 	if strings.Contains(m, "${") {
 		return
@@ -297,6 +300,9 @@ func checkMailtoURI(uri string) string {
 }
 
 func runNotify(r *runner, n *node) error {
+	if r.cfg.notifyProhibited() {
+		return r.errorf(n, "notify action: local policy prohibits the use of a notify action")
+	}
 	m := r.pstr(n, 0)
 	if err := checkMailtoURI(m); err != "" {
 		return r.errorf(n, "notify action: invalid method '%s': %s", m, err)
