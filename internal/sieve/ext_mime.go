@@ -285,6 +285,9 @@ func checkMailtoURI(uri string) string {
 	if query != "" {
 		for _, kv := range strings.Split(query, "&") {
 			k, v, _ := strings.Cut(kv, "=")
+			if name, err := url.PathUnescape(k); err != nil || !validHeaderName(name) {
+				return "invalid header name '" + k + "'"
+			}
 			if strings.EqualFold(k, "to") {
 				dec, _ := url.QueryUnescape(v)
 				for _, a := range strings.Split(dec, ",") {
