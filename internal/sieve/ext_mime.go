@@ -247,17 +247,50 @@ func checkNotify(v *validator, n *node) {
 	if v.cfg.notifyProhibited() {
 		v.errorf(n.Pos, "notify command: local policy prohibits the use of a notify action")
 	}
-	m := n.pos[0].Strings[0]
-	if strings.Contains(m, "${") {
-		return
-	}
-	if err := checkMailtoURI(m); err != "" {
-		v.errorf(n.pos[0].Pos, "notify command: invalid method '%s': %s", m, err)
+	if m := n.pos[0].Strings[0]; !strings.Contains(m, "${") {
+		if err := checkMailtoURI(m); err != "" {
+			v.errorf(n.pos[0].Pos, "notify command: invalid method '%s': %s", m, err)
+		}
 	}
 	if imp, ok := n.tagStr("importance"); ok && imp != "1" && imp != "2" && imp != "3" {
 		v.errorf(n.tags["importance"].Pos, "invalid :importance value for notify command: %s", imp)
 	}
+	if from, ok := n.tagStr("from"); ok && !strings.Contains(from, "${") {
+		if norm, valid := normalizeAddress(from); !valid || !strings.EqualFold(norm, strings.TrimSpace(from)) {
+			v.errorf(n.tags["from"].Pos, "notify command: specified :from address '%s' is invalid for the mailto method", from)
+		}
+	}
+	if a, ok := n.tags["options"]; ok {
+		for _, o := range a.Strings {
+			if err := checkNotifyOption(o); err != "" && !strings.Contains(o, "${") {
+				v.errorf(a.Pos, "notify command: invalid option '%s': %s", o, err)
+			}
+		}
+	}
 }
+
+// checkNotifyOption validates one :options item, "name=value" (RFC 5435
+// section 3.7: the name starts with a letter or digit and has letters,
+// digits, ".", "-", "+" and "_"; the value has no line breaks).
+func checkNotifyOption(o string) string {
+	name, value, ok := strings.Cut(o, "=")
+	switch {
+	case !ok:
+		return "missing '=' separator"
+	case name == "" || !isAlnum(name[0]):
+		return "invalid option name"
+	case strings.ContainsAny(value, "\r\n"):
+		return "invalid option value"
+	}
+	for i := 0; i < len(name); i++ {
+		if !isAlnum(name[i]) && strings.IndexByte(".-+_", name[i]) < 0 {
+			return "invalid option name"
+		}
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
 // checkMailtoURI validates a mailto: notification URI (RFC 5436, RFC 6068).
 func checkMailtoURI(uri string) string {
@@ -276,7 +309,7 @@ func checkMailtoURI(uri string) string {
 			return "invalid recipient"
 		}
 		for _, a := range strings.Split(dec, ",") {
-			if _, ok := normalizeAddress(a); !ok {
+			if norm, ok := normalizeAddress(a); !ok || !strings.EqualFold(norm, strings.TrimSpace(a)) {
 				return "invalid recipient '" + a + "'"
 			}
 			recips++
@@ -285,8 +318,11 @@ func checkMailtoURI(uri string) string {
 	if query != "" {
 		for _, kv := range strings.Split(query, "&") {
 			k, v, _ := strings.Cut(kv, "=")
-			if name, err := url.PathUnescape(k); err != nil || !validHeaderName(name) {
+			if name, err := url.PathUnescape(k); err != nil || !validHeaderName(name) || !allQchars(k) {
 				return "invalid header name '" + k + "'"
+			}
+			if !allQchars(v) {
+				return "invalid header value '" + v + "'"
 			}
 			if strings.EqualFold(k, "to") {
 				dec, _ := url.QueryUnescape(v)
@@ -300,6 +336,20 @@ func checkMailtoURI(uri string) string {
 		}
 	}
 	return ""
+}
+
+// allQchars reports whether s has only RFC 6068 qchars (unreserved,
+// percent-encoded and some-delims).
+func allQchars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~!$'()*+,;:@%", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func runNotify(r *runner, n *node) error {
