@@ -290,7 +290,9 @@ func checkNotifyOption(o string) string {
 	return ""
 }
 
-func isAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // checkMailtoURI validates a mailto: notification URI (RFC 5436, RFC 6068).
 func checkMailtoURI(uri string) string {
