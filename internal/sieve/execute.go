@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -41,6 +41,7 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 		orig = env.Message.Bytes()
 	}
 	keepDone := false
+	notified := map[string]bool{} // notify recipients, once per message
 	for _, a := range r.Actions {
 		amsg := msg
 		if a.Message != nil {
@@ -65,7 +66,7 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 		case ActVacation:
 			note(r.sendVacation(ctx, env, x, a))
 		case ActNotify:
-			note(sendNotify(ctx, env, x, a))
+			note(sendNotify(ctx, env, x, a, notified))
 		}
 	}
 	if r.ImplicitKeep && !keepDone {
@@ -383,33 +384,160 @@ func vacationSubject(cfg *Config, hdr []message.Field) string {
 	return "Auto: " + orig
 }
 
-func sendNotify(ctx context.Context, env *Env, x *Executor, a *Action) error {
+// mailtoURI is a parsed notification URI (RFC 6068): the To, Cc and Bcc
+// entries as written and the subject and body.
+type mailtoURI struct {
+	to, cc, bcc   []string
+	subject, body string
+}
+
+func parseMailto(method string) mailtoURI {
+	var m mailtoURI
+	_, rest, _ := strings.Cut(method, ":")
+	path, query, _ := strings.Cut(rest, "?")
+	split := func(v string) []string {
+		var out []string
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	unesc := func(v string) string {
+		if d, err := url.PathUnescape(v); err == nil {
+			return d
+		}
+		return v
+	}
+	m.to = split(unesc(path))
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch v = unesc(v); strings.ToLower(unesc(k)) {
+		case "to":
+			m.to = append(m.to, split(v)...)
+		case "cc":
+			m.cc = append(m.cc, split(v)...)
+		case "bcc":
+			m.bcc = append(m.bcc, split(v)...)
+		case "subject":
+			m.subject = v
+		case "body":
+			m.body = v
+		}
+	}
+	return m
+}
+
+// notifyEnvelopeFrom is the envelope sender of a mailto notification:
+// null for a message with a null sender, else
+// sieve_notify_mailto_envelope_from, else :from, else the postmaster.
+func notifyEnvelopeFrom(env *Env, x *Executor, cfg *Config, nt *Notification) string {
+	if env.Envelope.From == "" {
+		return ""
+	}
+	switch v := cfg.Raw["sieve_notify_mailto_envelope_from"]; v {
+	case "sender":
+		return env.Envelope.From
+	case "recipient":
+		return env.Envelope.To
+	case "orig_recipient":
+		if env.Envelope.OrigTo != "" {
+			return env.Envelope.OrigTo
+		}
+		return env.Envelope.To
+	case "user_email":
+		return userEmail(env, cfg)
+	case "":
+		if a, ok := normalizeAddress(nt.From); ok {
+			return a
+		}
+		return "postmaster@" + x.host()
+	default:
+		return strings.TrimSpace(strings.Trim(v, "<>"))
+	}
+}
+
+var notifyPriority = map[string][2]string{"1": {"1 (Highest)", "high"}, "2": {"3 (Normal)", "normal"}, "3": {"5 (Lowest)", "low"}}
+
+// sendNotify sends a mailto notification (RFC 5436) to each recipient not
+// notified yet, as Pigeonhole does; nothing is sent about an
+// auto-submitted message.
+func sendNotify(ctx context.Context, env *Env, x *Executor, a *Action, notified map[string]bool) error {
 	if x.Mailer == nil {
 		return nil
 	}
-	_, rest, _ := strings.Cut(a.Notify.Method, ":")
-	to, _, _ := strings.Cut(rest, "?")
-	var rcpts []string
-	for _, t := range strings.Split(to, ",") {
-		if addr, ok := normalizeAddress(t); ok {
-			rcpts = append(rcpts, addr)
+	nt := a.Notify
+	if env.Message != nil {
+		if val, ok := message.FieldValue(env.Message.Header(), "auto-submitted"); ok && !strings.EqualFold(strings.TrimSpace(string(val)), "no") {
+			return nil
 		}
 	}
-	if len(rcpts) == 0 {
-		return errors.New("notify: no valid recipients")
+	m := parseMailto(nt.Method)
+	fresh := func(list []string) ([]string, []string) {
+		var hdr, rcpts []string
+		for _, e := range list {
+			addr, ok := normalizeAddress(e)
+			if !ok || notified[strings.ToLower(addr)] {
+				continue
+			}
+			notified[strings.ToLower(addr)] = true
+			hdr, rcpts = append(hdr, e), append(rcpts, addr)
+		}
+		return hdr, rcpts
 	}
-	subject := a.Notify.Message
+	toHdr, toRcpts := fresh(m.to)
+	ccHdr, ccRcpts := fresh(m.cc)
+	_, bccRcpts := fresh(m.bcc)
+	rcpts := append(append(toRcpts, ccRcpts...), bccRcpts...)
+	if len(rcpts) == 0 {
+		return nil
+	}
+	cfg := env.settings()
+	msg := notifyMessage(env, x, nt, m, toHdr, ccHdr)
+	sender := notifyEnvelopeFrom(env, x, cfg, nt)
+	for _, rcpt := range rcpts {
+		if err := x.Mailer.Send(ctx, sender, []string{rcpt}, msg); err != nil {
+			return fmt.Errorf("send notification: %w", err)
+		}
+	}
+	return nil
+}
+
+func notifyMessage(env *Env, x *Executor, nt *Notification, m mailtoURI, to, cc []string) []byte {
+	subject := m.subject
+	if subject == "" {
+		subject = nt.Message
+	}
 	if subject == "" && env.Message != nil {
 		if val, ok := message.FieldValue(env.Message.Header(), "subject"); ok {
-			subject = "[SIEVE] New mail: " + message.DecodedHeaderValue(val)
+			subject = "[SIEVE] New mail: " + strings.TrimSpace(message.DecodedHeaderValue(val))
 		}
 	}
-	from := a.Notify.From
+	from := nt.From
 	if from == "" {
 		from = "Postmaster <postmaster@" + x.host() + ">"
 	}
-	msg := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nAuto-Submitted: auto-notified; owner-email=\"%s\"\r\nPrecedence: bulk\r\n"+
-		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNotification of new message.\r\n",
-		from, strings.Join(rcpts, ", "), subject, env.Envelope.To)
-	return x.Mailer.Send(ctx, "", rcpts, []byte(msg))
+	prio, ok := notifyPriority[nt.Importance]
+	if !ok {
+		prio = notifyPriority["2"]
+	}
+	body := m.body
+	if body == "" {
+		body = "Notification of new message.\r\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "X-Sieve: Pigeonhole Sieve\r\nMessage-ID: <%d.notify@%s>\r\nDate: %s\r\n", env.now().UnixNano(), x.host(), env.now().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Subject: %s\r\nFrom: %s\r\n", truncateSubject(subject), from)
+	if len(to) > 0 {
+		fmt.Fprintf(&b, "To: %s\r\n", strings.Join(to, ", "))
+	}
+	if len(cc) > 0 {
+		fmt.Fprintf(&b, "Cc: %s\r\n", strings.Join(cc, ", "))
+	}
+	fmt.Fprintf(&b, "Auto-Submitted: auto-notified; owner-email=\"%s\"\r\nPrecedence: bulk\r\nX-Priority: %s\r\nImportance: %s\r\n",
+		env.Envelope.To, prio[0], prio[1])
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+	b.WriteString(body)
+	return []byte(b.String())
 }

@@ -105,6 +105,7 @@ func testsuiteSpecs() []*spec {
 			ts(r).tracker.Reset()
 			r.res = &Result{}
 			r.cancel = false
+			r.notifys = 0
 			return nil
 		}),
 		c("test_result_print", nil, nil, func(*runner, *node) error { return nil }),
