@@ -23,9 +23,9 @@ func coreSpecs() []*spec {
 		}},
 		{name: "anyof", test: true, subtests: -1, eval: evalAnyof},
 		{name: "allof", test: true, subtests: -1, eval: evalAllof},
-		{name: "exists", test: true, tags: addTags(nil, "mime"), pos: []posDef{{aStringList, "header names"}}, eval: evalExists},
-		{name: "header", test: true, tags: addTags(nil, "comparator", "match", "index", "mime"),
-			pos: []posDef{{aStringList, "header names"}, {aStringList, "key list"}}, eval: evalHeader},
+		{name: "exists", test: true, tags: addTags(nil, "mime"), pos: []posDef{{aStringList, "header names"}}, check: checkMimeTags, eval: evalExists},
+		{name: "header", test: true, tags: addTags(nil, "comparator", "match", "index", "mime", "mimeopts"),
+			pos: []posDef{{aStringList, "header names"}, {aStringList, "key list"}}, check: checkMimeTags, eval: evalHeader},
 		{name: "address", test: true, tags: addTags(nil, "comparator", "match", "addrpart", "index", "mime"),
 			pos: []posDef{{aStringList, "header list"}, {aStringList, "key list"}}, check: checkAddress, eval: evalAddress},
 		{name: "envelope", ext: "envelope", test: true, tags: addTags(nil, "comparator", "match", "addrpart"),
@@ -148,7 +148,22 @@ var addressHeaders = map[string]bool{
 	"x-mailing-list": true, "list-post": true, "approved-by": true, "x-loop": true,
 }
 
+// checkMimeTags rejects the mime extension's :anychild, :type,
+// :subtype, :contenttype and :param without :mime (RFC 5703 section 4).
+func checkMimeTags(v *validator, n *node) {
+	if n.has("mime") {
+		return
+	}
+	for _, t := range []string{"anychild", "type", "subtype", "contenttype", "param"} {
+		if a, ok := n.tags[t]; ok {
+			v.errorf(a.Pos, "the :%s tag for the %s test requires the :mime tag", t, n.Name)
+			return
+		}
+	}
+}
+
 func checkAddress(v *validator, n *node) {
+	checkMimeTags(v, n)
 	if hasVariable(n.pos[0].Strings) {
 		return
 	}

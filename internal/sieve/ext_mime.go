@@ -148,6 +148,9 @@ func unquote(s string) string {
 }
 
 func runForeverypart(r *runner, n *node) error {
+	if len(r.parts) >= MaxLoopNesting { // included scripts can nest deeper than one script
+		return r.errorf(n, "foreverypart loop: nesting limit exceeded (max %d levels)", MaxLoopNesting)
+	}
 	name, _ := n.tagStr("name")
 	parent := r.root
 	if len(r.parts) > 0 {
@@ -205,6 +208,7 @@ func checkExtracttext(v *validator, n *node) {
 	if !v.prog.required["variables"] {
 		v.errorf(n.Pos, "the extracttext command requires the variables extension")
 	}
+	checkSet(v, n)
 }
 
 func runExtracttext(r *runner, n *node) error {

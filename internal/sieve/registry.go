@@ -98,6 +98,7 @@ func addTags(dst map[string]tagDef, groups ...string) map[string]tagDef {
 		case "mime":
 			dst["mime"] = tagDef{ext: "mime"}
 			dst["anychild"] = tagDef{ext: "mime"}
+		case "mimeopts":
 			dst["type"] = tagDef{group: "mimeopt", ext: "mime"}
 			dst["subtype"] = tagDef{group: "mimeopt", ext: "mime"}
 			dst["contenttype"] = tagDef{group: "mimeopt", ext: "mime"}

@@ -3,6 +3,7 @@ package sieve
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"roost/internal/sieve/syntax"
@@ -212,8 +213,23 @@ func (v *validator) validate(s *syntax.Script) *Program {
 		}
 		inRequire = false
 	}
+	v.requireDependencies(s)
 	v.prog.nodes = v.commands(s.Commands, true)
 	return v.prog
+}
+
+// requireDependencies reports extensions required without one they
+// depend on (RFC 5703 section 7: extracttext needs foreverypart).
+func (v *validator) requireDependencies(s *syntax.Script) {
+	if !v.prog.required["extracttext"] || v.prog.required["foreverypart"] {
+		return
+	}
+	for _, c := range s.Commands {
+		if c.Name == "require" && len(c.Args) == 1 && slices.Contains(c.Args[0].Strings, "extracttext") {
+			v.errorf(c.Pos, "require command: the extracttext extension cannot be used without the foreverypart extension")
+			return
+		}
+	}
 }
 
 func (v *validator) require(c *syntax.Command) {
