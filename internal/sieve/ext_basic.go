@@ -3,11 +3,14 @@ package sieve
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"roost/internal/message"
+
+	"roost/internal/sieve/syntax"
 )
 
 func extSpecs() []*spec {
@@ -77,6 +80,103 @@ func checkSet(v *validator, n *node) {
 	name := n.pos[0].Strings[0]
 	if !validVarRef(name) || name[0] >= '0' && name[0] <= '9' {
 		v.errorf(n.pos[0].Pos, "invalid variable name '%s'", name)
+		return
+	}
+	v.declareVar(n.pos[0].Pos, name)
+}
+
+// maxVarNameLen and maxMatchIndex are Pigeonhole's
+// EXT_VARIABLES_MAX_VARIABLE_NAME_LEN and EXT_VARIABLES_MAX_MATCH_INDEX.
+const (
+	maxVarNameLen = 64
+	maxMatchIndex = 32
+)
+
+// varScope is what the validator knows of the script's variables:
+// the local ones assigned, those declared global, and whether the scope
+// limit was reported.
+type varScope struct {
+	local, global map[string]bool
+	overflow      bool
+}
+
+// declareVar checks an assigned variable name: its length, its namespace
+// (only "global." with include) and the scope size limit.
+func (v *validator) declareVar(p syntax.Pos, name string) {
+	lname := strings.ToLower(name)
+	if len(name) > maxVarNameLen {
+		v.errorf(p, "variable name '%s' is too long (max %d characters)", name, maxVarNameLen)
+		return
+	}
+	if ns, rest, ok := strings.Cut(lname, "."); ok {
+		if !v.knownNamespace(ns, rest) {
+			v.errorf(p, "unknown variable namespace '%s' in variable name '%s'", ns, name)
+		}
+		return
+	}
+	if v.vars.local == nil {
+		v.vars.local = map[string]bool{}
+	}
+	if v.vars.global[lname] {
+		return
+	}
+	v.vars.local[lname] = true
+	max := v.cfg.VariablesMaxScopeSize
+	if max <= 0 {
+		max = MaxVariables
+	}
+	if len(v.vars.local) > max && !v.vars.overflow {
+		v.vars.overflow = true
+		v.errorf(p, "declaration of variable '%s' exceeds the limit (max variables: %d)", name, max)
+	}
+}
+
+// checkVarRefs checks the variable references in a command's strings:
+// match indexes beyond 32 and unknown namespaces are errors.
+func (v *validator) checkVarRefs(n *node) {
+	for _, a := range n.Args {
+		for _, s := range a.Strings {
+			for rest := s; ; {
+				i := strings.Index(rest, "${")
+				if i < 0 {
+					break
+				}
+				rest = rest[i+2:]
+				j := strings.IndexByte(rest, '}')
+				if j < 0 {
+					break
+				}
+				v.checkVarRef(a.Pos, strings.TrimSpace(rest[:j]))
+			}
+		}
+	}
+}
+
+// knownNamespace reports whether ns.rest names a variable of a namespace
+// a required extension provides: "global" (include, one element) or the
+// test suite's "tst".
+func (v *validator) knownNamespace(ns, rest string) bool {
+	switch ns {
+	case "global":
+		return v.prog.required["include"] && !strings.Contains(rest, ".")
+	case "tst":
+		return v.prog.required["vnd.dovecot.testsuite"]
+	}
+	return false
+}
+
+func (v *validator) checkVarRef(p syntax.Pos, ref string) {
+	if !validVarRef(ref) {
+		return
+	}
+	if ref[0] >= '0' && ref[0] <= '9' {
+		if idx, err := strconv.Atoi(ref); err != nil || idx > maxMatchIndex {
+			v.errorf(p, "match value index %s out of range (max %d)", ref, maxMatchIndex)
+		}
+		return
+	}
+	if ns, rest, ok := strings.Cut(strings.ToLower(ref), "."); ok && !v.knownNamespace(ns, rest) {
+		v.errorf(p, "unknown variable namespace '%s' in variable name '%s'", ns, ref)
 	}
 }
 

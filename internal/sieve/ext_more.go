@@ -190,7 +190,17 @@ func checkGlobal(v *validator, n *node) {
 	for _, s := range n.pos[0].Strings {
 		if !validIdentifier(s) {
 			v.errorf(n.pos[0].Pos, "invalid variable name '%s'", s)
+			continue
 		}
+		ls := strings.ToLower(s)
+		if v.vars.local[ls] && !v.vars.global[ls] {
+			v.errorf(n.pos[0].Pos, "invalid global declaration: variable '%s' was already used locally", s)
+			continue
+		}
+		if v.vars.global == nil {
+			v.vars.global = map[string]bool{}
+		}
+		v.vars.global[ls] = true
 	}
 	if !v.prog.required["variables"] {
 		v.errorf(n.Pos, "global command requires that variables extension is active")

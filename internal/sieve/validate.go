@@ -150,6 +150,7 @@ type validator struct {
 	warns     syntax.ErrorList
 	reported  map[string]bool
 	loops     int // foreverypart nesting
+	vars      varScope
 	loopNames []string
 }
 
@@ -346,6 +347,9 @@ func (v *validator) command(c *syntax.Command, test bool) (*node, int) {
 		ok = false
 	case s.check != nil:
 		s.check(v, n)
+	}
+	if ok && v.prog.required["variables"] {
+		v.checkVarRefs(n)
 	}
 	ok = ok && len(v.errs) == before
 	konst := -1
