@@ -148,9 +148,22 @@ var addressHeaders = map[string]bool{
 	"x-mailing-list": true, "list-post": true, "approved-by": true, "x-loop": true,
 }
 
+// checkIndexTags checks the index extension's tags (RFC 5260 section
+// 6): :last needs :index, and :index counts from 1.
+func checkIndexTags(v *validator, n *node) {
+	a, ok := n.tags["index"]
+	switch {
+	case !ok && n.has("last") && n.spec.tags["index"].ext == "index":
+		v.errorf(n.tags["last"].Pos, "the :last tag for the %s test requires the :index tag", n.Name)
+	case ok && a.Number == 0:
+		v.errorf(a.Pos, "the :index tag for the %s test requires a non-zero number", n.Name)
+	}
+}
+
 // checkMimeTags rejects the mime extension's :anychild, :type,
 // :subtype, :contenttype and :param without :mime (RFC 5703 section 4).
 func checkMimeTags(v *validator, n *node) {
+	checkIndexTags(v, n)
 	if n.has("mime") {
 		return
 	}

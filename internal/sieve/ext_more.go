@@ -218,6 +218,7 @@ var dateParts = map[string]bool{"year": true, "month": true, "day": true, "date"
 	"minute": true, "second": true, "time": true, "iso8601": true, "std11": true, "zone": true, "weekday": true}
 
 func checkDate(v *validator, n *node) {
+	checkIndexTags(v, n)
 	idx := 0
 	if n.spec.name == "date" {
 		idx = 1
