@@ -53,6 +53,26 @@ func checkFileinto(v *validator, n *node) {
 	if !utf8.ValidString(s) {
 		v.errorf(n.pos[0].Pos, "invalid folder name '%s' specified for fileinto command: invalid utf-8", s)
 	}
+	if a, ok := n.tags["specialuse"]; ok && len(a.Strings) > 0 {
+		checkSpecialUseFlags(v, a, "fileinto command")
+	}
+}
+
+// checkSpecialUseFlags rejects literal special-use flags that are not
+// "\" followed by an atom (RFC 8579 section 3, RFC 6154).
+func checkSpecialUseFlags(v *validator, a *syntax.Arg, what string) {
+	for _, f := range a.Strings {
+		if strings.Contains(f, "${") {
+			continue
+		}
+		if len(f) < 2 || f[0] != '\\' || strings.ContainsAny(f[1:], "(){ %*\"]\\") || strings.ContainsFunc(f, func(c rune) bool { return c <= ' ' || c >= 0x7f }) {
+			v.errorf(a.Pos, "%s: invalid special-use flag '%s' specified", what, f)
+		}
+	}
+}
+
+func checkSpecialUseExists(v *validator, n *node) {
+	checkSpecialUseFlags(v, n.pos[len(n.pos)-1], "specialuse_exists test")
 }
 
 func runFileinto(r *runner, n *node) error {

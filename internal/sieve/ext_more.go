@@ -37,7 +37,7 @@ func moreExtSpecs() []*spec {
 			check: checkDeleteheader, run: runDeleteheader},
 		{name: "mailboxexists", ext: "mailbox", test: true, pos: []posDef{{aStringList, "mailbox-names"}}, eval: evalMailboxExists},
 		{name: "specialuse_exists", ext: "special-use", test: true, pos: []posDef{{aStringList, "mailbox"}, {aStringList, "special-use-flags"}},
-			optional: 1, eval: evalSpecialUseExists},
+			optional: 1, check: checkSpecialUseExists, eval: evalSpecialUseExists},
 		{name: "environment", ext: "environment", test: true, tags: addTags(nil, "comparator", "match"),
 			pos: []posDef{{aString, "name"}, {aStringList, "key-list"}}, eval: evalEnvironment},
 		{name: "duplicate", ext: "duplicate", test: true, tags: map[string]tagDef{
