@@ -346,8 +346,8 @@ func (r *runner) matchKeys(n *node, values []string, keysArg *syntax.Arg) (bool,
 	m := &matcher{spec: n.match}
 	keys := r.strs(keysArg)
 	ok := m.match(values, keys)
-	if m.err != nil {
-		return false, r.errorf(n, "%v", m.err)
+	if m.err != nil { // an invalid run-time regex is a warning and no match, as in Pigeonhole
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("line %d: %v", n.Pos.Line, m.err))
 	}
 	if ok && (m.spec.typ == "matches" || m.spec.typ == "regex") && r.prog.required["variables"] {
 		if len(m.values) > MaxMatchValues {

@@ -235,6 +235,7 @@ func tsRun(r *runner, n *node) (bool, error) {
 	sub.runProgram(s.prog)
 	res := sub.finish()
 	s.sub = res
+	s.errs = append(s.errs, res.Warnings...)
 	if res.Err != nil {
 		s.errs = append(s.errs, res.Err.Error())
 		return false, nil
