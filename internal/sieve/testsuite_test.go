@@ -340,6 +340,7 @@ func runSuiteFile(path string) (fails []string) {
 	s.env = &Env{Message: ParseMessage([]byte("From: sender@example.com\r\nTo: recipient@example.com\r\nSubject: Test\r\n\r\nTest.\r\n")),
 		Envelope: Envelope{From: "sender@example.com", To: "recipient@example.com"}, Config: map[string]string{},
 		Mailboxes: s.store, Tracker: s.tracker,
+		Environment: map[string]string{"location": "MS"}, // Pigeonhole's testsuite runs as a mail server
 		Scripts: DirScripts{Personal: filepath.Join(s.dir, "included"), Global: filepath.Join(s.dir, "included-global")}}
 	ctx, cancel := context.WithTimeout(context.Background(), suiteFileLimit)
 	defer cancel()
