@@ -341,7 +341,7 @@ func runSuiteFile(path string) (fails []string) {
 		Envelope: Envelope{From: "sender@example.com", To: "recipient@example.com"}, Config: map[string]string{},
 		Mailboxes: s.store, Tracker: s.tracker,
 		Environment: map[string]string{"location": "MS"}, // Pigeonhole's testsuite runs as a mail server
-		Scripts: DirScripts{Personal: filepath.Join(s.dir, "included"), Global: filepath.Join(s.dir, "included-global")}}
+		Scripts:     DirScripts{Personal: filepath.Join(s.dir, "included"), Global: filepath.Join(s.dir, "included-global")}}
 	ctx, cancel := context.WithTimeout(context.Background(), suiteFileLimit)
 	defer cancel()
 	r := newRunner(ctx, s.env)
