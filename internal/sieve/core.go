@@ -339,22 +339,90 @@ func evalEnvelope(r *runner, n *node) (bool, error) {
 		default:
 			continue
 		}
-		v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
-		if v == "" {
-			if n.part == "all" {
-				values = append(values, "")
-			}
-			continue
+		local, domain, ok := parsePath(v)
+		if !ok {
+			continue // an invalid path matches nothing
 		}
-		local, domain := v, ""
-		if i := strings.LastIndexByte(v, '@'); i >= 0 {
-			local, domain = v[:i], v[i+1:]
+		if local == "" {
+			values = append(values, "") // the null path is "" in every part
+			continue
 		}
 		if val, ok := r.addressPart(n, addr{local: local, domain: domain, valid: true}); ok {
 			values = append(values, val)
 		}
 	}
 	return r.matchKeys(n, values, n.pos[1])
+}
+
+// parsePath parses an SMTP path (RFC 5321 section 4.1.2) with or without
+// angle brackets: a source route is dropped, "" and "<>" are the null path
+// (local ""), and a local part without a domain is allowed (MAILER-DAEMON).
+func parsePath(v string) (local, domain string, ok bool) {
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "<") {
+		if !strings.HasSuffix(v, ">") || len(v) < 2 {
+			return "", "", false
+		}
+		v = v[1 : len(v)-1]
+	}
+	if strings.ContainsAny(v, "<>") {
+		return "", "", false
+	}
+	if v == "" {
+		return "", "", true
+	}
+	if v[0] == '@' {
+		route, rest, found := strings.Cut(v, ":")
+		if !found {
+			return "", "", false
+		}
+		for _, hop := range strings.Split(route, ",") {
+			if !strings.HasPrefix(hop, "@") || !validPathDomain(hop[1:]) {
+				return "", "", false
+			}
+		}
+		v = rest
+	}
+	local, domain = v, ""
+	if strings.HasPrefix(v, "\"") {
+		end := strings.Index(v[1:], "\"")
+		if end < 0 {
+			return "", "", false
+		}
+		local, v = v[:end+2], v[end+2:]
+		if v != "" && v[0] != '@' {
+			return "", "", false
+		}
+		domain, ok = strings.CutPrefix(v, "@")
+	} else if i := strings.IndexByte(v, '@'); i >= 0 {
+		local, domain, ok = v[:i], v[i+1:], true
+	}
+	if ok && !validPathDomain(domain) || local == "" || strings.ContainsAny(local[:1], " ,:@") ||
+		!strings.HasPrefix(local, "\"") && strings.ContainsAny(local, " ,:@") {
+		return "", "", false
+	}
+	return local, domain, true
+}
+
+func validPathDomain(d string) bool {
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		return len(d) > 2
+	}
+	if d == "" {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !isAlnum(c) && c != '-' && c != '_' && c < 0x80 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // currentRaw is the message as edited so far.

@@ -157,9 +157,9 @@ func tsSet(r *runner, n *node) error {
 		e.Envelope.To = firstAddress(m, "recipient@example.com", "envelope-to", "to")
 		e.Envelope.OrigTo = e.Envelope.To
 	case "envelope.from":
-		e.Envelope.From = strings.Trim(val, "<>")
+		e.Envelope.From = suitePath(val)
 	case "envelope.to":
-		e.Envelope.To = strings.Trim(val, "<>")
+		e.Envelope.To = suitePath(val)
 	case "envelope.orig_to":
 		e.Envelope.OrigTo = strings.Trim(val, "<>")
 	case "envelope.auth":
@@ -413,3 +413,17 @@ func readPassList(t *testing.T) map[string]bool {
 }
 
 var _ = syntax.Pos{}
+
+// suitePath turns a test_set envelope path into what delivery passes: the
+// bare address ("" for "<>"), source route dropped; an invalid path stays
+// as written so that the envelope test finds it invalid.
+func suitePath(val string) string {
+	local, domain, ok := parsePath(val)
+	switch {
+	case !ok:
+		return val
+	case domain == "":
+		return local
+	}
+	return local + "@" + domain
+}
