@@ -159,7 +159,21 @@ func normalizeAddress(s string) (string, bool) {
 	if len(got) != 1 {
 		return "", false
 	}
-	return got[0].local + "@" + got[0].domain, true
+	return quoteLocal(got[0].local) + "@" + got[0].domain, true
+}
+
+// quoteLocal writes a local part as a quoted string unless it is a
+// dot-atom (RFC 5322 section 3.4.1), as Pigeonhole normalizes addresses.
+func quoteLocal(l string) string {
+	dotAtom := l != "" && l[0] != '.' && l[len(l)-1] != '.' && !strings.Contains(l, "..")
+	for i := 0; dotAtom && i < len(l); i++ {
+		c := l[i]
+		dotAtom = isAlnum(c) || c >= 0x80 || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0
+	}
+	if dotAtom {
+		return l
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(l) + `"`
 }
 
 func runRedirect(r *runner, n *node) error {
