@@ -51,7 +51,7 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 		case ActKeep, ActStore:
 			err := x.Deliverer.Deliver(ctx, a.Mailbox, a.Create, a.Flags, amsg)
 			if err != nil && a.Mailbox != "INBOX" && !keepDone {
-				note(fmt.Errorf("store into %q: %w", a.Mailbox, err))
+				note(fmt.Errorf("failed to store into mailbox '%s': %w", a.Mailbox, err))
 				err = x.Deliverer.Deliver(ctx, "INBOX", false, a.Flags, orig)
 				keepDone = err == nil
 			}

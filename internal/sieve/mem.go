@@ -79,8 +79,11 @@ func (s *MemStore) SpecialUseExists(_ context.Context, mailbox string, uses []st
 func (s *MemStore) Deliver(_ context.Context, mailbox string, create bool, flags []string, msg []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if mailbox == "" || strings.Contains(mailbox, "//") || strings.HasPrefix(mailbox, "/") || strings.HasSuffix(mailbox, "/") {
+		return fmt.Errorf("invalid mailbox name %q", mailbox)
+	}
 	if _, ok := s.Boxes[mailbox]; !ok && !create {
-		return fmt.Errorf("deliver to %q: %w", mailbox, ErrMailboxNotFound)
+		return fmt.Errorf("%w: %s", ErrMailboxNotFound, mailbox)
 	}
 	s.Boxes[mailbox] = append(s.Boxes[mailbox], MemMessage{Flags: append([]string(nil), flags...), Data: msg})
 	return nil
