@@ -410,6 +410,9 @@ func (r *runner) bodyParts(types []string, asText bool) []string {
 	var out []string
 	r.root.Walk(func(p *message.Part) {
 		typ, sub := partType(p)
+		if r.malformedContentType(p) {
+			typ, sub = "application", "octet-stream" // as Pigeonhole: not text
+		}
 		if !contentMatches(types, typ, sub) || asText && (p.Is(message.FlagMultipart) || p.Is(message.FlagMessageRFC822)) {
 			return
 		}
@@ -480,6 +483,18 @@ func (r *runner) multipartText(p *message.Part) string {
 		out.WriteString(line)
 	}
 	return out.String()
+}
+
+// malformedContentType reports a Content-Type whose type/subtype has a
+// second slash ("text/plain/stupid"), which roost's MIME parser salvages
+// but Pigeonhole does not.
+func (r *runner) malformedContentType(p *message.Part) bool {
+	val, ok := message.FieldValue(r.partHeader(p), "content-type")
+	if !ok {
+		return false
+	}
+	main, _, _ := strings.Cut(string(val), ";")
+	return strings.Count(main, "/") > 1
 }
 
 func partType(p *message.Part) (string, string) {
