@@ -277,6 +277,9 @@ func (r *runner) lookupVar(name string) string {
 		v, _ := r.environment(lname[4:])
 		return v
 	}
+	if rest, ok := strings.CutPrefix(lname, "global."); ok {
+		return r.globals[rest]
+	}
 	if v, ok := r.vars[lname]; ok {
 		return v
 	}
