@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"roost/internal/shareddir"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -65,7 +66,11 @@ func (s *suite) compile(path string) (*Program, error) {
 		exts = ExtensionList(v)
 	}
 	name := strings.TrimSuffix(filepath.Base(path), ".sieve")
-	return Compile(name, src, Options{Extensions: exts, Config: s.env.settings(), Scripts: s.scripts()})
+	opts := Options{Extensions: exts, Config: s.env.settings(), Scripts: s.scripts()}
+	if slices.Contains(exts, "vnd.dovecot.testsuite") { // sub-scripts may use test_fail etc.
+		opts.extra, opts.extraExt = testsuiteSpecs(), []string{"vnd.dovecot.testsuite"}
+	}
+	return Compile(name, src, opts)
 }
 
 func (s *suite) scripts() DirScripts {
@@ -228,6 +233,7 @@ func tsRun(r *runner, n *node) (bool, error) {
 	}
 	s.subEnv = s.runEnv(r)
 	sub := newRunner(r.ctx, s.subEnv)
+	sub.hook = s
 	if n.has("append_result") && s.sub != nil {
 		sub.res = s.sub
 		sub.res.Err = nil
