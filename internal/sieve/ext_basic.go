@@ -75,14 +75,21 @@ func checkSpecialUseExists(v *validator, n *node) {
 	checkSpecialUseFlags(v, n.pos[len(n.pos)-1], "specialuse_exists test")
 }
 
+// canonicalInbox upper-cases INBOX, also as the first level of a
+// hierarchical name ("Inbox.Junk", "inbox/Sent"), as IMAP stores do.
+func canonicalInbox(box string) string {
+	if len(box) >= 5 && strings.EqualFold(box[:5], "INBOX") && (len(box) == 5 || box[5] == '.' || box[5] == '/') {
+		return "INBOX" + box[5:]
+	}
+	return box
+}
+
 func runFileinto(r *runner, n *node) error {
 	box := r.pstr(n, 0)
 	if !utf8.ValidString(box) {
 		return r.errorf(n, "invalid folder name '%s'", box)
 	}
-	if strings.EqualFold(box, "INBOX") {
-		box = "INBOX"
-	}
+	box = canonicalInbox(box)
 	copyKeep := n.has("copy")
 	if !copyKeep {
 		r.cancel = true

@@ -265,7 +265,7 @@ func (s *suite) current(r *runner) (*Result, *Env) {
 func tsExecute(r *runner, n *node) (bool, error) {
 	s := ts(r)
 	res, env := s.current(r)
-	x := &Executor{Deliverer: s.store, Mailer: s.mailer, Tracker: s.tracker}
+	x := &Executor{Deliverer: attachmentFlagger{s.store}, Mailer: s.mailer, Tracker: s.tracker}
 	err := res.Execute(r.ctx, env, x)
 	if err != nil {
 		s.errs = append(s.errs, err.Error())
@@ -432,4 +432,19 @@ func suitePath(val string) string {
 		return local
 	}
 	return local + "@" + domain
+}
+
+// attachmentFlagger adds $HasAttachment or $HasNoAttachment to stored
+// messages, as Pigeonhole's test suite store does
+// (mail_attachment_detection_options = add-flags).
+type attachmentFlagger struct{ *MemStore }
+
+func (a attachmentFlagger) Deliver(ctx context.Context, mailbox string, create bool, flags []string, msg []byte) error {
+	kw := "$HasNoAttachment"
+	ParseMessage(msg).Root().Walk(func(p *message.Part) {
+		if d := p.Content.Disposition; d != nil && strings.EqualFold(*d, "attachment") {
+			kw = "$HasAttachment"
+		}
+	})
+	return a.MemStore.Deliver(ctx, mailbox, create, mergeFlags(flags, []string{kw}), msg)
 }
