@@ -39,7 +39,7 @@ func (r *runner) add(n *node, a *Action) error {
 func (r *runner) duplicate(n *node, old, a *Action) (bool, error) {
 	switch {
 	case isStore(old) && isStore(a) && old.Mailbox == a.Mailbox:
-		old.Flags = mergeFlags(old.Flags, a.Flags)
+		old.Flags = a.Flags // the last flag list wins (RFC 5232 section 3.3)
 		old.Copy = old.Copy && a.Copy
 		old.Create = old.Create || a.Create
 		if a.Kind == ActKeep {
