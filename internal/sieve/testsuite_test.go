@@ -111,6 +111,7 @@ func testsuiteSpecs() []*spec {
 			r.res = &Result{}
 			r.cancel = false
 			r.notifys = 0
+			r.flags = "" // the internal flag variable belongs to the result, as in Pigeonhole
 			return nil
 		}),
 		c("test_result_print", nil, nil, func(*runner, *node) error { return nil }),
