@@ -121,7 +121,7 @@ func testsuiteSpecs() []*spec {
 			func(*runner, *node) error { return nil }),
 		t("test_script_compile", nil, str, tsCompile),
 		t("test_script_run", map[string]tagDef{"append_result": {}}, nil, tsRun),
-		t("test_multiscript", nil, []posDef{{aStringList, "scripts"}}, func(*runner, *node) (bool, error) { return false, nil }),
+		t("test_multiscript", nil, []posDef{{aStringList, "scripts"}}, tsMultiscript),
 		t("test_result_execute", nil, nil, tsExecute),
 		t("test_result_action", addTags(map[string]tagDef{"index": {param: aNumber}}, "comparator", "match"),
 			[]posDef{{aStringList, "key list"}}, tsResultAction),
@@ -448,4 +448,49 @@ func (a attachmentFlagger) Deliver(ctx context.Context, mailbox string, create b
 		}
 	})
 	return a.MemStore.Deliver(ctx, mailbox, create, mergeFlags(flags, []string{kw}), msg)
+}
+
+// tsMultiscript runs scripts one after the other as Pigeonhole's
+// multiscript does: each script's actions are executed, the next script
+// sees the message as edited so far and the internal flags, and the run
+// stops once a script cancels the implicit keep; only the last script's
+// implicit keep is performed.
+func tsMultiscript(r *runner, n *node) (bool, error) {
+	s := ts(r)
+	env := s.runEnv(r)
+	x := &Executor{Deliverer: attachmentFlagger{s.store}, Mailer: s.mailer, Tracker: s.tracker}
+	paths := r.strs(n.pos[0])
+	var flags string
+	for i, path := range paths {
+		prog, err := s.compile(path)
+		if err != nil {
+			s.errs = append(s.errs, err.Error())
+			return false, nil
+		}
+		sub := newRunner(r.ctx, env)
+		sub.hook = s
+		sub.flags = flags
+		sub.runProgram(prog)
+		res := sub.finish()
+		keep := res.ImplicitKeep
+		failed := res.Err != nil
+		if !failed && keep && i < len(paths)-1 {
+			res.ImplicitKeep = false
+		}
+		if err := res.Execute(r.ctx, env, x); err != nil || failed {
+			if failed {
+				err = res.Err
+			}
+			s.errs = append(s.errs, err.Error())
+			return false, nil
+		}
+		if res.Message != nil {
+			env.Message = ParseMessage(res.Message)
+		}
+		flags = sub.flags
+		if !keep {
+			break
+		}
+	}
+	return true, nil
 }
