@@ -469,7 +469,7 @@ func tsMultiscript(r *runner, n *node) (bool, error) {
 		}
 		sub := newRunner(r.ctx, env)
 		sub.hook = s
-		sub.flags = flags
+		sub.flags, sub.flagsOn = flags, flags != "" // flags set by an earlier script still apply
 		sub.runProgram(prog)
 		res := sub.finish()
 		keep := res.ImplicitKeep
