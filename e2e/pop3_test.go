@@ -192,6 +192,9 @@ func TestPOP3UpdateDifferential(t *testing.T) {
 				srv := startServer(t, e.mailEnv, kind)
 				var b strings.Builder
 				b.WriteString(pop3Session(t, e.POP3Addr(), []string{"USER bob", "PASS bobpw", "RETR 2", "DELE 3"}))
+				// The dropped session writes its \Seen when the server notices the
+				// disconnect; wait for that so the sessions below do not race it.
+				waitLog(t, srv, 1, "pop3(bob)", "Disconnected")
 				b.WriteString(pop3Session(t, e.POP3Addr(), []string{"USER bob", "PASS bobpw", "STAT",
 					"RETR 1", "TOP 2 0", "DELE 3", "QUIT"}))
 				b.WriteString(pop3Session(t, e.POP3Addr(), []string{"USER bob", "PASS bobpw", "STAT", "QUIT"}))
@@ -219,6 +222,30 @@ func TestPOP3UpdateDifferential(t *testing.T) {
 	if d, r := states["dovecot"], states["roost"]; d != "" && r != "" && d != r {
 		t.Errorf("roost differs from Dovecot: -dovecot +roost\n%s", lineDiff(d, r))
 	}
+}
+
+// waitLog waits up to 5 s until the server's log has n lines containing all of subs. It
+// returns without failing: a difference shows up in what the test compares.
+func waitLog(t testing.TB, srv *server, n int, subs ...string) {
+	t.Helper()
+	for range 100 {
+		log, _ := os.ReadFile(srv.env.LogPath())
+		found := 0
+		for _, l := range strings.Split(string(log), "\n") {
+			all := true
+			for _, s := range subs {
+				all = all && strings.Contains(l, s)
+			}
+			if all {
+				found++
+			}
+		}
+		if found >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%s: fewer than %d log lines with %q", srv.kind, n, subs)
 }
 
 // stripFileNames keeps the directory, base name and flags of Maildir file names, dropping

@@ -97,13 +97,16 @@ func (c *conn) setIO(nc net.Conn) {
 func (c *conn) serve() {
 	defer c.cancel()
 	defer c.raw.Close()
-	defer c.closeUser()
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Errorf("Panic: %v\n%s", v, debug.Stack())
 			c.logout = "Internal error"
 		}
-		c.logDisconnect()
+		// The line is logged once pending \Seen flags are written, so a
+		// logged disconnect means the session's changes are on disk.
+		line := c.disconnectLine()
+		c.closeUser()
+		c.log.Infof("%s", line)
 	}()
 	if c.srv.opts.ImplicitTLS {
 		if err := c.handshake(); err != nil {
@@ -323,16 +326,15 @@ func (c *conn) closeUser() {
 	}
 }
 
-// logDisconnect writes Dovecot's disconnect line.
-func (c *conn) logDisconnect() {
+// disconnectLine is Dovecot's disconnect line.
+func (c *conn) disconnectLine() string {
 	reason := c.logout
 	if reason == "" {
 		reason = "Connection closed"
 	}
 	if c.session == nil {
-		c.log.Infof("Disconnected: %s (%s): user=<%s>, rip=%s, lip=%s%s, session=<%s>",
+		return fmt.Sprintf("Disconnected: %s (%s): user=<%s>, rip=%s, lip=%s%s, session=<%s>",
 			reason, c.attemptsText(), c.loginUser(), c.ci.Remote.Addr(), c.ci.Local.Addr(), c.tlsLogTag(), c.ci.SessionID)
-		return
 	}
 	if c.box == nil {
 		// Logged in, but INBOX was never opened (session lock, storage
@@ -340,7 +342,7 @@ func (c *conn) logDisconnect() {
 		c.box = &inbox{}
 		defer func() { c.box = nil }()
 	}
-	c.log.Infof("Disconnected: %s %s", reason, c.logoutStats())
+	return fmt.Sprintf("Disconnected: %s %s", reason, c.logoutStats())
 }
 
 func (c *conn) attemptsText() string {
