@@ -123,6 +123,31 @@ func New(opts Options) (*Auth, error) {
 	return a, nil
 }
 
+// Close closes the passdb and userdb drivers that hold connections (those
+// implementing io.Closer), each once. The Auth must not be used after.
+func (a *Auth) Close() error {
+	var drivers []any
+	for _, p := range a.opts.Passdbs {
+		drivers = append(drivers, p.Driver)
+	}
+	for _, u := range a.opts.Userdbs {
+		drivers = append(drivers, u.Driver)
+	}
+	var errs []error
+	seen := map[io.Closer]bool{}
+	for _, d := range drivers {
+		c, ok := d.(io.Closer)
+		if !ok || seen[c] {
+			continue
+		}
+		seen[c] = true
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -148,6 +148,9 @@ type Passdb struct{ db *DB }
 // NewPassdb returns the passdb of db.
 func NewPassdb(db *DB) *Passdb { return &Passdb{db: db} }
 
+// Close closes the LDAP connections (auth.Auth.Close calls it).
+func (p *Passdb) Close() error { return p.db.Close() }
+
 // lookup finds the user with pass_filter and maps pass_attrs. ok is false
 // when res is the final answer.
 func (p *Passdb) lookup(ctx context.Context, req *auth.Request) (e *ldap.Entry, f auth.Fields, res auth.PassResult, ok bool) {
@@ -222,6 +225,9 @@ type Userdb struct{ db *DB }
 
 // NewUserdb returns the userdb of db.
 func NewUserdb(db *DB) *Userdb { return &Userdb{db: db} }
+
+// Close closes the LDAP connections (auth.Auth.Close calls it).
+func (u *Userdb) Close() error { return u.db.Close() }
 
 // LookupUser implements auth.Userdb with user_filter and user_attrs.
 func (u *Userdb) LookupUser(ctx context.Context, req *auth.Request) auth.UserResult {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -161,8 +162,10 @@ func (r *runner) accept(b service.Bound) {
 			continue
 		}
 		delay = 0
-		st := r.cur.Load()
-		st.serve(c, b)
+		// A stack retired by a reload may close between Load and serve;
+		// the current one is then newer.
+		for !r.cur.Load().serve(c, b) {
+		}
 	}
 }
 
@@ -198,9 +201,10 @@ func (r *runner) reload(path string, old *plan) {
 					st.log.Warnf("%s", w)
 				}
 				r.mu.Lock()
+				r.all = slices.DeleteFunc(r.all, (*stack).isClosed)
 				r.all = append(r.all, st)
 				r.mu.Unlock()
-				r.cur.Store(st)
+				r.cur.Swap(st).retire()
 				return
 			}
 		}

@@ -60,6 +60,11 @@ type stack struct {
 	tls     *tls.Config
 	// servers by listener service name, for plain and ssl = yes listeners.
 	servers map[serverKey]connServer
+
+	mu      sync.Mutex // guards the fields below
+	live    int        // connections accepted and not yet closed
+	retired bool       // a reload replaced this stack
+	closed  bool       // retired with no connections left: auth backends closed
 }
 
 type serverKey struct {
@@ -206,8 +211,24 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 	return srv, nil
 }
 
-// serve hands one accepted connection to its protocol's server.
-func (st *stack) serve(c net.Conn, b service.Bound) {
+// serve hands one accepted connection to its protocol's server. It
+// reports false, leaving c alone, when the stack is closed (a reload
+// retired it and its last connection ended): the caller uses the current
+// stack.
+func (st *stack) serve(c net.Conn, b service.Bound) bool {
+	st.mu.Lock()
+	if st.closed {
+		st.mu.Unlock()
+		return false
+	}
+	st.live++
+	st.mu.Unlock()
+	st.route(&trackedConn{Conn: c, done: st.release}, b)
+	return true
+}
+
+// route hands c to the server of b's service.
+func (st *stack) route(c net.Conn, b service.Bound) {
 	name := ""
 	if b.Inet != nil {
 		name = b.Inet.Service
@@ -221,6 +242,60 @@ func (st *stack) serve(c net.Conn, b service.Bound) {
 		return
 	}
 	srv.ServeConn(c)
+}
+
+// release is called once per connection when it closes.
+func (st *stack) release() {
+	st.mu.Lock()
+	st.live--
+	last := st.retired && st.live == 0 && !st.closed
+	if last {
+		st.closed = true
+	}
+	st.mu.Unlock()
+	if last {
+		st.closeBackends()
+	}
+}
+
+// retire marks the stack replaced by a reload: once its last connection
+// ends, its auth backends (SQL and LDAP connection pools) are closed.
+func (st *stack) retire() {
+	st.mu.Lock()
+	st.retired = true
+	last := st.live == 0 && !st.closed
+	if last {
+		st.closed = true
+	}
+	st.mu.Unlock()
+	if last {
+		st.closeBackends()
+	}
+}
+
+func (st *stack) isClosed() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.closed
+}
+
+func (st *stack) closeBackends() {
+	if err := st.auth.Close(); err != nil {
+		st.log.Errorf("closing the auth backends of the old configuration: %v", err)
+	}
+}
+
+// trackedConn tells its stack when the protocol server closes it.
+type trackedConn struct {
+	net.Conn
+	once sync.Once
+	done func()
+}
+
+func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.done)
+	return err
 }
 
 func (st *stack) shutdown(ctx context.Context) {

@@ -14,6 +14,9 @@ type Passdb struct{ db *DB }
 // NewPassdb returns the passdb of db (password_query).
 func NewPassdb(db *DB) *Passdb { return &Passdb{db: db} }
 
+// Close closes the database connections (auth.Auth.Close calls it).
+func (p *Passdb) Close() error { return p.db.Close() }
+
 // entry runs password_query. ok is false when res is the final answer.
 func (p *Passdb) entry(ctx context.Context, req *auth.Request) (stored string, fields auth.Fields, res auth.PassResult, ok bool) {
 	rows, err := p.db.lookupRows(ctx, req, p.db.conf.PasswordQuery)

@@ -15,6 +15,9 @@ type Userdb struct{ db *DB }
 // NewUserdb returns the userdb of db (user_query, iterate_query).
 func NewUserdb(db *DB) *Userdb { return &Userdb{db: db} }
 
+// Close closes the database connections (auth.Auth.Close calls it).
+func (u *Userdb) Close() error { return u.db.Close() }
+
 // LookupUser implements auth.Userdb. The first row's non-NULL columns are
 // the fields; user, username and domain rename the user.
 func (u *Userdb) LookupUser(ctx context.Context, req *auth.Request) auth.UserResult {
