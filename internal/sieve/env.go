@@ -71,7 +71,9 @@ type Env struct {
 	Envelope Envelope
 	// User is the user's own address (vacation's default :from and the
 	// "to ourselves" check); empty uses Envelope.To.
-	User      string
+	User string
+	// Home is the user's home directory (HOME of extprograms programs).
+	Home      string
 	Mailboxes Mailboxes
 	Tracker   Tracker
 	Scripts   Scripts

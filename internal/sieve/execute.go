@@ -67,6 +67,8 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			note(r.sendVacation(ctx, env, x, a))
 		case ActNotify:
 			note(sendNotify(ctx, env, x, a, notified))
+		case ActPipe:
+			note(r.executePipe(ctx, env, a, amsg))
 		}
 	}
 	if r.ImplicitKeep && !keepDone {

@@ -17,6 +17,7 @@ func extSpecs() []*spec {
 	var out []*spec
 	out = append(out, basicExtSpecs()...)
 	out = append(out, moreExtSpecs()...)
+	out = append(out, extprogramsSpecs()...)
 	return out
 }
 

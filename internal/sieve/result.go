@@ -33,6 +33,7 @@ type Action struct {
 	Ereject    bool
 	Vacation   *VacationReply
 	Notify     *Notification
+	Pipe       *ProgramCall // pipe (vnd.dovecot.pipe)
 	Line       int
 	// Message is the message as edited when the action was taken (nil:
 	// the result's message).
