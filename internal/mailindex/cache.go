@@ -116,18 +116,67 @@ func (c *cache) get(uid uint32, name string) ([]byte, bool, error) {
 	if _, err := c.f.ReadAt(buf, loc.off); err != nil {
 		return nil, false, fmt.Errorf("read field cache: %w", err)
 	}
-	payload := buf[8:]
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(buf[4:]) {
+	v, ok, good := frameField(buf, name)
+	if !good {
 		delete(c.where, uid)
 		return nil, false, nil // corrupt: recompute
 	}
-	fields, err := decodeFields(payload[4:])
-	if err != nil {
-		delete(c.where, uid)
-		return nil, false, nil
-	}
-	v, ok := fields[name]
 	return v, ok, nil
+}
+
+// scanWindow is how much of the cache file one read of scan covers.
+const scanWindow = 256 << 10
+
+// scan calls fn with field name of each of uids, in order, reading the
+// file in windows of scanWindow bytes: frames are appended in UID order
+// (and compacted in UID order), so a pass over a mailbox reads the file
+// about sequentially, one read per window instead of one per message.
+// found is false when uid has no frame or its frame lacks the field; v
+// aliases a buffer reused by the next call.
+func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found bool)) error {
+	var buf []byte
+	bufOff := int64(-1)
+	for i, uid := range uids {
+		loc, ok := c.where[uid]
+		if !ok {
+			fn(i, nil, false)
+			continue
+		}
+		if bufOff < 0 || loc.off < bufOff || loc.off+loc.n > bufOff+int64(len(buf)) {
+			n := min(max(loc.n, scanWindow), c.size-loc.off)
+			if int64(cap(buf)) < n {
+				buf = make([]byte, n)
+			}
+			buf = buf[:n]
+			if _, err := c.f.ReadAt(buf, loc.off); err != nil && err != io.EOF {
+				return fmt.Errorf("read field cache: %w", err)
+			}
+			bufOff = loc.off
+		}
+		v, found, good := frameField(buf[loc.off-bufOff:loc.off-bufOff+loc.n], name)
+		if !good {
+			delete(c.where, uid)
+		}
+		fn(i, v, found)
+	}
+	return nil
+}
+
+// frameField returns field name of a frame (with its 8-byte header);
+// good is false when the frame is corrupt.
+func frameField(frame []byte, name string) (v []byte, found, good bool) {
+	if len(frame) < 12 {
+		return nil, false, false
+	}
+	payload := frame[8:]
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(frame[4:]) {
+		return nil, false, false
+	}
+	v, found, err := lookupField(payload[4:], name)
+	if err != nil {
+		return nil, false, false
+	}
+	return v, found, true
 }
 
 func (c *cache) put(uid uint32, fields map[string][]byte) error {
@@ -235,4 +284,25 @@ func decodeFields(p []byte) (map[string][]byte, error) {
 		return nil, errBadFields
 	}
 	return out, nil
+}
+
+// lookupField finds one field of an encoded field list without decoding
+// the others.
+func lookupField(p []byte, name string) ([]byte, bool, error) {
+	d := decoder{b: p}
+	n := d.u32()
+	if d.err != nil || uint64(n)*8 > uint64(len(d.b)) {
+		return nil, false, errBadFields
+	}
+	for i := uint32(0); i < n; i++ {
+		k := d.span()
+		v := d.span()
+		if d.err != nil {
+			return nil, false, errBadFields
+		}
+		if string(k) == name {
+			return v, true, nil
+		}
+	}
+	return nil, false, nil
 }

@@ -416,6 +416,14 @@ func (ix *Index) Field(uid uint32, name string) ([]byte, bool, error) {
 	return ix.cache.get(uid, name)
 }
 
+// ScanField calls fn with the cached field name of each of uids, in
+// order, reading the cache in large sequential windows (a SEARCH or SORT
+// over a whole mailbox). found is false when the message has no cached
+// frame or the frame lacks the field. v is valid only during the call.
+func (ix *Index) ScanField(uids []uint32, name string, fn func(i int, v []byte, found bool)) error {
+	return ix.cache.scan(uids, name, fn)
+}
+
 // HasFields reports whether fields of uid are cached.
 func (ix *Index) HasFields(uid uint32) bool { return ix.cache.has(uid) }
 
@@ -567,6 +575,17 @@ func (d *decoder) bytes() []byte {
 		return nil
 	}
 	v := bytes.Clone(d.b[:n])
+	d.b = d.b[n:]
+	return v
+}
+
+// span is bytes without the copy: the result aliases the input.
+func (d *decoder) span() []byte {
+	n := d.u32()
+	if !d.need(int(n)) {
+		return nil
+	}
+	v := d.b[:n:n]
 	d.b = d.b[n:]
 	return v
 }

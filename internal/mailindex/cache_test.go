@@ -1,0 +1,72 @@
+package mailindex
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestScanField: ScanField returns what Field returns for every UID,
+// across read windows, out of file order, for missing UIDs and fields,
+// and skips a frame corrupted on disk.
+func TestScanField(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix := open(t, dir)
+	defer ix.Close()
+	val := func(uid uint32) []byte {
+		return bytes.Repeat(fmt.Appendf(nil, "<%d>", uid), int(uid%9000)+1)
+	}
+	const n = 400 // about 2.4 MB: several scan windows
+	for uid := uint32(1); uid <= n; uid++ {
+		fields := map[string][]byte{"a": []byte("x"), "hdr": val(uid)}
+		if uid%50 == 0 {
+			delete(fields, "hdr")
+		}
+		if err := ix.PutFields(uid, fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uids := []uint32{n + 1, 7, 3} // missing, then backwards
+	for uid := uint32(1); uid <= n; uid++ {
+		uids = append(uids, uid)
+	}
+	corrupt := ix.cache.where[10]
+	f, err := os.OpenFile(filepath.Join(dir, CacheFile), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("XXXX"), corrupt.off+20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got := 0
+	err = ix.ScanField(uids, "hdr", func(i int, v []byte, found bool) {
+		uid := uids[i]
+		want := uid <= n && uid%50 != 0 && uid != 10
+		if found != want {
+			t.Errorf("uid %d: found %v, want %v", uid, found, want)
+		}
+		if found && !bytes.Equal(v, val(uid)) {
+			t.Errorf("uid %d: wrong value (%d bytes)", uid, len(v))
+		}
+		got++
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != len(uids) {
+		t.Errorf("fn called %d times, want %d", got, len(uids))
+	}
+	if ix.HasFields(10) {
+		t.Error("corrupt frame still indexed")
+	}
+	if v, ok, err := ix.Field(7, "hdr"); err != nil || !ok || !bytes.Equal(v, val(7)) {
+		t.Errorf("Field(7) = %d bytes, %v, %v", len(v), ok, err)
+	}
+	if _, ok, err := ix.Field(50, "hdr"); err != nil || ok {
+		t.Errorf("Field(50) of a frame without it = %v, %v", ok, err)
+	}
+}
