@@ -93,7 +93,7 @@ func testsuiteSpecs() []*spec {
 		c("test_fail", nil, str, func(r *runner, n *node) error { return testFailure{r.pstr(n, 0)} }),
 		c("test_set", nil, []posDef{{aString, "name"}, {aString, "value"}}, tsSet),
 		c("test_config_set", nil, []posDef{{aString, "name"}, {aString, "value"}}, func(r *runner, n *node) error {
-			r.env.Config[r.pstr(n, 0)] = r.pstr(n, 1)
+			r.env.Config[r.pstr(n, 0)] = suiteConfigValue(r, r.pstr(n, 0), r.pstr(n, 1))
 			r.cfg = r.env.settings()
 			return nil
 		}),
@@ -112,6 +112,9 @@ func testsuiteSpecs() []*spec {
 			r.cancel = false
 			r.notifys = 0
 			r.flags = "" // the internal flag variable belongs to the result, as in Pigeonhole
+			if r.edits && r.env.Message != nil { // message edits (editheader, filter) belong to the result too
+				r.setMessage(r.env.Message)
+			}
 			return nil
 		}),
 		c("test_result_print", nil, nil, func(*runner, *node) error { return nil }),
@@ -269,7 +272,7 @@ func tsExecute(r *runner, n *node) (bool, error) {
 	x := &Executor{Deliverer: attachmentFlagger{s.store}, Mailer: s.mailer, Tracker: s.tracker}
 	err := res.Execute(r.ctx, env, x)
 	if err != nil {
-		s.errs = append(s.errs, err.Error())
+		s.errs = append(s.errs, strings.Split(err.Error(), "\n")...) // joined errors count one by one
 	}
 	return err == nil, nil
 }
