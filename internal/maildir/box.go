@@ -122,8 +122,9 @@ func (b *box) notifyAll() {
 	b.notifyLocked(nil)
 }
 
-// notifyLocked wakes every view except skip.
+// notifyLocked wakes every view except skip, and the user's change feed.
 func (b *box) notifyLocked(skip *view) {
+	b.d.feeds.publishMessages(b.p.root, b.p.name)
 	for v := range b.views {
 		if v == skip {
 			continue

@@ -51,6 +51,8 @@ type Driver struct {
 	boxes     map[string]*box // by mail directory path, in use or idle
 	idle      list.List       // of *box with refs == 0, most recent first
 	idleBytes int64           // sum of box.idleCost over idle
+
+	feeds feedTable // change feeds of watched users (feed.go)
 }
 
 var _ storage.Driver = (*Driver)(nil)
@@ -86,7 +88,11 @@ func New(opts Options) *Driver {
 
 // OpenUser opens one user's mail.
 func (d *Driver) OpenUser(ctx context.Context, cfg storage.UserConfig) (storage.User, error) {
-	return d.openUser(ctx, cfg)
+	u, err := d.openUser(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return feedUser{u}, nil
 }
 
 // Poll checks every mailbox that has open views for changes made by other
@@ -110,6 +116,7 @@ func (d *Driver) Poll(ctx context.Context) {
 			b.notifyAll()
 		}
 	}
+	d.pollFeeds(ctx)
 }
 
 // acquire returns the shared state of the mailbox at dir, creating it or
