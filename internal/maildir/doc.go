@@ -30,6 +30,12 @@
 //
 // Deviations: at most 26 keywords per mailbox (the file name letters); a
 // 27th is refused with KindLimit, where Dovecot keeps it in its index only.
-// CREATE with special-use flags is refused (KindNotPossible) unless they
-// match the configuration.
+// CREATE's special-use flags that the configuration does not give the
+// mailbox are kept as its "specialuse" attribute (Dovecot 2.3 ignores them).
+//
+// METADATA (attributes.go, attrdict.go): one Dovecot file dict per user,
+// dovecot-attributes in the INBOX namespace's root unless
+// mail_attribute_dict names another file, keyed by the mailbox GUID of
+// dovecot-uidlist as Dovecot 2.3 keys it, locked with Dovecot's dotlock
+// (dovecot-attributes.lock) and replaced through rename.
 package maildir

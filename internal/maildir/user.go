@@ -168,9 +168,6 @@ func (u *user) Create(ctx context.Context, name string, specialUse []string) err
 	if err != nil {
 		return err
 	}
-	if len(specialUse) > 0 && !u.configuredSpecialUse(m, specialUse) {
-		return storage.Errorf(storage.KindNotPossible, "Creating mailboxes with special-use flags is not supported")
-	}
 	if ok, err := u.exists(m); err != nil {
 		return err
 	} else if ok {
@@ -189,6 +186,9 @@ func (u *user) Create(ctx context.Context, name string, specialUse []string) err
 		if err := writeFileSync(u.d.fs, filepath.Join(p.dir, "maildirfolder"), nil, false); err != nil {
 			return osError("create maildirfolder", err)
 		}
+	}
+	if len(specialUse) > 0 && !u.configuredSpecialUse(m, specialUse) {
+		return u.storeSpecialUse(ctx, m, specialUse)
 	}
 	return nil
 }
@@ -233,9 +233,13 @@ func (u *user) Delete(ctx context.Context, name string) error {
 		return storage.Errorf(storage.KindNotFound, "Mailbox doesn't exist: %s", name)
 	}
 	p := u.paths(m)
+	guid := uidlistGUID(u.d.fs, filepath.Join(p.control, uidlistName))
 	u.d.forget(p.dir)
 	if m.ns.loc.layoutFS {
-		return u.deleteFS(p)
+		if err := u.deleteFS(p); err != nil {
+			return err
+		}
+		return u.dropAttributes(ctx, guid)
 	}
 	// Move it out of sight first so a crash leaves no half mailbox.
 	trash := filepath.Join(m.ns.loc.root, "tmp", "roost-deleted."+u.d.uniqueName(u.now()))
@@ -249,7 +253,7 @@ func (u *user) Delete(ctx context.Context, name string) error {
 		return osError("delete mailbox", err)
 	}
 	u.removeControl(p)
-	return nil
+	return u.dropAttributes(ctx, guid)
 }
 
 func (u *user) deleteFS(p boxPaths) error {
@@ -429,13 +433,14 @@ func (u *user) listNS(ns *namespace) ([]storage.MailboxInfo, error) {
 	}
 	sort.Strings(keys)
 	out := make([]storage.MailboxInfo, 0, len(keys))
+	stored := u.storedSpecialUses()
 	for i, k := range keys {
 		levels := strings.Split(k, "\x00")
 		m := mbox{ns: ns, levels: levels, full: ns.cfg.Prefix + strings.Join(levels, ns.sep)}
 		if m.isInbox() {
 			m.full = "INBOX"
 		}
-		info := storage.MailboxInfo{Name: m.full, SpecialUse: u.specialUseOf(m)}
+		info := storage.MailboxInfo{Name: m.full, SpecialUse: u.listSpecialUse(m, stored)}
 		if !exists[k] {
 			info.Attrs = append(info.Attrs, storage.AttrNoSelect)
 		}

@@ -78,6 +78,7 @@ type user struct {
 	boxes       map[string]*mailbox // by canonical full name
 	subscribed  map[string]bool
 	specialUses map[string][]string // from configuration, by full name
+	meta        metadata            // METADATA entries (metadata.go)
 }
 
 func newUser(cfg storage.UserConfig, sep string) (*user, error) {
@@ -88,6 +89,7 @@ func newUser(cfg storage.UserConfig, sep string) (*user, error) {
 		boxes:       make(map[string]*mailbox),
 		subscribed:  make(map[string]bool),
 		specialUses: make(map[string][]string),
+		meta:        metadata{cfg: cfg.Metadata},
 	}
 	if u.now == nil {
 		u.now = time.Now

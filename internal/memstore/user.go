@@ -123,6 +123,7 @@ func (h *userHandle) Delete(ctx context.Context, name string) error {
 		return notFound(name)
 	}
 	delete(u.boxes, name)
+	delete(u.meta.boxes, mb)
 	mb.deleted = true
 	mb.notifyLocked(nil)
 	return nil

@@ -49,6 +49,7 @@ type UserConfig struct {
 	Fsync      FsyncMode
 	Fields     FieldFunc // may be nil
 	Now        func() time.Time
+	Metadata   MetadataConfig // METADATA (metadata.go)
 }
 
 // NamespaceConfig is one `namespace NAME { ... }` section.

@@ -44,6 +44,7 @@ func RunConfig(t *testing.T, c Config) {
 		{"UIDsNotReused", testUIDsNotReused},
 		{"ReadOnly", testReadOnly},
 		{"InvalidNames", testInvalidNames},
+		{"Metadata", testMetadata},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
