@@ -46,7 +46,7 @@ func extEnv(t *testing.T, cfg map[string]string, msg string) *Env {
 
 func compileExt(t *testing.T, src string) *Program {
 	t.Helper()
-	exts := append(append([]string(nil), DefaultExtensions...), extprogramsCapabilities...)
+	exts := append(append([]string(nil), DefaultExtensions...), append(extprogramsCapabilities, "imapsieve")...)
 	p, err := Compile("test", []byte(src), Options{Extensions: exts})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
