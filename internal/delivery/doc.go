@@ -26,5 +26,15 @@
 // sendmail_path or submission_host (Sendmail); nothing is sent for a null
 // sender or an Auto-Submitted message, and a report that cannot be handed
 // over turns the failure into a temporary one. LMTP never sends one: its
-// per-recipient reply makes the MTA bounce.
+// per-recipient reply makes the MTA bounce. A Sieve reject is reported
+// the same way at LDA and LMTP, with a disposition notification instead
+// of the delivery status (SendMDN), as Pigeonhole has Dovecot do it;
+// dovecot-lda -e does not change that (checked against Debian's).
+//
+// Sieve (sieve.go) runs sieve_before, the personal script and sieve_after
+// through sieve.Multiscript: edits and internal flags carry from one
+// script to the next, the chain stops when a script cancels the implicit
+// keep. debug_log messages and run-time errors of the personal script go
+// to the user's Sieve log ("info: DEBUG: ...", "error: ..."), those of
+// global scripts to the main log ("sieve: DEBUG: ...").
 package delivery

@@ -52,21 +52,38 @@ type Rejection struct {
 // then dropped all the same. An error means the report could not be
 // handed over: the caller fails temporarily so that the MTA retries.
 func (r Rejection) Send(ctx context.Context, env Envelope, rcpt string, msg Message, res Result) error {
-	log := r.Logger
-	if log == nil {
-		log = logging.NewWriter(io.Discard, false)
+	r.logger().Infof("msgid=%s: rejected: %s", headerValue(msg, "Message-ID"), res.Text)
+	return r.send(ctx, env, rcpt, msg, res.Text, res.Enhanced)
+}
+
+// SendMDN reports a Sieve reject (RFC 5429) to the envelope sender: the
+// same message with a message/disposition-notification part instead of
+// the delivery status, as Pigeonhole has Dovecot send it.
+func (r Rejection) SendMDN(ctx context.Context, env Envelope, rcpt string, msg Message, reason string) error {
+	return r.send(ctx, env, rcpt, msg, reason, "")
+}
+
+func (r Rejection) logger() *logging.Logger {
+	if r.Logger == nil {
+		return logging.NewWriter(io.Discard, false)
 	}
+	return r.Logger
+}
+
+// send is Dovecot's mail_send_rejection: a DSN with status, or an MDN
+// when status is "".
+func (r Rejection) send(ctx context.Context, env Envelope, rcpt string, msg Message, reason, status string) error {
+	log := r.logger()
 	id := headerValue(msg, "Message-ID")
-	log.Infof("msgid=%s: rejected: %s", id, res.Text)
 	if v := headerValue(msg, "Auto-Submitted"); v != "" && !strings.EqualFold(v, "no") {
-		log.Infof("msgid=%s: Auto-submitted message discarded: %s", id, res.Text)
+		log.Infof("msgid=%s: Auto-submitted message discarded: %s", id, reason)
 		return nil
 	}
 	if env.Sender == "" {
-		log.Infof("msgid=%s: Return-Path missing, rejection reason: %s", id, res.Text)
+		log.Infof("msgid=%s: Return-Path missing, rejection reason: %s", id, reason)
 		return nil
 	}
-	report, err := r.render(env, rcpt, msg, res)
+	report, err := r.render(env, rcpt, msg, reason, status)
 	if err != nil {
 		return fmt.Errorf("build rejection: %w", err)
 	}
@@ -78,8 +95,10 @@ func (r Rejection) Send(ctx context.Context, env Envelope, rcpt string, msg Mess
 	return nil
 }
 
-// render builds the report as Dovecot 2.3's mail_send_rejection does.
-func (r Rejection) render(env Envelope, rcpt string, msg Message, res Result) ([]byte, error) {
+// render builds the report as Dovecot 2.3's mail_send_rejection does: a
+// delivery status notification with status, a disposition notification
+// (Sieve reject) without.
+func (r Rejection) render(env Envelope, rcpt string, msg Message, text, status string) ([]byte, error) {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
@@ -93,9 +112,14 @@ func (r Rejection) render(env Envelope, rcpt string, msg Message, res Result) ([
 	fmt.Fprintf(&b, "From: Postmaster <%s>\r\n", clean(r.Postmaster))
 	fmt.Fprintf(&b, "To: <%s>\r\n", clean(env.Sender))
 	b.WriteString("MIME-Version: 1.0\r\n")
-	fmt.Fprintf(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"%s\"\r\n", boundary)
+	reportType := "delivery-status"
+	if status == "" {
+		reportType = "disposition-notification"
+	}
+	fmt.Fprintf(&b, "Content-Type: multipart/report; report-type=%s;\r\n\tboundary=\"%s\"\r\n", reportType, boundary)
+	text = crlf(text)
 	vars := varexpand.Map{"s": headerValue(msg, "Subject"), "subject": headerValue(msg, "Subject"),
-		"t": rcpt, "to": rcpt, "r": res.Text, "reason": res.Text, "n": "\r\n", "crlf": "\r\n"}
+		"t": rcpt, "to": rcpt, "r": text, "reason": text, "n": "\r\n", "crlf": "\r\n"}
 	subject, err := varexpand.Expand(orDefault(r.Subject, DefaultRejectionSubject), vars)
 	if err != nil {
 		return nil, fmt.Errorf("rejection_subject: %w", err)
@@ -109,18 +133,47 @@ func (r Rejection) render(env Envelope, rcpt string, msg Message, res Result) ([
 	b.WriteString("\r\nThis is a MIME-encapsulated message\r\n\r\n")
 	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline\r\n"+
 		"Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n", boundary, reason)
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: message/delivery-status\r\n\r\n", boundary)
-	fmt.Fprintf(&b, "Reporting-MTA: dns; %s\r\n", r.Hostname)
-	if orig := headerValue(msg, "Original-Recipient"); orig != "" {
-		fmt.Fprintf(&b, "Original-Recipient: rfc822; %s\r\n", clean(orig))
+	if status != "" {
+		writeDSN(&b, boundary, r.Hostname, rcpt, msg, status)
+	} else {
+		writeMDN(&b, boundary, r.Hostname, rcpt, msg)
 	}
-	fmt.Fprintf(&b, "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\n", clean(rcpt), res.Enhanced)
 	fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: message/rfc822\r\n\r\n", boundary)
 	if err := writeHeaderNoContentType(&b, msg); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(&b, "\r\n\r\n--%s--\r\n", boundary)
 	return b.Bytes(), nil
+}
+
+// writeDSN writes the message/delivery-status part (RFC 3464).
+func writeDSN(b *bytes.Buffer, boundary, host, rcpt string, msg Message, status string) {
+	fmt.Fprintf(b, "--%s\r\nContent-Type: message/delivery-status\r\n\r\n", boundary)
+	fmt.Fprintf(b, "Reporting-MTA: dns; %s\r\n", host)
+	if orig := headerValue(msg, "Original-Recipient"); orig != "" {
+		fmt.Fprintf(b, "Original-Recipient: rfc822; %s\r\n", clean(orig))
+	}
+	fmt.Fprintf(b, "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\n", clean(rcpt), status)
+}
+
+// writeMDN writes the message/disposition-notification part (RFC 8098)
+// of a Sieve rejection.
+func writeMDN(b *bytes.Buffer, boundary, host, rcpt string, msg Message) {
+	fmt.Fprintf(b, "--%s\r\nContent-Type: message/disposition-notification\r\n\r\n", boundary)
+	fmt.Fprintf(b, "Reporting-UA: %s; Dovecot Mail Delivery Agent\r\n", host)
+	if orig := headerValue(msg, "Original-Recipient"); orig != "" {
+		fmt.Fprintf(b, "Original-Recipient: rfc822; %s\r\n", clean(orig))
+	}
+	fmt.Fprintf(b, "Final-Recipient: rfc822; %s\r\n", clean(rcpt))
+	if id := headerValue(msg, "Message-ID"); id != "" {
+		fmt.Fprintf(b, "Original-Message-ID: %s\r\n", clean(id))
+	}
+	b.WriteString("Disposition: automatic-action/MDN-sent-automatically; deleted\r\n")
+}
+
+// crlf turns lone LFs into CRLF.
+func crlf(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
 func orDefault(s, def string) string {

@@ -131,3 +131,30 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
+
+// TestRejectionMDNGolden: the rejection of a Sieve reject is what Debian's
+// dovecot-lda with Pigeonhole handed to its sendmail_path for the same
+// input and script (reject "I do not want this.\nReally."), Message-ID,
+// Date and the boundary's pid masked.
+func TestRejectionMDNGolden(t *testing.T) {
+	t.Parallel()
+	in, err := os.ReadFile("testdata/rejection-sieve.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/rejection-sieve.dovecot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &captureMailer{}
+	r := Rejection{Mailer: m, Postmaster: "postmaster@example.net", Hostname: "mail.example.net"}
+	if err := r.SendMDN(context.Background(), Envelope{Sender: "s@example.org"}, "bob@mail.example.net", spoolOf(string(in)), "I do not want this.\nReally."); err != nil {
+		t.Fatal(err)
+	}
+	got := reRejID.ReplaceAllString(string(m.msg), "Message-ID: <ID>\r")
+	got = reRejDate.ReplaceAllString(got, "Date: DATE\r")
+	got = reRejBoundary.ReplaceAllString(got, "PID/mail.example.net")
+	if m.from != "" || got != string(want) {
+		t.Errorf("from %q, report:\n%q\nwant:\n%q", m.from, got, want)
+	}
+}

@@ -28,8 +28,11 @@ type SieveOptions struct {
 	// notifications; nil drops them (with a log line).
 	Mailer   sieve.Mailer
 	Hostname string
-	Logger   *logging.Logger
-	Now      func() time.Time
+	// Postmaster is postmaster_address for a user (From of a Sieve
+	// rejection); nil is postmaster@ the hostname.
+	Postmaster func(user string) string
+	Logger     *logging.Logger
+	Now        func() time.Time
 }
 
 // Sieve is the Filter that runs the recipient's Sieve scripts:
@@ -115,11 +118,33 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 		Settings:  s.opts.Config,
 		Now:       s.opts.Now,
 	}
-	results := s.run(ctx, log, st, scripts, env)
-	if len(results) == 0 {
+	rec := &storeRecorder{}
+	x := s.executor(log, m, env, rec)
+	if !s.run(ctx, log, st, scripts, env, x) {
 		return nil, nil
 	}
-	return s.execute(ctx, log, st, m, env, raw, results), nil
+	return s.actions(m, raw, rec), nil
+}
+
+// executor is what runs the scripts' actions: stores are recorded for
+// delivery to perform, outgoing mail and duplicate marks happen at once.
+func (s *Sieve) executor(log *logging.Logger, m *Mail, env *sieve.Env, rec *storeRecorder) *sieve.Executor {
+	mailer := s.opts.Mailer
+	if mailer == nil {
+		mailer = droppedMail{log}
+	}
+	rcpt := m.Recipient.Address
+	if !strings.Contains(rcpt, "@") && s.opts.Hostname != "" {
+		rcpt += "@" + s.opts.Hostname
+	}
+	postmaster := "postmaster@" + s.opts.Hostname
+	if s.opts.Postmaster != nil {
+		postmaster = s.opts.Postmaster(m.Recipient.Account.User)
+	}
+	rej := &sieveRejecter{rej: Rejection{Mailer: mailer, Postmaster: postmaster, Hostname: s.opts.Hostname, Logger: log, Now: s.opts.Now},
+		env: m.Envelope, rcpt: rcpt, log: log}
+	return &sieve.Executor{Deliverer: rec, Mailer: loggedMailer{mailer, log, msgID(m.Message)}, Tracker: env.Tracker,
+		Hostname: s.opts.Hostname, Rejecter: rej}
 }
 
 // message is what the scripts see: the trace header and the message.
@@ -132,31 +157,61 @@ func (s *Sieve) message(m *Mail) ([]byte, error) {
 	return buf, nil
 }
 
-// run compiles and runs the chain while the implicit keep stays.
-func (s *Sieve) run(ctx context.Context, log *logging.Logger, st *sievestore.Store, scripts []sieveScript, env *sieve.Env) []*sieve.Result {
-	var results []*sieve.Result
-	for _, sc := range scripts {
+// run compiles and runs the chain as Pigeonhole's multiscript: each
+// script's actions are executed before the next runs, which sees the
+// edited message and the imap4flags internal flags; the chain stops when
+// a script cancels the implicit keep or fails. It reports whether any
+// script ran (else delivery does the implicit keep itself).
+func (s *Sieve) run(ctx context.Context, log *logging.Logger, st *sievestore.Store, scripts []sieveScript, env *sieve.Env, x *sieve.Executor) bool {
+	ms := sieve.NewMultiscript(env, x)
+	ran := false
+	for i, sc := range scripts {
 		c, err := s.opts.Cache.Compile(ctx, sc.path, !sc.personal, s.opts.Config)
 		if err != nil {
 			s.userError(log, st, sc, fmt.Sprintf("failed to compile script %s", sc.path), err)
 			continue
 		}
-		res := sieve.Run(ctx, c.Program, env)
-		if res.Err != nil {
-			s.userError(log, st, sc, fmt.Sprintf("execution of script %s failed, but implicit keep was successful", sc.path), res.Err)
+		ran = true
+		res, err := ms.Run(ctx, c.Program, i == len(scripts)-1)
+		s.logRun(log, st, sc, res)
+		if err != nil {
+			s.userError(log, st, sieveScript{personal: true}, "failed to execute actions", err)
 		}
-		for _, w := range res.Warnings {
-			log.Warnf("sieve: %s: %s", sc.path, w)
-		}
-		results = append(results, res)
-		if res.Message != nil {
-			env.Message = sieve.ParseMessage(res.Message)
-		}
-		if !res.ImplicitKeep {
+		if ms.Done() {
 			break
 		}
 	}
-	return results
+	if err := ms.Finish(ctx); err != nil {
+		s.userError(log, st, sieveScript{personal: true}, "failed to execute actions", err)
+	}
+	return ran
+}
+
+// logRun logs what a script run reported, as Pigeonhole: debug_log
+// messages at info level as "DEBUG: ...", run-time warnings as errors;
+// for the personal script into the user's log, else the main log.
+func (s *Sieve) logRun(log *logging.Logger, st *sievestore.Store, sc sieveScript, res *sieve.Result) {
+	if res.Err != nil {
+		s.userError(log, st, sc, fmt.Sprintf("execution of script %s failed, but implicit keep was successful", sc.path), res.Err)
+	}
+	var lines []string
+	for _, d := range res.Debug {
+		lines = append(lines, "info: DEBUG: "+d+".")
+		if !sc.personal {
+			log.Infof("sieve: DEBUG: %s", d)
+		}
+	}
+	for _, w := range res.Warnings {
+		lines = append(lines, "error: "+w+".")
+		if !sc.personal {
+			log.Errorf("sieve: %s: %s", sc.path, w)
+		}
+	}
+	if sc.personal && len(lines) > 0 {
+		if err := st.LogErrors(s.opts.Now(), lines); err != nil {
+			log.Errorf("sieve: %v", err)
+		}
+	}
 }
 
 // userError logs a script failure: the details to the user's log for the
@@ -178,23 +233,9 @@ func (s *Sieve) userError(log *logging.Logger, st *sievestore.Store, sc sieveScr
 	}
 }
 
-// execute performs the results: outgoing mail and duplicate marks happen
-// here, stores become delivery Actions so that delivery saves them.
-func (s *Sieve) execute(ctx context.Context, log *logging.Logger, st *sievestore.Store, m *Mail, env *sieve.Env, raw []byte, results []*sieve.Result) []Action {
-	rec := &storeRecorder{}
-	mailer := s.opts.Mailer
-	if mailer == nil {
-		mailer = droppedMail{log}
-	}
-	x := &sieve.Executor{Deliverer: rec, Mailer: loggedMailer{mailer, log, msgID(m.Message)}, Tracker: env.Tracker, Hostname: s.opts.Hostname}
-	for i, r := range results {
-		if i < len(results)-1 {
-			r.ImplicitKeep = false // a later script decides the keep
-		}
-		if err := r.Execute(ctx, env, x); err != nil {
-			s.userError(log, st, sieveScript{personal: true}, "failed to execute actions", err)
-		}
-	}
+// actions turns the recorded stores into delivery Actions; none is a
+// discard.
+func (s *Sieve) actions(m *Mail, raw []byte, rec *storeRecorder) []Action {
 	final := raw
 	var actions []Action
 	for _, sv := range rec.stores {
@@ -214,6 +255,24 @@ func (s *Sieve) execute(ctx context.Context, log *logging.Logger, st *sievestore
 		return []Action{{Kind: Discard}}
 	}
 	return actions
+}
+
+// sieveRejecter sends a Sieve reject as Pigeonhole has Dovecot do it: a
+// rejection from <> with the reason and a disposition notification.
+type sieveRejecter struct {
+	rej  Rejection
+	env  Envelope
+	rcpt string
+	log  *logging.Logger
+}
+
+func (r *sieveRejecter) Reject(ctx context.Context, reason string, msg []byte) error {
+	m := bytesMessage(msg)
+	if err := r.rej.SendMDN(ctx, r.env, r.rcpt, m, reason); err != nil {
+		return fmt.Errorf("send rejection: %w", err)
+	}
+	r.log.Infof("sieve: %s: reject action: rejected message from <%s> (reject)", msgID(m), r.env.Sender)
+	return nil
 }
 
 // storeRecorder is the sieve.Deliverer of execute: it records the stores

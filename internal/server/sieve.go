@@ -29,11 +29,12 @@ func sieveFilter(st *stack, proto string, s *settings.Settings) (delivery.Filter
 		Storage: func(_ context.Context, a delivery.Account) (*sievestore.Store, error) {
 			return sieveStore(s, proto, a.User, a.Fields)
 		},
-		Config:   cfg,
-		Cache:    sievestore.NewCache(),
-		Mailer:   delivery.Sendmail{Path: s.LDA.SendmailPath, SubmissionHost: s.LDA.SubmissionHost, Hostname: hostname(s)},
-		Hostname: hostname(s),
-		Logger:   st.log.With(proto),
+		Config:     cfg,
+		Cache:      sievestore.NewCache(),
+		Mailer:     delivery.Sendmail{Path: s.LDA.SendmailPath, SubmissionHost: s.LDA.SubmissionHost, Hostname: hostname(s)},
+		Hostname:   hostname(s),
+		Postmaster: func(user string) string { return postmasterAddress(s, user) },
+		Logger:     st.log.With(proto),
 	})
 	if err != nil {
 		return nil, &ConfigError{Err: err}

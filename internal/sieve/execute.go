@@ -19,6 +19,16 @@ type Executor struct {
 	Tracker   Tracker
 	// Hostname names this host in Message-IDs.
 	Hostname string
+	// Rejecter sends the rejection of a reject action, as Pigeonhole
+	// hands it to the LDA or LMTP (Dovecot's mail_send_rejection); nil
+	// sends a rejection built here through Mailer.
+	Rejecter Rejecter
+}
+
+// Rejecter sends the rejection of a message (reason: the reject
+// action's text, msg: the message as edited so far).
+type Rejecter interface {
+	Reject(ctx context.Context, reason string, msg []byte) error
 }
 
 // Execute performs the result's actions against env's message. A failed
@@ -143,6 +153,9 @@ func (r *Result) sendRedirect(ctx context.Context, env *Env, x *Executor, a *Act
 }
 
 func (r *Result) sendReject(ctx context.Context, env *Env, x *Executor, a *Action, msg []byte) error {
+	if x.Rejecter != nil {
+		return x.Rejecter.Reject(ctx, a.Reason, msg)
+	}
 	from := env.Envelope.From
 	if from == "" || x.Mailer == nil {
 		return nil

@@ -350,7 +350,7 @@ func (r *runner) matchKeys(n *node, values []string, keysArg *syntax.Arg) (bool,
 	keys := r.strs(keysArg)
 	ok := m.match(values, keys)
 	if m.err != nil { // an invalid run-time regex is a warning and no match, as in Pigeonhole
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("line %d: %v", n.Pos.Line, m.err))
+		r.res.Warnings = append(r.res.Warnings, m.err.Error())
 	}
 	if ok && (m.spec.typ == "matches" || m.spec.typ == "regex") && r.prog.required["variables"] {
 		if len(m.values) > MaxMatchValues {

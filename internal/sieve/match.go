@@ -204,7 +204,7 @@ func (m *matcher) regex(value, key string) bool {
 		var err error
 		re, err = compileRegex(key, m.spec.cmp)
 		if err != nil {
-			m.err = fmt.Errorf("invalid regular expression '%s': %w", key, err)
+			m.err = fmt.Errorf("invalid regular expression '%s' for regex match: %w", key, err)
 			return false
 		}
 		if m.regexs == nil {

@@ -111,7 +111,7 @@ func testsuiteSpecs() []*spec {
 			r.res = &Result{}
 			r.cancel = false
 			r.notifys = 0
-			r.flags = "" // the internal flag variable belongs to the result, as in Pigeonhole
+			r.flags = ""                         // the internal flag variable belongs to the result, as in Pigeonhole
 			if r.edits && r.env.Message != nil { // message edits (editheader, filter) belong to the result too
 				r.setMessage(r.env.Message)
 			}
@@ -462,36 +462,24 @@ func tsMultiscript(r *runner, n *node) (bool, error) {
 	s := ts(r)
 	env := s.runEnv(r)
 	x := &Executor{Deliverer: attachmentFlagger{s.store}, Mailer: s.mailer, Tracker: s.tracker}
+	ms := NewMultiscript(env, x)
+	ms.hook = s
 	paths := r.strs(n.pos[0])
-	var flags string
 	for i, path := range paths {
 		prog, err := s.compile(path)
 		if err != nil {
 			s.errs = append(s.errs, err.Error())
 			return false, nil
 		}
-		sub := newRunner(r.ctx, env)
-		sub.hook = s
-		sub.flags, sub.flagsOn = flags, flags != "" // flags set by an earlier script still apply
-		sub.runProgram(prog)
-		res := sub.finish()
-		keep := res.ImplicitKeep
-		failed := res.Err != nil
-		if !failed && keep && i < len(paths)-1 {
-			res.ImplicitKeep = false
+		res, err := ms.Run(r.ctx, prog, i == len(paths)-1)
+		if res != nil && res.Err != nil {
+			err = res.Err
 		}
-		if err := res.Execute(r.ctx, env, x); err != nil || failed {
-			if failed {
-				err = res.Err
-			}
+		if err != nil {
 			s.errs = append(s.errs, err.Error())
 			return false, nil
 		}
-		if res.Message != nil {
-			env.Message = ParseMessage(res.Message)
-		}
-		flags = sub.flags
-		if !keep {
+		if ms.Done() {
 			break
 		}
 	}

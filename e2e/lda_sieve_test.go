@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// ldaSieveConf turns on Sieve for the LDA, with outgoing mail to a sendmail_path sink and
+// vnd.dovecot.debug enabled.
+func ldaSieveConf(sink string) string {
+	return "postmaster_address = postmaster@example.net\nsendmail_path = " + sink + "\n" +
+		"protocol lda {\n  mail_plugins = $mail_plugins sieve\n}\n" +
+		"plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n  sieve_extensions = +vnd.dovecot.debug\n}\n" +
+		"service auth {\n  unix_listener auth-userdb {\n    mode = 0666\n  }\n}\n"
+}
+
+// forEachSieveKind runs body against Dovecot+Pigeonhole and roost.
+func forEachSieveKind(t *testing.T, body func(t testing.TB, kind string)) {
+	t.Helper()
+	need(t, "dovecot")
+	for _, kind := range serverKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			if kind == "roost" {
+				roostCase(t, func(tb testing.TB) { body(tb, kind) })
+				return
+			}
+			body(t, kind)
+		})
+	}
+}
+
+// TestLDASieveReject: a Sieve reject at LDA delivery sends the rejection (from <> to the
+// sender: Dovecot's rejection with a message/disposition-notification part) and exits 0, with
+// -e too: dovecot-lda's -e concerns its own permanent failures, not a script's reject.
+// Nothing is stored; the log has Pigeonhole's "reject action" line.
+func TestLDASieveReject(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, sent := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)))
+		env.activateScript(t, "bob", "main", "require \"reject\";\nreject \"I do not want this.\nReally.\";\n")
+		startServer(t, env.mailEnv, kind)
+		msg := "From: s@example.org\nSubject: hello\nMessage-ID: <rej@example.org>\n\nbody\n"
+		for i, args := range [][]string{{"-e"}, nil} {
+			code, out := ldaRun(t, env, kind, msg, append([]string{"-d", "bob", "-f", "s@example.org"}, args...)...)
+			if n := len(sentMessages(t, sent)); code != 0 || n != i+1 {
+				t.Errorf("%s %v: exit %d (%q), %d rejections sent, want 0 and %d", kind, args, code, out, n, i+1)
+			}
+		}
+		msgs := sentMessages(t, sent)
+		if len(msgs) == 0 {
+			t.Fatalf("%s: no rejection sent", kind)
+		}
+		for _, want := range []string{"ARGS: -i -f <> -- s@example.org\n", "From: Postmaster <postmaster@example.net>\r\n",
+			"To: <s@example.org>\r\n", "Subject: Rejected: hello\r\n", "Auto-Submitted: auto-replied (rejected)\r\n",
+			"report-type=disposition-notification;",
+			"Your message to <bob@mail.example.net> was automatically rejected:\r\nI do not want this.\r\nReally.\r\n--",
+			"Content-Type: message/disposition-notification\r\n\r\nReporting-UA: mail.example.net; Dovecot Mail Delivery Agent\r\n" +
+				"Final-Recipient: rfc822; bob@mail.example.net\r\nOriginal-Message-ID: <rej@example.org>\r\n" +
+				"Disposition: automatic-action/MDN-sent-automatically; deleted\r\n\r\n--",
+			"Content-Type: message/rfc822\r\n\r\nFrom: s@example.org\nSubject: hello\nMessage-ID: <rej@example.org>\n\n\r\n\r\n--"} {
+			if !strings.Contains(msgs[0], want) {
+				t.Errorf("%s: rejection lacks %q:\n%s", kind, want, msgs[0])
+			}
+		}
+		if n := len(env.stored(t, "bob", "")); n != 0 {
+			t.Errorf("%s: %d rejected messages stored", kind, n)
+		}
+		b, _ := os.ReadFile(env.LogPath())
+		if want := "sieve: msgid=<rej@example.org>: reject action: rejected message from <s@example.org> (reject)"; !strings.Contains(string(b), want) {
+			t.Errorf("%s: log lacks %q:\n%s", kind, want, b)
+		}
+	})
+}
+
+// TestLDASieveDebugLog: debug_log messages (vnd.dovecot.debug) and run-time errors of the
+// personal script go to the user's ~/.dovecot.sieve.log as Pigeonhole writes them.
+func TestLDASieveDebugLog(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, _ := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)))
+		env.activateScript(t, "bob", "main", "require [\"vnd.dovecot.debug\", \"variables\", \"regex\"];\n"+
+			"debug_log \"hello ${1} world\";\nset \"r\" \"[\";\nif header :regex \"subject\" \"${r}\" { discard; }\n")
+		startServer(t, env.mailEnv, kind)
+		msg := "From: s@example.org\nSubject: hello\nMessage-ID: <dbg@example.org>\n\nbody\n"
+		if code, out := ldaRun(t, env, kind, msg, "-d", "bob", "-f", "s@example.org"); code != 0 {
+			t.Fatalf("%s: exit %d %q", kind, code, out)
+		}
+		if n := len(env.stored(t, "bob", "")); n != 1 {
+			t.Errorf("%s: %d messages in INBOX, want 1", kind, n)
+		}
+		b, err := os.ReadFile(filepath.Join(env.Home("bob"), ".dovecot.sieve.log"))
+		for _, want := range []string{"\ninfo: DEBUG: hello  world.\n", "\nerror: invalid regular expression '[' for regex match: "} {
+			if err != nil || !strings.Contains(string(b), want) {
+				t.Errorf("%s: ~/.dovecot.sieve.log lacks %q: %q %v", kind, want, b, err)
+			}
+		}
+	})
+}
+
+// TestSieveMultiscriptLMTP: at LMTP delivery a sieve_before script's edits (editheader) and
+// internal imap4flags carry into the personal script, and a sieve_before script that cancels
+// the implicit keep ends the chain (the personal script does not run). Its debug_log goes to
+// the main log.
+func TestSieveMultiscriptLMTP(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		sink := newSMTPSink(t)
+		base := newLMTPEnv(t)
+		before := filepath.Join(base.Dir, "before.sieve")
+		if err := os.WriteFile(before, []byte("require [\"editheader\", \"imap4flags\", \"fileinto\", \"vnd.dovecot.debug\"];\n"+
+			"debug_log \"before ran\";\n"+
+			"if header :contains \"subject\" \"stop\" { fileinto \"Stopped\"; stop; }\n"+
+			"addheader \"X-Before\" \"yes\";\naddflag \"\\\\Flagged\";\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(base.Dir, 0o755)
+		env := newLMTPEnv(t, withSieve(sink.Addr, freePort(t)),
+			withConfig("plugin {\n  sieve_before = "+before+"\n  sieve_global_extensions = +vnd.dovecot.debug +editheader\n}\n"))
+		env.makeFolder(t, "alice", "Marked")
+		env.makeFolder(t, "alice", "Stopped")
+		env.activateScript(t, "alice", "main", "require \"fileinto\";\n"+
+			"if header :is \"X-Before\" \"yes\" { fileinto \"Marked\"; }\n"+
+			"if header :contains \"subject\" \"stop\" { fileinto \"Marked\"; }\n")
+		startServer(t, env.mailEnv, kind)
+		lmtpDeliver(t, env, "go on")
+		lmtpDeliver(t, env, "please stop")
+		marked := env.stored(t, "alice", "Marked")
+		if len(marked) != 1 || !strings.Contains(marked[0], "X-Before: yes") || !strings.Contains(marked[0], "Subject: go on") {
+			t.Errorf("%s: Marked holds %q, want the first message with X-Before", kind, marked)
+		}
+		if got := env.flagsOf("alice", "Marked"); len(got) != 1 || got[0] != "F" {
+			t.Errorf("%s: Marked flags %q, want [F] (the before script's internal flags)", kind, got)
+		}
+		if got := env.stored(t, "alice", "Stopped"); len(got) != 1 || strings.Contains(got[0], "X-Before") {
+			t.Errorf("%s: Stopped holds %q, want the second message unedited", kind, got)
+		}
+		if n := len(env.stored(t, "alice", "")); n != 0 {
+			t.Errorf("%s: %d messages in INBOX, want 0", kind, n)
+		}
+		b, _ := os.ReadFile(env.LogPath())
+		if want := "Info: sieve: DEBUG: before ran\n"; strings.Count(string(b), want) != 2 {
+			t.Errorf("%s: log lacks two %q:\n%s", kind, want, b)
+		}
+	})
+}
