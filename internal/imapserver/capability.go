@@ -27,6 +27,8 @@ func (c *conn) capabilities() string {
 		"THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE",
 		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN",
 		"LIST-STATUS", "BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
+	caps = append(caps, "CREATE-SPECIAL-USE")
+	caps = append(caps, c.metadataCaps()...)
 	if n := c.srv.opts.AppendLimit; n > 0 {
 		caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 	}

@@ -50,6 +50,7 @@ func cmdAppend(ctx context.Context, c *conn, cmd *command) error {
 		return err
 	}
 	cmd.okCode = appendUIDCode(res)
+	c.appendEvent(ctx, name, res) // imapsieve
 	return nil
 }
 

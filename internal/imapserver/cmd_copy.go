@@ -35,6 +35,7 @@ func cmdCopy(ctx context.Context, c *conn, cmd *command) error {
 		cmd.okText = "No messages found."
 		return nil
 	}
+	c.mailEvent(ctx, MailEvent{Cause: "COPY", Mailbox: dest, From: c.sel.mb.Name(), UIDs: res.DstUIDs}) // imapsieve
 	code := "COPYUID " + strconv.FormatUint(uint64(res.UIDValidity), 10) + " " +
 		imap.FormatNums(res.SrcUIDs) + " " + imap.FormatNums(res.DstUIDs)
 	if move {

@@ -50,6 +50,7 @@ func cmdStore(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return err
 	}
+	c.storeEvent(ctx, a.flags, res) // imapsieve
 	if after := c.sel.mb.Status().Keywords; !slices.Equal(before, after) {
 		c.writeMailboxFlags(after)
 	}

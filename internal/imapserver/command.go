@@ -91,6 +91,8 @@ func newCommandTable() map[string]*commandSpec {
 		"SELECT":      {handler: cmdSelect, states: statesLoggedIn, flags: flagNoSync},
 		"EXAMINE":     {handler: cmdSelect, states: statesLoggedIn, flags: flagNoSync},
 		"CREATE":      {handler: cmdCreate, states: statesLoggedIn, okText: "Create completed."},
+		"GETMETADATA": {handler: cmdGetMetadata, states: statesLoggedIn, okText: "Getmetadata completed."},
+		"SETMETADATA": {handler: cmdSetMetadata, states: statesLoggedIn, okText: "Setmetadata completed."},
 		"DELETE":      {handler: cmdDelete, states: statesLoggedIn, okText: "Delete completed."},
 		"RENAME":      {handler: cmdRename, states: statesLoggedIn, okText: "Rename completed."},
 		"SUBSCRIBE":   {handler: cmdSubscribe, states: statesLoggedIn, okText: "Subscribe completed."},

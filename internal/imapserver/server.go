@@ -73,6 +73,10 @@ type Options struct {
 	// ("name" "Dovecot") as Dovecot's imap_id_send default.
 	ServerID map[string]string
 
+	// MailEvents, when set, is told of APPEND, COPY/MOVE and flag
+	// changes (imapsieve, feature_imapsieve.go).
+	MailEvents MailEvents
+
 	// Now is the clock for timestamps (INTERNALDATE defaults, log
 	// lines, SERVERBUG stamps). Timeouts use the time package so that
 	// tests can use testing/synctest. Default time.Now.
