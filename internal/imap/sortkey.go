@@ -133,7 +133,7 @@ func NewSortData(header []byte, arrival time.Time, size int64, fields SortFields
 	if fields == 0 {
 		return d
 	}
-	hdr := message.ParseHeader(header)
+	hdr := PickFields(header, fieldNames(fields)...)
 	value := func(name string) ([]byte, bool) { return message.FieldValue(hdr, name) }
 	if fields&FieldDate != 0 {
 		if v, ok := value("Date"); ok {
@@ -166,6 +166,24 @@ func NewSortData(header []byte, arrival time.Time, size int64, fields SortFields
 		d.MessageID, d.Parents = threadIDs(hdr)
 	}
 	return d
+}
+
+// fieldNames are the header fields NewSortData reads for fields.
+func fieldNames(fields SortFields) []string {
+	names := make([]string, 0, 6)
+	for _, f := range []struct {
+		bits SortFields
+		name string
+	}{
+		{FieldDate, "Date"}, {FieldSubject, "Subject"}, {FieldFrom | FieldDisplayFrom, "From"},
+		{FieldTo | FieldDisplayTo, "To"}, {FieldCc, "Cc"}, {FieldThreadIDs, "Message-ID"},
+		{FieldThreadIDs, "References"}, {FieldThreadIDs, "In-Reply-To"},
+	} {
+		if fields&f.bits != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return names
 }
 
 // addressSortKey is the casemapped addr-mailbox (or display name) of the
