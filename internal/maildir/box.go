@@ -113,7 +113,7 @@ func newBox(d *Driver, p boxPaths) *box {
 // memCostLocked estimates the heap the box holds, for the idle cache.
 func (b *box) memCostLocked() int64 {
 	const perMsg = 400 // state, uidlist line and index record of one message
-	return 4096 + int64(len(b.msgs)+len(b.ul.recs))*perMsg/2
+	return 4096 + int64(max(len(b.msgs), len(b.ul.recs)))*perMsg
 }
 
 func (b *box) notifyAll() {

@@ -155,7 +155,10 @@ func (d *Driver) release(b *box) {
 	}
 	b.mu.Lock()
 	b.idleCost = b.memCostLocked()
-	keep := b.loaded && !b.gone
+	// A box that only received saves (LMTP, APPEND to an unselected
+	// mailbox) is worth keeping too: the next delivery then opens no
+	// index, reads no uidlist and persists no new MODSEQ ceiling.
+	keep := (b.loaded || b.modseqInit) && !b.gone
 	b.mu.Unlock()
 	if !keep {
 		d.closeBoxLocked(b)

@@ -266,12 +266,10 @@ func (b *box) prepareSaveLocked(ctx context.Context, n uint64) error {
 		return err
 	}
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	if !b.ul.exists {
-		ul, err := readUidlist(b.d.fs, ulPath)
-		if err != nil {
-			return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+	if !b.ul.exists || !b.loaded {
+		if err := b.rereadForSaveLocked(ulPath); err != nil {
+			return err
 		}
-		b.ul = ul
 	}
 	if !b.ul.exists || b.ul.uidValidity == 0 {
 		if err := b.createUidlist(ctx); err != nil {
@@ -285,6 +283,28 @@ func (b *box) prepareSaveLocked(ctx context.Context, n uint64) error {
 		return err
 	}
 	return b.loadKeywordsLocked()
+}
+
+// rereadForSaveLocked reads dovecot-uidlist for a save into a mailbox no
+// scan has loaded, when it changed since the box last read it (the box
+// may have waited in the idle cache). A new UIDVALIDITY (the uidlist was
+// recreated) starts the box over, as a scan would.
+func (b *box) rereadForSaveLocked(ulPath string) error {
+	if b.ul.exists {
+		if st, err := statStamp(b.d.fs, ulPath); err == nil && st == b.ul.stamp() {
+			return nil
+		}
+	}
+	ul, err := readUidlist(b.d.fs, ulPath)
+	if err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+	}
+	if b.uidValidity != 0 && ul.uidValidity != b.uidValidity {
+		b.resetLocked()
+		b.uidValidity, b.nextUID, b.firstRecent, b.recentKnown = 0, 1, 1, false
+	}
+	b.ul = ul
+	return nil
 }
 
 // place links a tmp file to its final name.
