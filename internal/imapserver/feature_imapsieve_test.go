@@ -60,7 +60,7 @@ func TestMailEvents(t *testing.T) {
 	c.cmd("5 UID MOVE 2 Junk").ok()
 	c.cmd("6 STORE 1 +FLAGS (\\Seen $Junk)").ok()
 	c.cmd("7 STORE 1 +FLAGS (\\Seen)").ok() // no change: no event
-	c.cmd("8 UID COPY 99 Junk").ok()       // nothing copied: no event
+	c.cmd("8 UID COPY 99 Junk").ok()        // nothing copied: no event
 	want := []string{"alice COPY Junk<-INBOX [2] []", "alice COPY Junk<-INBOX [3] []", "alice FLAG INBOX<- [1] [\\Seen $Junk]"}
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("events %q, want %q", got, want)
