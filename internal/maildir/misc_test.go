@@ -209,3 +209,38 @@ func TestStaleLock(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
+
+// TestSaveToCachedBox: a mailbox that only received saves stays cached
+// between deliveries; a dovecot-uidlist recreated meanwhile (new
+// UIDVALIDITY) is noticed by the next save, and nothing is lost.
+func TestSaveToCachedBox(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := func() storage.AppendResult {
+		t.Helper()
+		r, err := u.Append(bg, "INBOX", storage.AppendMessage{Body: strings.NewReader(ifMsg), Size: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := app()
+	if r := app(); r.UIDValidity != first.UIDValidity || r.UID != first.UID+1 {
+		t.Fatalf("second save = %+v after %+v", r, first)
+	}
+	if err := os.Remove(filepath.Join(home, "Maildir", "dovecot-uidlist")); err != nil {
+		t.Fatal(err)
+	}
+	third := app()
+	if third.UIDValidity == first.UIDValidity {
+		t.Fatalf("save after the uidlist was recreated kept UIDVALIDITY %d", third.UIDValidity)
+	}
+	st, err := u.Status(bg, "INBOX")
+	if err != nil || st.Messages != 3 || st.UIDValidity != third.UIDValidity {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
