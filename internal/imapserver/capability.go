@@ -9,7 +9,7 @@ import (
 // Dovecot orders it: pre-login (imap-login) and post-login (imap) lists
 // differ. Only what is implemented is advertised.
 func (c *conn) capabilities() string {
-	caps := []string{"IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE"}
+	caps := []string{"IMAP4rev1", "IMAP4rev2", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE"}
 	if c.state == stateNotAuth {
 		caps = append(caps, c.literalCap())
 		if c.srv.opts.TLS != nil && !c.ci.TLS {
@@ -25,7 +25,7 @@ func (c *conn) capabilities() string {
 	}
 	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
 		"THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE",
-		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN",
+		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN",
 		"LIST-STATUS", "BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
 	caps = append(caps, "CREATE-SPECIAL-USE")
 	caps = append(caps, c.metadataCaps()...)

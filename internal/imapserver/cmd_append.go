@@ -101,6 +101,8 @@ func (ap *appender) message(ctx context.Context, dec *imapwire.Decoder) error {
 		return dec.Err()
 	case dec.Atom(&kw) && strings.EqualFold(kw, "CATENATE"):
 		return ap.catenate(ctx, dec, msg)
+	case kw != "" && ap.c.isUTF8Keyword(kw): // RFC 6855 section 4
+		return ap.utf8Append(ctx, dec, msg)
 	case dec.Err() == nil && dec.EOL():
 		return bad("", "Error in IMAP command APPEND: Missing message size")
 	}

@@ -9,7 +9,7 @@ import (
 // enableable reports whether ENABLE can turn on an extension (RFC 5161).
 func enableable(name string) bool {
 	switch name {
-	case extCondstore, extQresync:
+	case extCondstore, extQresync, extIMAP4rev2, extUTF8Accept:
 		return true
 	}
 	return false
@@ -45,10 +45,11 @@ func cmdEnable(ctx context.Context, c *conn, cmd *command) error {
 			c.enabled[n] = true
 		}
 	}
+	c.applyUTF8()
 	if len(enabled) > 0 { // Dovecot omits an empty ENABLED
 		enc := c.untagged().Atom("ENABLED")
 		for _, n := range enabled {
-			enc.SP().Atom(n)
+			enc.SP().Atom(enabledName(n))
 		}
 		enc.CRLF()
 	}

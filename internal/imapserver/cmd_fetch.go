@@ -56,7 +56,8 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return err
 	}
-	f := &fetcher{mb: c.sel.mb, enc: c.enc, req: req, keywords: c.sel.mb.Status().Keywords, loc: time.Local}
+	f := &fetcher{mb: c.sel.mb, enc: c.enc, req: req, keywords: c.sel.mb.Status().Keywords, loc: time.Local,
+		noRecent: c.rev2()}
 	for _, uid := range uids {
 		seq := c.sel.seqOf(uid)
 		if seq == 0 {

@@ -391,7 +391,7 @@ func (lb *listBuilder) attrs(name string, exists bool) []string {
 	for _, a := range mi.Attrs {
 		switch {
 		case a == storage.AttrHasChildren || a == storage.AttrHasNoChildren:
-		case a == storage.AttrNoSelect && lb.o.extended:
+		case a == storage.AttrNoSelect && (lb.o.extended || lb.c.rev2()): // RFC 9051 section 7.3.1
 			attrs = append(attrs, storage.AttrNonExistent)
 		default:
 			attrs = append(attrs, a)

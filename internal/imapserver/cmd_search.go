@@ -17,7 +17,7 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 		return d.Err()
 	}
 	var ret imap.SearchReturn
-	p := &searchParser{d: d, cmd: cmd.fullName(), ret: &ret}
+	p := &searchParser{d: d, cmd: cmd.fullName(), ret: &ret, utf8Only: c.enabled[extUTF8Accept]}
 	prog, err := p.program()
 	if err != nil {
 		return err
@@ -42,7 +42,7 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 			nums[j] = s.msgs[i].UID
 		}
 	}
-	if p.returned {
+	if c.searchAnswer(p.returned, &ret) { // IMAP4rev2: always ESEARCH
 		c.saveResult(ret, s, hits)
 		c.writeESearch(cmd, ret, nums, withModSeq, hi)
 		return nil

@@ -68,8 +68,10 @@ func (c *conn) writeSelectResponses() {
 	}
 	c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
 	c.sel.recent = countRecent(msgs)
-	c.untagged().Number(uint32(c.sel.recent)).SP().Atom("RECENT").CRLF()
-	if seq := firstUnseen(msgs); seq != 0 {
+	if !c.rev2() { // RFC 9051 section 6.3.2: no RECENT, no UNSEEN
+		c.untagged().Number(uint32(c.sel.recent)).SP().Atom("RECENT").CRLF()
+	}
+	if seq := firstUnseen(msgs); seq != 0 && !c.rev2() {
 		c.untaggedStatus(typeOK, "UNSEEN "+strconv.Itoa(seq), "First unseen.")
 	}
 	c.untaggedStatus(typeOK, "UIDVALIDITY "+strconv.FormatUint(uint64(st.UIDValidity), 10), "UIDs valid")
@@ -77,6 +79,7 @@ func (c *conn) writeSelectResponses() {
 	if c.condstore() {
 		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(st.HighestModSeq, 10), "Highest")
 	}
+	c.writeSelectList()
 }
 
 // untaggedStatusFlags writes "* OK [CODE (flags)] text".

@@ -47,7 +47,7 @@ func (c *conn) readStatusItems(dec *imapwire.Decoder, cmdName string) (map[strin
 			return false
 		}
 		item = strings.ToUpper(item)
-		if (!isStatusItem(item) || item == "APPENDLIMIT" && c.srv.opts.AppendLimit <= 0) && unknown == "" {
+		if (!isStatusItem(item) && !c.statusItemAllowed(item) || item == "APPENDLIMIT" && c.srv.opts.AppendLimit <= 0) && unknown == "" {
 			unknown = item
 		}
 		want[item] = true
@@ -73,6 +73,10 @@ func (c *conn) writeStatus(ctx context.Context, name string, want map[string]boo
 	if c.sel != nil && c.sel.name == name {
 		// \Recent is per session: this session's view has claimed it.
 		st.Recent = c.sel.mb.Status().Recent
+	}
+	deleted, err := c.statusDeleted(ctx, name, want)
+	if err != nil {
+		return err
 	}
 	vals := map[string]uint64{"MESSAGES": uint64(st.Messages), "RECENT": uint64(st.Recent),
 		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),
@@ -102,6 +106,7 @@ func (c *conn) writeStatus(ctx context.Context, name string, want map[string]boo
 		}
 		enc.Number64(vals[item])
 	}
+	writeStatusDeleted(enc, want, first, deleted)
 	enc.Special(')').CRLF()
 	return nil
 }

@@ -205,7 +205,7 @@ func (c *conn) writeStoreFetch(seq uint32, m storage.Message, withUID, withFlags
 		}
 	}
 	if withFlags {
-		enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(m, keywords)))
+		enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(c.shown(m), keywords)))
 	}
 	enc.Special(')').CRLF()
 }

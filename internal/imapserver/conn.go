@@ -104,6 +104,7 @@ func (c *conn) setIO(nc net.Conn) {
 		LiteralMinus:   c.srv.opts.LiteralMinus,
 		Continue:       c.continueLiteral,
 	})
+	c.applyUTF8()
 }
 
 // armWriteDeadline bounds the next write by Options.WriteTimeout.
@@ -414,7 +415,7 @@ func (c *conn) resultStatus(cmd *command, err error) (*status, error) {
 	case errors.As(err, &se):
 		return &status{typ: typeBAD, text: "Error in IMAP command " + cmd.fullName() + ": " + se.Msg, badCount: true}, nil
 	case errors.As(err, &me):
-		return &status{typ: typeNO, text: "Mailbox name is not valid mUTF-7"}, nil
+		return &status{typ: typeNO, text: c.badNameText()}, nil
 	case isConnError(err):
 		return nil, err
 	default:

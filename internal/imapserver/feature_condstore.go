@@ -284,7 +284,7 @@ func expandSet(set imap.SeqSet) []uint32 {
 func (c *conn) writeQresyncFetch(seq uint32, m storage.Message) {
 	c.untagged().Number(seq).SP().Atom("FETCH").SP().Special('(').
 		Atom("UID").SP().Number(m.UID).SP().
-		Atom("FLAGS").SP().Flags(messageFlags(m)).SP().
+		Atom("FLAGS").SP().Flags(messageFlags(c.shown(m))).SP().
 		Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')').
 		Special(')').CRLF()
 	c.noteModSeq(m.ModSeq)

@@ -19,6 +19,7 @@ type fetcher struct {
 	req      *fetchRequest
 	keywords []string       // the mailbox's keywords, in Dovecot's order
 	loc      *time.Location // zone INTERNALDATE is shown in (Dovecot: the server's)
+	noRecent bool           // IMAP4rev2: FLAGS without \Recent
 	// expungeIssued records that an item of a message expunged under us
 	// was answered with NIL ([EXPUNGEISSUED] in the tagged OK).
 	expungeIssued bool
@@ -164,6 +165,9 @@ func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message,
 	case fetchUID:
 		return itemValue{name: "UID", raw: strconv.AppendUint(nil, uint64(msg.UID), 10)}, nil
 	case fetchFlags:
+		if f.noRecent {
+			msg.Recent = false // IMAP4rev2 (RFC 9051 appendix E)
+		}
 		return itemValue{name: "FLAGS", raw: appendFlags(nil, flagList(msg, f.keywords))}, nil
 	case fetchInternalDate:
 		d := msg.InternalDate.In(f.loc).Format("02-Jan-2006 15:04:05 -0700")

@@ -79,6 +79,7 @@ type searchParser struct {
 	// and receives the options; returned reports that it did.
 	ret      *imap.SearchReturn
 	returned bool
+	utf8Only bool // UTF8=ACCEPT: CHARSET must be UTF-8 (feature_utf8.go)
 }
 
 // parseSearch reads "[CHARSET cs] key *(SP key)" up to (not including)
@@ -148,6 +149,9 @@ func (p *searchParser) keyOrCharset() (*searchKey, error) {
 	var cs string
 	if !p.d.ExpectSP() || !p.d.ExpectAString(&cs) || !p.d.ExpectSP() {
 		return nil, p.d.Err()
+	}
+	if err := checkSearchCharset(p.utf8Only, p.cmd, cs); err != nil {
+		return nil, err
 	}
 	if err := p.setCharset(cs); err != nil {
 		return nil, err

@@ -153,7 +153,9 @@ func (c *conn) announceCounts(ch *storage.Changes) {
 	}
 	// As Dovecot: RECENT only when the count changed.
 	if recent := countRecent(msgs); recent != c.sel.recent {
-		c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
+		if !c.rev2() { // RFC 9051 has no RECENT response
+			c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
+		}
 		c.sel.recent = recent
 	}
 }
@@ -225,7 +227,7 @@ func (c *conn) writeFlagsFetch(seq uint32, m storage.Message, withUID bool) {
 		enc.Atom("MODSEQ").SP().Special('(').Number64(m.ModSeq).Special(')').SP()
 		c.noteModSeq(m.ModSeq)
 	}
-	enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(m, c.sel.mb.Status().Keywords)))
+	enc.Atom("FLAGS").SP().Raw(appendFlags(nil, flagList(c.shown(m), c.sel.mb.Status().Keywords)))
 	enc.Special(')').CRLF()
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"roost/internal/imap"
 )
@@ -84,7 +85,15 @@ type Decoder struct {
 	inLit   bool
 	litSent bool // data will come: non-synchronising, or continued
 	litLeft int64
+
+	// utf8: mailbox names arrive as UTF-8, not modified UTF-7 (SetUTF8).
+	utf8 bool
 }
+
+// SetUTF8 makes ExpectMailbox and ExpectListMailbox take names as UTF-8
+// instead of modified UTF-7, for a client that enabled IMAP4rev2 or
+// UTF8=ACCEPT (RFC 9051 section 5.1, RFC 6855 section 3).
+func (d *Decoder) SetUTF8(on bool) { d.utf8 = on }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r *bufio.Reader, opts DecoderOptions) *Decoder {
@@ -618,13 +627,14 @@ func (d *Decoder) ExpectSeqSet(set *imap.SeqSet) bool {
 
 // ExpectMailbox reads a mailbox name (astring), decodes modified UTF-7
 // and folds any case of INBOX to "INBOX". A name that is not valid
-// mUTF-7 sets a *MailboxNameError.
+// mUTF-7 sets a *MailboxNameError. After SetUTF8 the name is taken as
+// UTF-8, which must be valid.
 func (d *Decoder) ExpectMailbox(name *string) bool {
 	var raw string
 	if !d.ExpectAString(&raw) {
 		return false
 	}
-	dec, err := imap.DecodeMailbox(raw)
+	dec, err := d.decodeMailbox(raw)
 	if err != nil {
 		return d.setErr(&MailboxNameError{Name: raw})
 	}
@@ -815,9 +825,23 @@ func (d *Decoder) ExpectListMailbox(s *string) bool {
 			return d.fail("Invalid arguments.")
 		}
 	}
-	if dec, err := imap.DecodeMailbox(raw); err == nil {
+	if dec, err := d.decodeMailbox(raw); err == nil {
 		raw = dec
 	}
 	*s = raw
 	return true
 }
+
+// decodeMailbox turns a name as sent into UTF-8: modified UTF-7, or
+// UTF-8 as it is after SetUTF8.
+func (d *Decoder) decodeMailbox(raw string) (string, error) {
+	if !d.utf8 {
+		return imap.DecodeMailbox(raw)
+	}
+	if !utf8.ValidString(raw) {
+		return "", errBadUTF8
+	}
+	return raw, nil
+}
+
+var errBadUTF8 = errors.New("mailbox name is not valid UTF-8")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"roost/internal/imap"
 )
@@ -19,6 +20,9 @@ type Encoder struct {
 	err error
 	// next, if set, is flushed after w (a compressing layer under w).
 	next interface{ Flush() error }
+	// utf8: mailbox names are sent as UTF-8 and quoted strings may hold
+	// UTF-8 (RFC 9051 section 5.1, RFC 6855 section 3).
+	utf8 bool
 }
 
 // NewEncoder returns an Encoder writing to w.
@@ -31,6 +35,11 @@ func (e *Encoder) Err() error { return e.err }
 // layer between the buffer and the connection that holds data of its own,
 // such as COMPRESS=DEFLATE's compressor (RFC 4978 section 3).
 func (e *Encoder) SetFlusher(next interface{ Flush() error }) { e.next = next }
+
+// SetUTF8 switches mailbox names from modified UTF-7 to UTF-8 and lets
+// quoted strings carry valid UTF-8, for a client that enabled IMAP4rev2
+// or UTF8=ACCEPT (RFC 9051 section 5.1, RFC 6855 section 3).
+func (e *Encoder) SetUTF8(on bool) { e.utf8 = on }
 
 // Flush writes buffered output to the connection.
 func (e *Encoder) Flush() error {
@@ -113,17 +122,22 @@ func (e *Encoder) Number64(n uint64) *Encoder { return e.write(strconv.FormatUin
 // NIL writes NIL.
 func (e *Encoder) NIL() *Encoder { return e.write("NIL") }
 
-// quotable reports whether s can be sent as a quoted string.
-func quotable(s string) bool {
+// quotable reports whether s can be sent as a quoted string: 7-bit, or
+// valid UTF-8 when utf8 is set (RFC 9051 QUOTED-CHAR, RFC 6855 section 3).
+func quotable(s string, utf8ok bool) bool {
 	if len(s) > 1024 {
 		return false
 	}
+	eight := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == 0 || c == '\r' || c == '\n' || c >= 0x80 {
+		switch c := s[i]; {
+		case c == 0 || c == '\r' || c == '\n':
 			return false
+		case c >= 0x80:
+			eight = true
 		}
 	}
-	return true
+	return !eight || (utf8ok && utf8.ValidString(s))
 }
 
 // Quoted writes s as a quoted string; s must be quotable (else Literal).
@@ -141,7 +155,7 @@ func (e *Encoder) quoted(s string) *Encoder {
 // String writes s as a quoted string, or as a literal when it holds CR,
 // LF, NUL or 8-bit bytes.
 func (e *Encoder) String(s string) *Encoder {
-	if quotable(s) {
+	if quotable(s, e.utf8) {
 		return e.quoted(s)
 	}
 	return e.LiteralString(s)
@@ -186,8 +200,12 @@ func (e *Encoder) NString(s string, ok bool) *Encoder {
 }
 
 // Mailbox writes a UTF-8 mailbox name in modified UTF-7 as an astring
-// (an atom when it is one, as Dovecot writes it).
+// (an atom when it is one, as Dovecot writes it); after SetUTF8 the name
+// is written as it is.
 func (e *Encoder) Mailbox(name string) *Encoder {
+	if e.utf8 {
+		return e.AString(name)
+	}
 	return e.AString(imap.EncodeMailbox(name))
 }
 

@@ -1,0 +1,91 @@
+package imapserver
+
+import (
+	"context"
+	"strings"
+
+	"roost/internal/imapwire"
+	"roost/internal/storage"
+)
+
+// UTF8=ACCEPT (RFC 6855, updated by RFC 9755) for IMAP4rev1 clients;
+// IMAP4rev2 includes it (RFC 9051 section 5.1). After ENABLE UTF8=ACCEPT
+// (or IMAP4rev2):
+//
+//   - mailbox names are UTF-8 in commands and responses, never modified
+//     UTF-7 ('&' is an ordinary character); a name that is not valid
+//     UTF-8 is refused with NO (RFC 6855 section 3);
+//   - quoted strings in responses may hold UTF-8;
+//   - APPEND takes the message as UTF8 (literal8) (RFC 6855 section 4;
+//     a plain literal inside the parentheses is accepted too, as Python's
+//     imaplib sends it);
+//   - SEARCH with a CHARSET other than UTF-8 or US-ASCII is BAD (RFC
+//     6855 section 3 and its erratum 4029).
+//
+// Dovecot 2.3 implements neither, so the RFCs are the oracle here.
+
+// extUTF8Accept is the ENABLE name.
+const extUTF8Accept = "UTF8=ACCEPT"
+
+// utf8Accept reports whether mailbox names and strings are UTF-8 on the
+// wire: UTF8=ACCEPT or IMAP4rev2 is enabled.
+func (c *conn) utf8Accept() bool { return c.enabled[extUTF8Accept] || c.rev2() }
+
+// applyUTF8 sets the wire encoder and decoder to the session's mode; it
+// runs after ENABLE and whenever the I/O is rebuilt (COMPRESS).
+func (c *conn) applyUTF8() {
+	on := c.utf8Accept()
+	c.enc.SetUTF8(on)
+	c.dec.SetUTF8(on)
+}
+
+// badNameText is the NO text for a mailbox name that does not decode.
+func (c *conn) badNameText() string {
+	if c.utf8Accept() {
+		return "Mailbox name is not valid UTF-8"
+	}
+	return "Mailbox name is not valid mUTF-7"
+}
+
+// utf8Append reads APPEND's `"UTF8" SP "(" literal8 ")"` (RFC 6855
+// section 4) after the UTF8 keyword. The message is stored as sent: a
+// literal8 here carries 8-bit headers, not BINARY content.
+func (ap *appender) utf8Append(ctx context.Context, dec *imapwire.Decoder, msg storage.AppendMessage) error {
+	var lit imapwire.LiteralInfo
+	if !dec.ExpectSP() || !dec.ExpectSpecial('(') {
+		return dec.Err()
+	}
+	if !dec.Literal8Header(&lit) {
+		if dec.Err() != nil {
+			return dec.Err()
+		}
+		return bad("", "Error in IMAP command APPEND: Invalid arguments.")
+	}
+	lit.Binary = false
+	if err := ap.literal(ctx, dec, lit, msg); err != nil {
+		return err
+	}
+	if !dec.ExpectSpecial(')') {
+		return dec.Err()
+	}
+	return nil
+}
+
+// isUTF8Keyword reports whether an APPEND data keyword is UTF8 and the
+// client may use it.
+func (c *conn) isUTF8Keyword(kw string) bool {
+	return c.enabled[extUTF8Accept] && strings.EqualFold(kw, "UTF8")
+}
+
+// checkSearchCharset refuses a SEARCH charset other than UTF-8 once
+// UTF8=ACCEPT is on (RFC 6855 section 3, erratum 4029: "BAD").
+func checkSearchCharset(utf8Only bool, cmdName, cs string) error {
+	if !utf8Only {
+		return nil
+	}
+	switch strings.ToUpper(cs) {
+	case "UTF-8", "US-ASCII", "UTF8":
+		return nil
+	}
+	return bad("", "Error in IMAP command "+cmdName+": CHARSET must be UTF-8 after ENABLE UTF8=ACCEPT")
+}

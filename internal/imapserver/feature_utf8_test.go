@@ -1,0 +1,75 @@
+package imapserver
+
+import (
+	"strconv"
+	"testing"
+)
+
+// RFC 6855 section 3 (and RFC 9051 section 5.1): after ENABLE
+// UTF8=ACCEPT mailbox names are UTF-8 both ways; IMAP4rev1 sessions keep
+// seeing modified UTF-7.
+func TestUTF8AcceptMailboxNames(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		c := ts.login()
+		c.cmd("a ENABLE UTF8=ACCEPT").ok().equal("* ENABLED UTF8=ACCEPT")
+		c.cmd(`b CREATE "Entwürfe"`).ok()
+		c.cmd(`c CREATE "a&b"`).ok()
+		c.cmd(`d LIST "" "Entw*"`).ok().equal(`* LIST (\HasNoChildren) "/" "Entwürfe"`)
+		c.cmd(`e STATUS "Entwürfe" (MESSAGES)`).ok().equal(`* STATUS "Entwürfe" (MESSAGES 0)`)
+		c.cmd(`f LIST "" a*`).ok().equal(`* LIST (\HasNoChildren) "/" a&b`)
+		c.cmd("g SELECT \"Entw\xfcrfe\"").status("NO Mailbox name is not valid UTF-8")
+		c.cmd(`h SELECT "Entwürfe"`).ok()
+		c.cmd(`i CLOSE`).ok()
+		c.cmd(`j RENAME "Entwürfe" "Brouillons-é"`).ok()
+		c.cmd(`k SUBSCRIBE "Brouillons-é"`).ok()
+		c.cmd(`l LSUB "" *`).ok().equal(`* LSUB () "/" "Brouillons-é"`)
+
+		rev1 := ts.login()
+		rev1.cmd(`a LIST "" *`).ok().has(`* LIST (\HasNoChildren) "/" Brouillons-&AOk-`).has(`* LIST (\HasNoChildren) "/" a&-b`)
+		rev1.cmd(`b SELECT "Entwürfe"`).status("NO Mailbox name is not valid mUTF-7")
+	})
+}
+
+// RFC 6855 section 4: APPEND's UTF8 (literal8) form, only after ENABLE
+// UTF8=ACCEPT; Python's imaplib sends a plain literal inside it.
+func TestUTF8AcceptAppend(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	msg := "From: jörg@example.com\r\nSubject: Grüße\r\n\r\nHallo\r\n"
+	n := strconv.Itoa(len(msg))
+	c := ts.login()
+	c.send("a APPEND INBOX UTF8 (~{" + n + "+}\r\n" + msg + ")")
+	c.collect("a").status("BAD")
+	c.cmd("b ENABLE UTF8=ACCEPT").ok()
+	c.send("c APPEND INBOX (\\Seen) UTF8 (~{" + n + "+}\r\n" + msg + ")")
+	c.collect("c").status("OK [APPENDUID")
+	c.send("d APPEND INBOX UTF8 ({" + n + "}")
+	c.expect("+ OK")
+	c.sendRaw(msg + ")\r\n")
+	c.collect("d").status("OK [APPENDUID")
+	c.send("e APPEND INBOX UTF8 (~{" + n + "+}\r\n" + msg)
+	c.collect("e").status("BAD")
+	c.cmd("f SELECT INBOX").ok().has("* 2 EXISTS")
+	c.cmd("g FETCH 1:2 (FLAGS RFC822.SIZE)").ok().equal(
+		`* 1 FETCH (FLAGS (\Seen \Recent) RFC822.SIZE `+n+`)`,
+		`* 2 FETCH (FLAGS (\Recent) RFC822.SIZE `+n+`)`)
+	c.cmd("h FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]").ok().has(
+		"* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {20}\r\nSubject: Grüße\r\n\r\n)")
+}
+
+// RFC 6855 section 3 and erratum 4029: SEARCH with a charset other than
+// UTF-8 is BAD once UTF8=ACCEPT is on; IMAP4rev1 sessions may use any.
+func TestUTF8AcceptSearchCharset(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.appendMsg("alice", "INBOX", "Subject: Grüße\r\n\r\nx\r\n")
+	c := ts.login()
+	c.cmd("a SELECT INBOX").ok()
+	c.cmd("b SEARCH CHARSET ISO-8859-1 ALL").ok().equal("* SEARCH 1")
+	c.cmd("c ENABLE UTF8=ACCEPT").ok()
+	c.cmd("d SEARCH CHARSET ISO-8859-1 ALL").status("BAD Error in IMAP command SEARCH: CHARSET must be UTF-8")
+	c.cmd("e SEARCH CHARSET UTF-8 SUBJECT \"grüße\"").ok().equal("* SEARCH 1")
+	c.cmd("f SEARCH SUBJECT \"Grüße\"").ok().equal("* SEARCH 1")
+}
