@@ -18,6 +18,9 @@ func TestSievecDebug(t *testing.T) {
 		t.Skip("SIEVEC_FILES not set")
 	}
 	for _, f := range files {
+		if len(files) > 1 {
+			fmt.Println("== " + f)
+		}
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -120,6 +120,15 @@ const (
 	maxMatchIndex = 32
 )
 
+// sanitize shortens s to max bytes with "..." as Pigeonhole's messages
+// do (Dovecot's str_sanitize).
+func sanitize(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return s[:max-3] + "..."
+}
+
 // varScope is what the validator knows of the script's variables:
 // the local ones assigned, those declared global, and whether the scope
 // limit was reported.
@@ -133,12 +142,12 @@ type varScope struct {
 func (v *validator) declareVar(p syntax.Pos, name string) {
 	lname := strings.ToLower(name)
 	if len(name) > maxVarNameLen {
-		v.errorf(p, "variable name '%s' is too long (max %d characters)", name, maxVarNameLen)
+		v.errorf(p, "invalid variable name '%s'", sanitize(name, 80))
 		return
 	}
 	if ns, rest, ok := strings.Cut(lname, "."); ok {
 		if !v.knownNamespace(ns, rest) {
-			v.errorf(p, "unknown variable namespace '%s' in variable name '%s'", ns, name)
+			v.errorf(p, "referring to variable in unknown namespace '%s'", ns)
 		}
 		return
 	}
@@ -155,7 +164,7 @@ func (v *validator) declareVar(p syntax.Pos, name string) {
 	}
 	if len(v.vars.local) > max && !v.vars.overflow {
 		v.vars.overflow = true
-		v.errorf(p, "declaration of variable '%s' exceeds the limit (max variables: %d)", name, max)
+		v.errorf(p, "(implicit) declaration of new variable '%s' exceeds the limit (max variables: %d)", name, max)
 	}
 }
 
@@ -199,12 +208,12 @@ func (v *validator) checkVarRef(p syntax.Pos, ref string) {
 	}
 	if ref[0] >= '0' && ref[0] <= '9' {
 		if idx, err := strconv.Atoi(ref); err != nil || idx > maxMatchIndex {
-			v.errorf(p, "match value index %s out of range (max %d)", ref, maxMatchIndex)
+			v.errorf(p, "match value index %s out of range (max: %d)", ref, maxMatchIndex)
 		}
 		return
 	}
 	if ns, rest, ok := strings.Cut(strings.ToLower(ref), "."); ok && !v.knownNamespace(ns, rest) {
-		v.errorf(p, "unknown variable namespace '%s' in variable name '%s'", ns, ref)
+		v.errorf(p, "referring to variable in unknown namespace '%s'", ns)
 	}
 }
 
