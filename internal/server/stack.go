@@ -190,8 +190,13 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	events, err := imapSieveHook(st, s) // imapsieve
+	if err != nil {
+		return nil, err
+	}
 	srv, err := imapserver.New(imapserver.Options{
-		Auth: imapserver.LoginAuthenticator(ls),
+		Auth:       imapserver.LoginAuthenticator(ls),
+		MailEvents: events,
 		OpenUser: func(ctx context.Context, is *imapserver.Session) (storage.User, error) {
 			return st.openUser(ctx, "imap", is.Login)
 		},

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Seed 001's spam training (spec F12): imapsieve runs report-spam.sieve
+// when a message is moved or copied into Junk and report-ham.sieve when
+// it leaves Junk; both pipe the message (vnd.dovecot.pipe, from
+// sieve_extprograms) to a program in sieve_pipe_bin_dir. The programs here
+// append what they read to files in the test directory. The same
+// configuration runs on Dovecot (Debian's dovecot-sieve ships the
+// imap_sieve and sieve_extprograms plugins) and on roost.
+
+const reportSpam = `require ["vnd.dovecot.pipe", "copy", "imapsieve", "environment", "variables"];
+
+if environment :matches "imap.user" "*" {
+  set "username" "${1}";
+}
+
+pipe :copy "sa-learn-spam.sh" [ "${username}" ];
+`
+
+const reportHam = `require ["vnd.dovecot.pipe", "copy", "imapsieve", "environment", "variables"];
+
+if environment :matches "imap.mailbox" "*" {
+  set "mailbox" "${1}";
+}
+
+if string "${mailbox}" "Trash" {
+  stop;
+}
+
+if environment :matches "imap.user" "*" {
+  set "username" "${1}";
+}
+
+pipe :copy "sa-learn-ham.sh" [ "${username}" ];
+`
+
+// imapsieveConfig is seed 001's imapsieve block with the paths of dir.
+func imapsieveConfig(dir string) string {
+	return fmt.Sprintf(`protocol imap {
+  mail_plugins = $mail_plugins imap_sieve
+}
+plugin {
+  sieve_plugins = sieve_imapsieve sieve_extprograms
+  sieve_global_extensions = +vnd.dovecot.pipe
+  imapsieve_mailbox1_name = Junk
+  imapsieve_mailbox1_causes = COPY
+  imapsieve_mailbox1_before = file:%[1]s/sieve/report-spam.sieve
+  imapsieve_mailbox2_name = *
+  imapsieve_mailbox2_from = Junk
+  imapsieve_mailbox2_causes = COPY
+  imapsieve_mailbox2_before = file:%[1]s/sieve/report-ham.sieve
+  sieve_pipe_bin_dir = %[1]s/bin
+}
+`, dir)
+}
+
+// writeImapsieveFiles writes the scripts and the training programs; the
+// programs append their input to out/<kind> and "$1 $USER" to
+// out/<kind>.args.
+func writeImapsieveFiles(t *testing.T, e *mailEnv) string {
+	t.Helper()
+	out := filepath.Join(e.Dir, "out")
+	for _, d := range []string{"sieve", "bin", "out"} {
+		if err := os.MkdirAll(filepath.Join(e.Dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(out, e.UID, e.GID); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"sieve/report-spam.sieve": reportSpam, "sieve/report-ham.sieve": reportHam}
+	for _, kind := range []string{"spam", "ham"} {
+		files["bin/sa-learn-"+kind+".sh"] = fmt.Sprintf("#!/bin/sh\necho \"$1 $USER\" >>%[1]s/%[2]s.args\nexec cat >>%[1]s/%[2]s\n", out, kind)
+	}
+	for name, data := range files {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(name, "bin/") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(e.Dir, name), []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Dovecot saves compiled scripts (.svbin) beside them as the mail user.
+	os.Chown(filepath.Join(e.Dir, "sieve"), e.UID, e.GID)
+	return out
+}
+
+func readOut(t *testing.T, out, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, name))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestImapsieveSpamTraining(t *testing.T) {
+	t.Parallel()
+	for _, kind := range serverKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := newMailEnv(t)
+			e.extra = imapsieveConfig(e.Dir)
+			if err := e.write(); err != nil {
+				t.Fatal(err)
+			}
+			out := writeImapsieveFiles(t, e)
+			srv := startServer(t, e, kind)
+			runSpamTraining(t, srv, out)
+		})
+	}
+}
+
+func runSpamTraining(t *testing.T, srv *server, out string) {
+	msg := "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: cheap pills\r\nMessage-ID: <spam1@example.com>\r\n\r\nBuy now.\r\n"
+	c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
+	c.must("CREATE Junk")
+	c.mustAppend("INBOX", "", "", msg)
+	if got := readOut(t, out, "spam") + readOut(t, out, "ham"); got != "" {
+		t.Fatalf("APPEND to INBOX ran a training program: %q", got)
+	}
+
+	// INBOX -> Junk: report-spam.
+	c.must("SELECT INBOX")
+	c.must("UID MOVE 1 Junk")
+	if got := readOut(t, out, "spam"); got != msg {
+		t.Fatalf("report-spam program got %q, want the message %q", got, msg)
+	}
+	if got := readOut(t, out, "spam.args"); got != "alice alice\n" {
+		t.Errorf("report-spam program args/USER = %q", got)
+	}
+	if got := readOut(t, out, "ham"); got != "" {
+		t.Errorf("moving into Junk ran report-ham: %q", got)
+	}
+
+	// Junk -> INBOX by COPY: report-ham; the message stays in Junk too.
+	c.must("SELECT Junk")
+	c.must("UID COPY 1 INBOX")
+	if got := readOut(t, out, "ham"); got != msg {
+		t.Fatalf("report-ham program got %q, want the message", got)
+	}
+	// Junk -> Trash: report-ham stops for Trash.
+	c.must("UID MOVE 1 Trash")
+	if got := readOut(t, out, "ham.args"); got != "alice alice\n" {
+		t.Errorf("report-ham ran %q, want once for INBOX only", got)
+	}
+	if got := readOut(t, out, "spam"); got != msg {
+		t.Errorf("report-spam ran again: %q", got)
+	}
+
+	// Every message is still where IMAP put it: pipe :copy keeps it.
+	for box, want := range map[string]uint32{"INBOX": 1, "Junk": 0, "Trash": 1} {
+		st := c.status(box, "MESSAGES")
+		if st["MESSAGES"] != want {
+			t.Errorf("%s has %d messages, want %d", box, st["MESSAGES"], want)
+		}
+	}
+	c.logout()
+}

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"roost/internal/auth"
+	"roost/internal/delivery"
+	"roost/internal/imapserver"
+	"roost/internal/logging"
+	"roost/internal/settings"
+	"roost/internal/sieve"
+	"roost/internal/sievestore"
+	"roost/internal/storage"
+)
+
+// extprogramsExtensions are the extensions of Pigeonhole's
+// sieve_extprograms plugin: known only when sieve_plugins loads it.
+var extprogramsExtensions = []string{"vnd.dovecot.pipe", "vnd.dovecot.filter", "vnd.dovecot.execute"}
+
+// imapSieve is Pigeonhole's imap_sieve plugin (RFC 6785 as Pigeonhole
+// configures it): after APPEND, COPY/MOVE or a flag change in a mailbox
+// that an imapsieve_mailboxN_* rule names, it runs the rule's before and
+// after scripts (administrator scripts) on each message, as the user.
+// The IMAP METADATA per-mailbox script (imapsieve_url) is not supported.
+type imapSieve struct {
+	cfg     *sieve.Config
+	cache   *sievestore.Cache
+	mailer  sieve.Mailer
+	host    string
+	log     *logging.Logger
+	s       *settings.Settings
+	expunge bool
+}
+
+// imapSieveHook returns the MailEvents of the imap protocol: nil unless
+// mail_plugins has imap_sieve and some imapsieve_mailboxN rule exists.
+func imapSieveHook(st *stack, s *settings.Settings) (imapserver.MailEvents, error) {
+	if !slices.Contains(s.Mail.Plugins, "imap_sieve") {
+		return nil, nil
+	}
+	cfg, err := sieve.ParseConfig(s.Plugin)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("imap: plugin: %w", err)}
+	}
+	if len(cfg.Imapsieve) == 0 {
+		return nil, nil
+	}
+	plugins := strings.Fields(s.Plugin["sieve_plugins"])
+	c := *cfg
+	c.Extensions = pluginExtensions(cfg.Extensions, plugins)
+	c.GlobalExtensions = pluginExtensions(cfg.GlobalExtensions, plugins)
+	if slices.Contains(plugins, "sieve_imapsieve") {
+		c.GlobalExtensions = append(c.GlobalExtensions, "imapsieve")
+	}
+	return &imapSieve{
+		cfg: &c, cache: sievestore.NewCache(), host: hostname(s), s: s,
+		mailer:  delivery.Sendmail{Path: s.LDA.SendmailPath, SubmissionHost: s.LDA.SubmissionHost, Hostname: hostname(s)},
+		log:     st.log.With("imap"),
+		expunge: cfg.ImapsieveExpungeDiscarded(),
+	}, nil
+}
+
+// pluginExtensions drops the extprograms extensions from exts unless
+// sieve_plugins loads sieve_extprograms.
+func pluginExtensions(exts, plugins []string) []string {
+	if slices.Contains(plugins, "sieve_extprograms") {
+		return exts
+	}
+	var out []string
+	for _, e := range exts {
+		if !slices.Contains(extprogramsExtensions, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// MailEvent runs the matching rules' scripts on every message of ev. A
+// script that cannot be compiled or fails is logged and the message is
+// left as it is.
+func (h *imapSieve) MailEvent(ctx context.Context, s *imapserver.Session, u storage.User, ev imapserver.MailEvent) {
+	rules := h.cfg.ImapsieveMatch(ev.Mailbox, ev.From, ev.Cause)
+	if len(rules) == 0 {
+		return
+	}
+	log := h.log.With(fmt.Sprintf("imap(%s)", s.User))
+	progs := h.compile(ctx, log, rules)
+	if len(progs) == 0 {
+		return
+	}
+	mb, err := u.Open(ctx, ev.Mailbox, storage.OpenOptions{})
+	if err != nil {
+		log.Errorf("imapsieve: open mailbox %s: %v", ev.Mailbox, err)
+		return
+	}
+	defer mb.Close()
+	env := h.env(s, ev)
+	for _, uid := range ev.UIDs {
+		h.runMessage(ctx, log, u, mb, uid, progs, env)
+	}
+}
+
+// compile loads the before scripts of rules in order, then their after
+// scripts.
+func (h *imapSieve) compile(ctx context.Context, log *logging.Logger, rules []sieve.ImapsieveRule) []*sieve.Program {
+	var locs []string
+	for _, r := range rules {
+		if r.Before != "" {
+			locs = append(locs, r.Before)
+		}
+	}
+	for _, r := range rules {
+		if r.After != "" {
+			locs = append(locs, r.After)
+		}
+	}
+	var progs []*sieve.Program
+	for _, loc := range locs {
+		path, err := sieve.ImapsieveScriptPath(loc)
+		if err != nil {
+			log.Errorf("imapsieve: %v", err)
+			continue
+		}
+		c, err := h.cache.Compile(ctx, path, true, h.cfg)
+		if err != nil {
+			log.Errorf("imapsieve: script %s: %v", path, err)
+			continue
+		}
+		progs = append(progs, c.Program)
+	}
+	return progs
+}
+
+// env is the Sieve environment of ev for the session's user.
+func (h *imapSieve) env(s *imapserver.Session, ev imapserver.MailEvent) *sieve.Env {
+	email := s.User
+	var fields auth.Fields
+	if s.Login != nil {
+		fields = s.Login.UserInfo.Fields
+	}
+	if !strings.Contains(email, "@") && h.cfg.UserEmail != "" {
+		email = h.cfg.UserEmail
+	}
+	home := fields["home"]
+	if uc, err := userConfig(h.s, "imap", s.User, fields, nil, nil); err == nil && home == "" {
+		home = uc.Home
+	}
+	e := sieve.ImapsieveEvent{User: s.User, Email: email, Cause: ev.Cause, Mailbox: ev.Mailbox, ChangedFlags: ev.ChangedFlags}
+	return &sieve.Env{User: email, Home: home, Settings: h.cfg, Environment: e.Environment()}
+}
+
+// runMessage runs the scripts on one message and applies the outcome.
+func (h *imapSieve) runMessage(ctx context.Context, log *logging.Logger, u storage.User, mb storage.Mailbox, uid uint32,
+	progs []*sieve.Program, base *sieve.Env) {
+	var flags []string
+	found := false
+	for _, m := range mb.Messages() {
+		if m.UID == uid {
+			flags, found = m.Flags, true
+		}
+	}
+	if !found {
+		return // expunged meanwhile
+	}
+	raw, err := readMessage(ctx, mb, uid)
+	if err != nil {
+		log.Errorf("imapsieve: read %s UID %d: %v", mb.Name(), uid, err)
+		return
+	}
+	env := *base
+	env.Message = sieve.ParseMessage(raw)
+	env.Flags = flags
+	out := sieve.ImapsieveRun(ctx, progs, &env, &sieve.Executor{Mailer: h.mailer, Hostname: h.host})
+	for _, w := range out.Warnings {
+		log.Warnf("imapsieve: %s", w)
+	}
+	for _, e := range out.Errors {
+		log.Errorf("imapsieve: %s UID %d: %v", mb.Name(), uid, e)
+	}
+	h.apply(ctx, log, u, mb, uid, raw, out)
+}
+
+// apply stores fileinto copies, then updates the message's flags, or
+// marks it \Deleted when no script kept it.
+func (h *imapSieve) apply(ctx context.Context, log *logging.Logger, u storage.User, mb storage.Mailbox, uid uint32,
+	raw []byte, out *sieve.ImapsieveOutcome) {
+	for _, a := range out.Stores {
+		msg := raw
+		if a.Message != nil {
+			msg = a.Message
+		}
+		if err := storeCopy(ctx, u, a, msg); err != nil {
+			log.Errorf("imapsieve: fileinto %s: %v", a.Mailbox, err)
+			out.Keep = true // never lose the message
+		}
+	}
+	uids := []uint32{uid}
+	switch {
+	case !out.Keep:
+		if _, err := mb.Store(ctx, uids, storage.FlagsAdd, []string{`\Deleted`}, storage.StoreOptions{}); err != nil {
+			log.Errorf("imapsieve: flag %s UID %d \\Deleted: %v", mb.Name(), uid, err)
+			return
+		}
+		if h.expunge {
+			if err := mb.Expunge(ctx, uids); err != nil {
+				log.Errorf("imapsieve: expunge %s UID %d: %v", mb.Name(), uid, err)
+			}
+		}
+	case out.FlagsChanged:
+		if _, err := mb.Store(ctx, uids, storage.FlagsSet, out.Flags, storage.StoreOptions{}); err != nil {
+			log.Errorf("imapsieve: set flags of %s UID %d: %v", mb.Name(), uid, err)
+		}
+	}
+}
+
+// storeCopy saves a fileinto copy, creating the mailbox for :create.
+func storeCopy(ctx context.Context, u storage.User, a *sieve.Action, msg []byte) error {
+	m := storage.AppendMessage{Body: bytes.NewReader(msg), Size: int64(len(msg)), Flags: a.Flags}
+	_, err := u.Append(ctx, a.Mailbox, m)
+	if err != nil && a.Create && storage.KindOf(err) == storage.KindNotFound {
+		if cerr := u.Create(ctx, a.Mailbox, nil); cerr != nil && storage.KindOf(cerr) != storage.KindExists {
+			return cerr
+		}
+		m.Body = bytes.NewReader(msg)
+		_, err = u.Append(ctx, a.Mailbox, m)
+	}
+	return err
+}
+
+// readMessage reads a whole message.
+func readMessage(ctx context.Context, mb storage.Mailbox, uid uint32) ([]byte, error) {
+	r, err := mb.Open(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+}
