@@ -1,12 +1,14 @@
 package mailindex
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"roost/internal/vfs"
@@ -28,6 +30,15 @@ type cache struct {
 	size  int64
 	dead  int64
 	where map[uint32]frameLoc
+	// order is where sorted by UID for scan, valid when orderOK: puts
+	// of new highest UIDs append to it, anything else invalidates it.
+	order   []uidLoc
+	orderOK bool
+}
+
+type uidLoc struct {
+	uid uint32
+	loc frameLoc
 }
 
 type frameLoc struct {
@@ -96,7 +107,7 @@ func (c *cache) reset() error {
 	if _, err := c.f.Write([]byte(cacheMagic)); err != nil {
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	c.size, c.dead, c.where = 4, 0, map[uint32]frameLoc{}
+	c.size, c.dead, c.where, c.orderOK = 4, 0, map[uint32]frameLoc{}, false
 	return nil
 }
 
@@ -136,8 +147,10 @@ const scanWindow = 256 << 10
 func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found bool)) error {
 	var buf []byte
 	bufOff := int64(-1)
+	c.sortOrder()
+	order, j := c.order, 0
 	for i, uid := range uids {
-		loc, ok := c.where[uid]
+		loc, ok := locate(order, uid, &j)
 		if !ok {
 			fn(i, nil, false)
 			continue
@@ -155,11 +168,39 @@ func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found 
 		}
 		v, found, good := frameField(buf[loc.off-bufOff:loc.off-bufOff+loc.n], name)
 		if !good {
-			delete(c.where, uid)
+			c.drop(uid)
 		}
 		fn(i, v, found)
 	}
 	return nil
+}
+
+// sortOrder makes order valid.
+func (c *cache) sortOrder() {
+	if c.orderOK {
+		return
+	}
+	c.order = c.order[:0]
+	for uid, loc := range c.where {
+		c.order = append(c.order, uidLoc{uid, loc})
+	}
+	slices.SortFunc(c.order, func(a, b uidLoc) int { return cmp.Compare(a.uid, b.uid) })
+	c.orderOK = true
+}
+
+// locate finds uid in order, starting at *j: a pass with ascending UIDs
+// walks order once.
+func locate(order []uidLoc, uid uint32, j *int) (frameLoc, bool) {
+	if *j >= len(order) || order[*j].uid > uid {
+		*j = sort.Search(len(order), func(k int) bool { return order[k].uid >= uid })
+	}
+	for *j < len(order) && order[*j].uid < uid {
+		*j++
+	}
+	if *j < len(order) && order[*j].uid == uid {
+		return order[*j].loc, true
+	}
+	return frameLoc{}, false
 }
 
 // frameField returns field name of a frame (with its 8-byte header);
@@ -186,10 +227,16 @@ func (c *cache) put(uid uint32, fields map[string][]byte) error {
 		_, _ = c.f.Seek(c.size, io.SeekStart)
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	if old, ok := c.where[uid]; ok {
+	old, replaced := c.where[uid]
+	if replaced {
 		c.dead += old.n
 	}
 	c.where[uid] = frameLoc{off: c.size, n: int64(len(frame))}
+	if c.orderOK && !replaced && (len(c.order) == 0 || c.order[len(c.order)-1].uid < uid) {
+		c.order = append(c.order, uidLoc{uid, c.where[uid]})
+	} else {
+		c.orderOK = false
+	}
 	c.size += int64(len(frame))
 	return nil
 }
@@ -198,6 +245,7 @@ func (c *cache) drop(uid uint32) {
 	if old, ok := c.where[uid]; ok {
 		c.dead += old.n
 		delete(c.where, uid)
+		c.orderOK = false
 	}
 }
 
@@ -243,7 +291,7 @@ func (c *cache) compactIfWasteful() error {
 		return fmt.Errorf("open field cache: %w", err)
 	}
 	_ = c.f.Close()
-	c.f, c.size, c.dead, c.where = f, int64(len(out)), 0, where
+	c.f, c.size, c.dead, c.where, c.orderOK = f, int64(len(out)), 0, where, false
 	_, err = f.Seek(c.size, io.SeekStart)
 	return err
 }

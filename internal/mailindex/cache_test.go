@@ -60,6 +60,23 @@ func TestScanField(t *testing.T) {
 	if got != len(uids) {
 		t.Errorf("fn called %d times, want %d", got, len(uids))
 	}
+	// new frames after a scan: appended in order, and out of order
+	for _, uid := range []uint32{n + 5, n + 2} {
+		if err := ix.PutFields(uid, map[string][]byte{"hdr": val(uid)}); err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		ix.ScanField([]uint32{5, uid, n + 9}, "hdr", func(i int, v []byte, found bool) {
+			if i == 1 {
+				seen = found && bytes.Equal(v, val(uid))
+			} else if found != (i == 0) {
+				t.Errorf("after put %d: entry %d found %v", uid, i, found)
+			}
+		})
+		if !seen {
+			t.Errorf("frame of %d put after a scan not found", uid)
+		}
+	}
 	if ix.HasFields(10) {
 		t.Error("corrupt frame still indexed")
 	}
