@@ -83,6 +83,12 @@ func createParams(dec *imapwire.Decoder) ([]string, error) {
 	if !ok {
 		return nil, dec.Err()
 	}
+	for _, su := range use {
+		if su == `\All` || su == `\Flagged` {
+			// RFC 6154 section 3: virtual mailboxes roost does not have.
+			return nil, no("USEATTR", su+" not supported")
+		}
+	}
 	if unknown != "" {
 		return nil, no("USEATTR", "Unsupported special-use attribute "+unknown)
 	}

@@ -166,6 +166,7 @@ type testServer struct {
 	// namespaces is the users' namespace configuration (nil: memstore's
 	// default, one inbox namespace with separator "/").
 	namespaces []storage.NamespaceConfig
+	metadata   storage.MetadataConfig // the users' UserConfig.Metadata
 }
 
 // newTestServer starts a server on memstore; mod may adjust the options.
@@ -222,7 +223,7 @@ func (ts *testServer) userConfig(name string) storage.UserConfig {
 		}
 	}
 	return storage.UserConfig{Username: name, Fields: Fields, Namespaces: nss, UID: -1, GID: -1,
-		Now: func() time.Time { return testNow }}
+		Now: func() time.Time { return testNow }, Metadata: ts.metadata}
 }
 
 func (ts *testServer) openUser(ctx context.Context, s *Session) (storage.User, error) {
