@@ -147,8 +147,10 @@ func (h *imapSieve) env(s *imapserver.Session, ev imapserver.MailEvent) *sieve.E
 		email = h.cfg.UserEmail
 	}
 	home := fields["home"]
-	if uc, err := userConfig(h.s, "imap", s.User, fields, nil, nil); err == nil && home == "" {
-		home = uc.Home
+	if home == "" && h.s != nil {
+		if uc, err := userConfig(h.s, "imap", s.User, fields, nil, nil); err == nil {
+			home = uc.Home // mail_home
+		}
 	}
 	e := sieve.ImapsieveEvent{User: s.User, Email: email, Cause: ev.Cause, Mailbox: ev.Mailbox, ChangedFlags: ev.ChangedFlags}
 	return &sieve.Env{User: email, Home: home, Settings: h.cfg, Environment: e.Environment()}
