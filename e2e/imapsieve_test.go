@@ -166,3 +166,76 @@ func runSpamTraining(t *testing.T, srv *server, out string) {
 	}
 	c.logout()
 }
+
+// imapsieveActions is an imapsieve script whose actions depend on the
+// subject: flags, a copy elsewhere, discard.
+const imapsieveActions = `require ["imap4flags", "fileinto", "copy", "environment", "imapsieve", "variables"];
+
+if header :contains "subject" "flagme" {
+  addflag "$Reported";
+}
+if header :contains "subject" "archive" {
+  fileinto :copy "Archive";
+}
+if header :contains "subject" "drop" {
+  discard;
+}
+if environment :matches "imap.cause" "*" {
+  addflag "cause-${1}";
+}
+`
+
+// TestImapsieveActionsDifferential runs one imapsieve script on APPEND
+// and COPY into Junk on Dovecot and roost and compares the flags and
+// mailbox contents it leaves.
+func TestImapsieveActionsDifferential(t *testing.T) {
+	t.Parallel()
+	got := map[string]string{}
+	for _, kind := range serverKinds {
+		e := newMailEnv(t)
+		e.extra = fmt.Sprintf(`protocol imap {
+  mail_plugins = $mail_plugins imap_sieve
+}
+plugin {
+  sieve_plugins = sieve_imapsieve
+  imapsieve_mailbox1_name = Junk
+  imapsieve_mailbox1_causes = APPEND COPY
+  imapsieve_mailbox1_before = file:%s/sieve/actions.sieve
+}
+`, e.Dir)
+		if err := e.write(); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(e.Dir, "sieve")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chown(dir, e.UID, e.GID)
+		if err := os.WriteFile(filepath.Join(dir, "actions.sieve"), []byte(imapsieveActions), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		srv := startServer(t, e, kind)
+		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
+		c.must("CREATE Junk")
+		c.must("CREATE Archive")
+		for _, subj := range []string{"plain", "flagme", "archive", "drop"} {
+			c.mustAppend("Junk", `\Seen`, "", "Subject: "+subj+"\r\n\r\nbody\r\n")
+		}
+		c.mustAppend("INBOX", "", "", "Subject: copied flagme\r\n\r\nbody\r\n")
+		c.must("SELECT INBOX")
+		c.must("COPY 1 Junk")
+		c.must("CLOSE")
+		var b strings.Builder
+		for _, box := range []string{"Junk", "Archive", "INBOX"} {
+			for _, m := range c.snapshot(box).Msgs {
+				fmt.Fprintf(&b, "%s %d %s [%s]\n", box, m.UID, m.Subject, m.Flags)
+			}
+		}
+		c.logout()
+		got[kind] = b.String()
+	}
+	if got["dovecot"] != got["roost"] {
+		t.Errorf("imapsieve outcome differs\n--- dovecot\n%s--- roost\n%s", got["dovecot"], got["roost"])
+	}
+	t.Logf("outcome:\n%s", got["roost"])
+}
