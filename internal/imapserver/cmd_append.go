@@ -129,6 +129,10 @@ func (ap *appender) literal(ctx context.Context, dec *imapwire.Decoder, lit imap
 		}
 		data = convertBinary(data)
 		msg.Body, msg.Size = bytes.NewReader(data), int64(len(data))
+	} else if ap.c.enabled[extUTF8Accept] {
+		if msg.Body, msg.Size, err = unwrapUTF8Literal(body, lit.Size); err != nil {
+			return err
+		}
 	}
 	return ap.add(ctx, dec, msg)
 }

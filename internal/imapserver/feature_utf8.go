@@ -1,7 +1,10 @@
 package imapserver
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"io"
 	"strings"
 
 	"roost/internal/imapwire"
@@ -17,8 +20,9 @@ import (
 //     UTF-8 is refused with NO (RFC 6855 section 3);
 //   - quoted strings in responses may hold UTF-8;
 //   - APPEND takes the message as UTF8 (literal8) (RFC 6855 section 4;
-//     a plain literal inside the parentheses is accepted too, as Python's
-//     imaplib sends it);
+//     a plain literal inside the parentheses is accepted too), and a
+//     plain literal whose data is wrapped in "UTF8 (...)", as Python's
+//     imaplib sends it, is unwrapped (unwrapUTF8Literal);
 //   - SEARCH with a CHARSET other than UTF-8 or US-ASCII is BAD (RFC
 //     6855 section 3 and its erratum 4029).
 //
@@ -69,6 +73,31 @@ func (ap *appender) utf8Append(ctx context.Context, dec *imapwire.Decoder, msg s
 		return dec.Err()
 	}
 	return nil
+}
+
+// utf8Wrapper is how Python's imaplib (3.11 and later, after
+// enable("UTF8=ACCEPT")) sends APPEND: the "UTF8 (" and ")" of RFC 6855
+// section 4 inside a plain literal instead of around it.
+const utf8Wrapper = "UTF8 ("
+
+// unwrapUTF8Literal returns a plain APPEND literal's message, without
+// imaplib's misplaced UTF8 ( ... ) wrapper when the data has it. A
+// message cannot start with "UTF8 (" (no header field name has a space),
+// so nothing else is changed; only the wrapped form is read into memory.
+func unwrapUTF8Literal(body io.Reader, size int64) (io.Reader, int64, error) {
+	br := bufio.NewReaderSize(body, 64)
+	if head, _ := br.Peek(len(utf8Wrapper)); string(head) != utf8Wrapper || size < int64(len(utf8Wrapper))+1 {
+		return br, size, nil
+	}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, 0, err
+	}
+	if data[len(data)-1] != ')' {
+		return bytes.NewReader(data), size, nil
+	}
+	data = data[len(utf8Wrapper) : len(data)-1]
+	return bytes.NewReader(data), int64(len(data)), nil
 }
 
 // isUTF8Keyword reports whether an APPEND data keyword is UTF8 and the

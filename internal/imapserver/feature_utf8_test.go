@@ -51,10 +51,15 @@ func TestUTF8AcceptAppend(t *testing.T) {
 	c.collect("d").status("OK [APPENDUID")
 	c.send("e APPEND INBOX UTF8 (~{" + n + "+}\r\n" + msg)
 	c.collect("e").status("BAD")
-	c.cmd("f SELECT INBOX").ok().has("* 2 EXISTS")
-	c.cmd("g FETCH 1:2 (FLAGS RFC822.SIZE)").ok().equal(
+	// Python's imaplib puts the wrapper inside a plain literal.
+	wrapped := "UTF8 (" + msg + ")"
+	c.send("e2 APPEND INBOX {" + strconv.Itoa(len(wrapped)) + "+}\r\n" + wrapped)
+	c.collect("e2").status("OK [APPENDUID")
+	c.cmd("f SELECT INBOX").ok().has("* 3 EXISTS")
+	c.cmd("g FETCH 1:3 (FLAGS RFC822.SIZE)").ok().equal(
 		`* 1 FETCH (FLAGS (\Seen \Recent) RFC822.SIZE `+n+`)`,
-		`* 2 FETCH (FLAGS (\Recent) RFC822.SIZE `+n+`)`)
+		`* 2 FETCH (FLAGS (\Recent) RFC822.SIZE `+n+`)`,
+		`* 3 FETCH (FLAGS (\Recent) RFC822.SIZE `+n+`)`)
 	c.cmd("h FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]").ok().has(
 		"* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {20}\r\nSubject: Grüße\r\n\r\n)")
 }
