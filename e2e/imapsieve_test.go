@@ -185,8 +185,8 @@ if environment :matches "imap.cause" "*" {
 }
 `
 
-// TestImapsieveActionsDifferential runs one imapsieve script on APPEND
-// and COPY into Junk on Dovecot and roost and compares the flags and
+// TestImapsieveActionsDifferential runs one imapsieve script on APPEND,
+// COPY, MOVE and STORE into or in Junk on Dovecot and roost and compares the flags and
 // mailbox contents it leaves.
 func TestImapsieveActionsDifferential(t *testing.T) {
 	t.Parallel()
@@ -199,7 +199,7 @@ func TestImapsieveActionsDifferential(t *testing.T) {
 plugin {
   sieve_plugins = sieve_imapsieve
   imapsieve_mailbox1_name = Junk
-  imapsieve_mailbox1_causes = APPEND COPY
+  imapsieve_mailbox1_causes = APPEND COPY FLAG
   imapsieve_mailbox1_before = file:%s/sieve/actions.sieve
 }
 `, e.Dir)
@@ -222,8 +222,12 @@ plugin {
 			c.mustAppend("Junk", `\Seen`, "", "Subject: "+subj+"\r\n\r\nbody\r\n")
 		}
 		c.mustAppend("INBOX", "", "", "Subject: copied flagme\r\n\r\nbody\r\n")
+		c.mustAppend("INBOX", "", "", "Subject: moved\r\n\r\nbody\r\n")
 		c.must("SELECT INBOX")
 		c.must("COPY 1 Junk")
+		c.must("MOVE 2 Junk")
+		c.must("SELECT Junk")
+		c.must("UID STORE 1 +FLAGS (\\Flagged)")
 		c.must("CLOSE")
 		var b strings.Builder
 		for _, box := range []string{"Junk", "Archive", "INBOX"} {
