@@ -104,6 +104,7 @@ func (o *ImapsieveOutcome) apply(ctx context.Context, res *Result, env *Env, x *
 	if len(side.Actions) > 0 {
 		if err := side.Execute(ctx, env, x); err != nil {
 			o.Errors = append(o.Errors, err)
+			keep = true // a failed action never loses the message (RFC 5228 section 2.10.6)
 		}
 		o.Warnings = append(o.Warnings, side.Warnings...)
 	}

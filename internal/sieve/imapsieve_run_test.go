@@ -65,3 +65,13 @@ func TestImapsieveScriptPath(t *testing.T) {
 		}
 	}
 }
+
+func TestImapsieveRunFailedPipeKeeps(t *testing.T) {
+	t.Parallel()
+	env := imapsieveEnv(t)
+	prog := compileExt(t, `require "vnd.dovecot.pipe"; pipe "missing";`)
+	o := ImapsieveRun(context.Background(), []*Program{prog}, env, &Executor{})
+	if !o.Keep || len(o.Errors) != 1 {
+		t.Fatalf("a failed pipe must keep the message: %+v", o)
+	}
+}
