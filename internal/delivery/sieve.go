@@ -117,6 +117,9 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 		Scripts:   st,
 		Settings:  s.opts.Config,
 		Now:       s.opts.Now,
+		// vnd.dovecot.environment's items.
+		Environment: map[string]string{"vnd.dovecot.username": m.Recipient.Account.User,
+			"vnd.dovecot.default-mailbox": defaultMailbox(m.Recipient)},
 	}
 	rec := &storeRecorder{}
 	x := s.executor(log, m, env, rec)
@@ -144,7 +147,7 @@ func (s *Sieve) executor(log *logging.Logger, m *Mail, env *sieve.Env, rec *stor
 	rej := &sieveRejecter{rej: Rejection{Mailer: mailer, Postmaster: postmaster, Hostname: s.opts.Hostname, Logger: log, Now: s.opts.Now},
 		env: m.Envelope, rcpt: rcpt, log: log}
 	return &sieve.Executor{Deliverer: rec, Mailer: loggedMailer{mailer, log, msgID(m.Message)}, Tracker: env.Tracker,
-		Hostname: s.opts.Hostname, Rejecter: rej}
+		Hostname: s.opts.Hostname, Rejecter: rej, Postmaster: postmaster}
 }
 
 // message is what the scripts see: the trace header and the message.
@@ -255,6 +258,15 @@ func (s *Sieve) actions(m *Mail, raw []byte, rec *storeRecorder) []Action {
 		return []Action{{Kind: Discard}}
 	}
 	return actions
+}
+
+// defaultMailbox is where the implicit keep stores: the LDA's -m
+// mailbox, else INBOX.
+func defaultMailbox(r Recipient) string {
+	if r.Mailbox != "" {
+		return r.Mailbox
+	}
+	return "INBOX"
 }
 
 // sieveRejecter sends a Sieve reject as Pigeonhole has Dovecot do it: a

@@ -23,6 +23,9 @@ type Executor struct {
 	// hands it to the LDA or LMTP (Dovecot's mail_send_rejection); nil
 	// sends a rejection built here through Mailer.
 	Rejecter Rejecter
+	// Postmaster is postmaster_address (From of reports); "" is
+	// postmaster@ Hostname.
+	Postmaster string
 }
 
 // Rejecter sends the rejection of a message (reason: the reject
@@ -77,6 +80,8 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			note(r.sendVacation(ctx, env, x, a))
 		case ActNotify:
 			note(sendNotify(ctx, env, x, a, notified))
+		case ActReport:
+			note(r.sendReport(ctx, env, x, a, msg))
 		case ActPipe:
 			note(r.executePipe(ctx, env, a, amsg))
 		}

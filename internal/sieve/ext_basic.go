@@ -18,6 +18,7 @@ func extSpecs() []*spec {
 	out = append(out, basicExtSpecs()...)
 	out = append(out, moreExtSpecs()...)
 	out = append(out, extprogramsSpecs()...)
+	out = append(out, vndSpecs()...)
 	return out
 }
 
@@ -198,6 +199,8 @@ func (v *validator) knownNamespace(ns, rest string) bool {
 		return v.prog.required["include"] && !strings.Contains(rest, ".")
 	case "tst":
 		return v.prog.required["vnd.dovecot.testsuite"]
+	case "env":
+		return v.prog.required["vnd.dovecot.environment"]
 	}
 	return false
 }

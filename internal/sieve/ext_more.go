@@ -386,6 +386,9 @@ func (r *runner) environment(name string) (string, bool) {
 	case "version":
 		return "0.5", true
 	}
+	if r.prog != nil && r.prog.required["vnd.dovecot.environment"] {
+		return r.vndEnvironment(name)
+	}
 	return "", false
 }
 

@@ -273,9 +273,8 @@ func (r *runner) lookupVar(name string) string {
 		return r.matchVal[i]
 	}
 	lname := strings.ToLower(name)
-	if strings.HasPrefix(lname, "env.") && r.prog.required["environment"] {
-		v, _ := r.environment(lname[4:])
-		return v
+	if strings.HasPrefix(lname, "env.") && r.prog.required["vnd.dovecot.environment"] {
+		return r.envVariable(lname[4:])
 	}
 	if rest, ok := strings.CutPrefix(lname, "global."); ok {
 		return r.globals[rest]

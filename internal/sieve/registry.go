@@ -136,7 +136,7 @@ func Capabilities() []string { return append([]string(nil), capabilities...) }
 
 // extraCapabilities are implemented but, as in Pigeonhole, never
 // advertised nor enabled unless sieve_extensions names them.
-var extraCapabilities = append([]string{"vnd.dovecot.debug"}, extprogramsCapabilities...)
+var extraCapabilities = append(append([]string{"vnd.dovecot.debug"}, extprogramsCapabilities...), vndCapabilities...)
 
 func implemented(ext string) bool {
 	for _, c := range append(capabilities, extraCapabilities...) {

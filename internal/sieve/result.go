@@ -34,6 +34,7 @@ type Action struct {
 	Vacation   *VacationReply
 	Notify     *Notification
 	Pipe       *ProgramCall // pipe (vnd.dovecot.pipe)
+	Report     *Report      // report (vnd.dovecot.report)
 	Line       int
 	// Message is the message as edited when the action was taken (nil:
 	// the result's message).
@@ -146,6 +147,8 @@ func printAction(b *strings.Builder, a *Action) {
 		}
 		fmt.Fprintf(b, "    => handle  : %s\n", v.Handle)
 		fmt.Fprintf(b, "\nSTART MESSAGE\n%s\nEND MESSAGE\n", v.Reason)
+	case ActReport:
+		fmt.Fprintf(b, " * report incoming message as `%s' to: <%s>\n", a.Report.FeedbackType, a.Report.Address)
 	case ActNotify:
 		n := a.Notify
 		b.WriteString(" * send notification with method 'mailto:':\n")

@@ -256,6 +256,9 @@ func (v *validator) impliedExtensions() {
 	if v.prog.required["spamtestplus"] {
 		v.prog.required["spamtest"] = true
 	}
+	if v.prog.required["vnd.dovecot.environment"] {
+		v.prog.required["environment"] = true
+	}
 	if v.prog.required["vacation-seconds"] {
 		v.prog.required["vacation"] = true
 	}
@@ -453,6 +456,7 @@ func (v *validator) subtestCount(n *node) bool {
 		t := c.Tests[0]
 		other := v.specs[key(true, strings.ToLower(t.Name))]
 		_, isTag := s.tags[strings.ToLower(t.Name)]
+		isTag = isTag || s.ext == "vnd.dovecot.report" // Pigeonhole's report takes any identifier for a tag here
 		switch {
 		case other != nil:
 			v.errorf(c.Pos, "%s accepts no sub-tests, but tests are specified", what)
