@@ -33,7 +33,7 @@ type Report struct {
 func vndSpecs() []*spec {
 	return []*spec{
 		{name: "report", ext: "vnd.dovecot.report", tags: map[string]tagDef{"headers_only": {}},
-			pos: []posDef{{aString, "feedback-type"}, {aString, "message"}, {aString, "address"}},
+			pos:   []posDef{{aString, "feedback-type"}, {aString, "message"}, {aString, "address"}},
 			check: checkReport, run: runReport},
 	}
 }
