@@ -14,6 +14,8 @@
 // 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
 // 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set),
 // LOGIN-REFERRALS (RFC 2221, feature_referral.go) and STARTTLS.
+// Options.MailEvents is told of APPEND, COPY/MOVE and flag changes
+// (feature_imapsieve.go; the server package runs imapsieve, RFC 6785).
 //
 // APPEND is all or none (append_tx.go): a storage.TransactionalAppender
 // driver commits every message at once; for others the messages are saved

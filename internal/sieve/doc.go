@@ -29,6 +29,8 @@
 // so a broken script never loses a message.
 //
 // Deviations from Pigeonhole: error counts of badly broken scripts may
-// differ; vnd.dovecot.* extensions other than the test suite are not
-// implemented.
+// differ; of the vnd.dovecot.* extensions only debug, the test suite and
+// sieve_extprograms' pipe, filter and execute (ext_extprograms*.go,
+// programs from a bin directory only, never sockets) are implemented.
+// imapsieve_run.go runs imapsieve (RFC 6785) scripts for a stored message.
 package sieve
