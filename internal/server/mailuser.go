@@ -33,6 +33,11 @@ func userConfig(s *settings.Settings, proto, user string, fields auth.Fields, ca
 	}
 	uc.Home = home
 	vars["home"] = home
+	md, err := metadataConfig(s, vars)
+	if err != nil {
+		return uc, err
+	}
+	uc.Metadata = md
 	location := s.Mail.Location
 	if m, ok := fields["mail"]; ok && m != "" {
 		location = m

@@ -194,6 +194,10 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	appendLimit, err := maxMailSize(s) // APPENDLIMIT (RFC 7889)
+	if err != nil {
+		return nil, &ConfigError{Err: fmt.Errorf("imap: %w", err)}
+	}
 	srv, err := imapserver.New(imapserver.Options{
 		Auth:       imapserver.LoginAuthenticator(ls),
 		MailEvents: events,
@@ -206,6 +210,7 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 		Greeting:           s.Login.Greeting,
 		MaxLineLength:      int(s.IMAP.MaxLineLength),
 		IdleNotifyInterval: s.IMAP.IdleNotifyInterval,
+		AppendLimit:        appendLimit,
 
 		MaxUserIPConnections: imapserver.UserIPLimit(s.Mail.MaxUserIPConnections),
 		UserIPCounter:        st.proc.imapUserIP,

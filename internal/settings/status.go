@@ -205,6 +205,9 @@ func globalSupport() map[string]Support {
 		"mailbox_list_index_include_inbox":    {x, noteOwnIndex},
 		"mailbox_list_index_very_dirty_syncs": {x, noteOwnIndex},
 		"mail_save_crlf":                      {n, ""},
+		"mail_attribute_dict":                 {p, "file: dicts (Dovecot's dotlock); empty means dovecot-attributes in the INBOX namespace's mail root; other dict types not yet"},
+		"mail_server_comment":                 {d, ""},
+		"mail_server_admin":                   {d, ""},
 		"mail_attachment_dir":                 {n, "single-instance attachment storage is later work"},
 		"mail_attachment_fs":                  {n, "single-instance attachment storage is later work"},
 		"mail_attachment_hash":                {n, "single-instance attachment storage is later work"},
@@ -233,7 +236,7 @@ func globalSupport() map[string]Support {
 		"imap_capability":           {n, ""},
 		"imap_client_workarounds":   {n, ""},
 		"imap_id_log":               {n, ""},
-		"imap_metadata":             {n, "METADATA"},
+		"imap_metadata":             {p, "METADATA is always offered (roost's default); no does not turn it off"},
 		"imap_fetch_failure":        {n, ""},
 
 		// POP3.

@@ -130,6 +130,9 @@ type Mail struct {
 	Plugins              []string // mail_plugins
 	Home                 string   // mail_home
 	Debug                bool     // mail_debug
+	AttributeDict        string   // mail_attribute_dict (METADATA)
+	ServerComment        string   // mail_server_comment
+	ServerAdmin          string   // mail_server_admin
 }
 
 // IMAP holds IMAP protocol settings.
@@ -278,7 +281,8 @@ func (s *Snapshot) typed(root *Section) *Settings {
 			FirstValidUID: g.uint("first_valid_uid"), LastValidUID: g.uint("last_valid_uid"),
 			FirstValidGID: g.uint("first_valid_gid"), Fsync: g.str("mail_fsync"),
 			MaxUserIPConnections: g.uint("mail_max_userip_connections"), Plugins: g.words("mail_plugins"),
-			Home: g.str("mail_home"), Debug: g.bool("mail_debug")},
+			Home: g.str("mail_home"), Debug: g.bool("mail_debug"), AttributeDict: g.str("mail_attribute_dict"),
+			ServerComment: g.str("mail_server_comment"), ServerAdmin: g.str("mail_server_admin")},
 		IMAP: IMAP{MaxLineLength: g.size("imap_max_line_length"), IdleNotifyInterval: g.dur("imap_idle_notify_interval"),
 			Capability: g.str("imap_capability"), ClientWorkarounds: g.words("imap_client_workarounds"),
 			LogoutFormat: g.str("imap_logout_format"), IDSend: g.str("imap_id_send"), IDLog: g.str("imap_id_log")},
