@@ -63,7 +63,7 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 		if seq == 0 {
 			continue
 		}
-		msg := c.sel.messages()[seq-1]
+		msg := c.sel.msgAt(int(seq - 1))
 		if changedSince != 0 && msg.ModSeq <= changedSince {
 			continue
 		}

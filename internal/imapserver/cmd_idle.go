@@ -68,9 +68,12 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 	delay := time.NewTimer(idleNotifyDelay)
 	delay.Stop()
 	defer delay.Stop()
-	var notify <-chan struct{}
+	var notify, changes <-chan struct{}
 	if c.sel != nil {
 		notify = c.sel.mb.Notify()
+	}
+	if c.notify != nil {
+		changes = c.notify.sub.C() // NOTIFY (feature_notify.go)
 	}
 	pending := false
 	for {
@@ -85,6 +88,10 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 			if held && !pending {
 				pending = true
 				delay.Reset(idleNotifyDelay)
+			}
+		case <-changes:
+			if err := c.sendNotifications(ctx, true); err != nil {
+				return idleLine{}, err
 			}
 		case <-delay.C:
 			pending = false
@@ -118,5 +125,6 @@ func (c *conn) idleSync(ctx context.Context) (held bool, err error) {
 	c.holdFlags(ch.Updated)
 	c.announceExpunges(ch.Expunged)
 	c.announceCounts(ch)
+	c.notifyFetchNew(ch.New) // NOTIFY (feature_notify.go)
 	return len(c.sel.pending) > 0, nil
 }

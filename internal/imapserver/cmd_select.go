@@ -37,8 +37,7 @@ func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 	}
 	c.sel = &selected{mb: mb, name: name, readOnly: readOnly || mb.ReadOnly()}
 	c.state = stateSelected
-	c.writeSelectResponses()
-	c.sel.lastFullModSeq = mb.Status().HighestModSeq
+	c.sel.lastFullModSeq = c.writeSelectResponses()
 	if qr != nil {
 		if err := c.writeQresync(ctx, qr); err != nil {
 			return err
@@ -55,10 +54,10 @@ func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 }
 
 // writeSelectResponses writes the untagged data of SELECT in Dovecot's
-// order.
-func (c *conn) writeSelectResponses() {
+// order and returns the HIGHESTMODSEQ. It reads the view's status only:
+// a large mailbox's message list is not built.
+func (c *conn) writeSelectResponses() uint64 {
 	st := c.sel.mb.Status()
-	msgs := c.sel.mb.Messages()
 	flags := append(append([]string(nil), imap.SystemFlags...), st.Keywords...)
 	c.untagged().Atom("FLAGS").SP().Flags(flags).CRLF()
 	if c.sel.readOnly {
@@ -66,12 +65,12 @@ func (c *conn) writeSelectResponses() {
 	} else {
 		c.untaggedStatusFlags("PERMANENTFLAGS", append(flags, imap.FlagWildcard), "Flags permitted.")
 	}
-	c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
-	c.sel.recent = countRecent(msgs)
+	c.untagged().Number(uint32(st.Messages)).SP().Atom("EXISTS").CRLF()
+	c.sel.recent = st.Recent
 	if !c.rev2() { // RFC 9051 section 6.3.2: no RECENT, no UNSEEN
 		c.untagged().Number(uint32(c.sel.recent)).SP().Atom("RECENT").CRLF()
 	}
-	if seq := firstUnseen(msgs); seq != 0 && !c.rev2() {
+	if seq := st.FirstUnseen; seq != 0 && !c.rev2() {
 		c.untaggedStatus(typeOK, "UNSEEN "+strconv.Itoa(seq), "First unseen.")
 	}
 	c.untaggedStatus(typeOK, "UIDVALIDITY "+strconv.FormatUint(uint64(st.UIDValidity), 10), "UIDs valid")
@@ -80,20 +79,12 @@ func (c *conn) writeSelectResponses() {
 		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(st.HighestModSeq, 10), "Highest")
 	}
 	c.writeSelectList()
+	return st.HighestModSeq
 }
 
 // untaggedStatusFlags writes "* OK [CODE (flags)] text".
 func (c *conn) untaggedStatusFlags(code string, flags []string, text string) {
 	c.untagged().Atom(typeOK).SP().Special('[').Atom(code).SP().Flags(flags).Special(']').SP().Text(text).CRLF()
-}
-
-func firstUnseen(msgs []storage.Message) int {
-	for i, m := range msgs {
-		if !hasFlag(m.Flags, imap.FlagSeen) {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 func hasFlag(flags []string, f string) bool {

@@ -104,13 +104,19 @@ func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFi
 		return nil, err
 	}
 	data := make([]imap.SortData, 0, len(hits))
-	for _, i := range hits {
+	var ahead *headerAhead
+	if fields != 0 {
+		ahead = newHeaderAhead(c.sel.mb, len(hits), func(k int) uint32 { return s.msgs[hits[k]].UID })
+	}
+	for k, i := range hits {
 		m := s.msgs[i]
 		var hdr []byte
 		if fields != 0 {
-			md := &msgData{mb: c.sel.mb, uid: m.UID}
-			hdr, err = md.field(ctx, FieldHeader)
-			md.close()
+			if hdr = ahead.block(ctx, k); hdr == nil {
+				md := &msgData{mb: c.sel.mb, uid: m.UID}
+				hdr, err = md.field(ctx, FieldHeader)
+				md.close()
+			}
 			if err != nil {
 				if storage.KindOf(err) == storage.KindExpunged {
 					continue

@@ -99,6 +99,7 @@ func newCommandTable() map[string]*commandSpec {
 		"UNSUBSCRIBE": {handler: cmdSubscribe, states: statesLoggedIn, okText: "Unsubscribe completed."},
 		"LIST":        {handler: cmdList, states: statesLoggedIn, okText: "List completed."},
 		"LSUB":        {handler: cmdList, states: statesLoggedIn, okText: "Lsub completed."},
+		"NOTIFY":      {handler: cmdNotify, states: statesLoggedIn, okText: "NOTIFY completed."},
 		"STATUS":      {handler: cmdStatus, states: statesLoggedIn, okText: "Status completed."},
 		"APPEND":      {handler: cmdAppend, states: statesLoggedIn, okText: "Append completed."},
 		"NAMESPACE":   {handler: cmdNamespace, states: statesLoggedIn, okText: "Namespace completed."},

@@ -40,7 +40,8 @@ type conn struct {
 	state   state
 	session *Session
 	user    storage.User
-	sel     *selected // non-nil in stateSelected
+	sel     *selected    // non-nil in stateSelected
+	notify  *notifyState // NOTIFY SET in effect (feature_notify.go), or nil
 	enabled map[string]bool
 	bad     int // consecutive invalid commands (a good one resets it)
 	cmds    map[string]*commandSpec
@@ -209,9 +210,10 @@ func (c *conn) waitCommand() bool {
 		return false
 	}
 	c.waiting = true
-	c.raw.SetReadDeadline(time.Now().Add(timeout))
+	deadline := time.Now().Add(timeout)
+	c.raw.SetReadDeadline(deadline)
 	c.mu.Unlock()
-	_, err := c.br.Peek(1)
+	err := c.peekCommand(deadline) // writes NOTIFY events meanwhile
 	c.mu.Lock()
 	c.waiting = false
 	down := c.shuttingDown
@@ -443,6 +445,7 @@ func (c *conn) closingSync(cmd *command) (storage.SyncOptions, bool) {
 
 // closeUser releases the selected mailbox and the user's store.
 func (c *conn) closeUser() {
+	c.notifyOff()
 	if c.sel != nil {
 		c.sel.mb.Close()
 		c.sel = nil

@@ -59,6 +59,8 @@ type msgData struct {
 	data []byte // whole message, read when parsed
 
 	hdr   []message.Field // root header fields, read on demand
+	block []byte          // cached header block read ahead (search_scan.go), or nil
+	names []string        // when set, hdr holds only these fields (search_scan.go)
 	parts []partText      // folded search text per part, computed on demand
 }
 
@@ -123,6 +125,8 @@ func (m *msgData) headerFields(ctx context.Context) ([]message.Field, error) {
 	var block []byte
 	if m.root != nil {
 		block = m.data[m.root.Offset:m.root.BodyOffset()]
+	} else if m.block != nil {
+		block = m.block
 	} else {
 		b, err := m.field(ctx, FieldHeader)
 		if err != nil {
@@ -130,7 +134,11 @@ func (m *msgData) headerFields(ctx context.Context) ([]message.Field, error) {
 		}
 		block = b
 	}
-	m.hdr = message.ParseHeader(block)
+	if m.names != nil {
+		m.hdr = imap.PickFields(block, m.names...)
+	} else {
+		m.hdr = message.ParseHeader(block)
+	}
 	if m.hdr == nil {
 		m.hdr = []message.Field{}
 	}

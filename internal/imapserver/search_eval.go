@@ -33,11 +33,16 @@ func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searche
 // run returns the indexes of the matching messages, in order.
 func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
 	var out []int
+	var ahead *headerAhead
+	names := headerNames(prog, nil)
+	if names != nil {
+		ahead = newHeaderAhead(s.mb, len(s.msgs), func(k int) uint32 { return s.msgs[k].UID })
+	}
 	for i := range s.msgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		md := &msgData{mb: s.mb, uid: s.msgs[i].UID}
+		md := &msgData{mb: s.mb, uid: s.msgs[i].UID, block: ahead.block(ctx, i), names: names}
 		md.parts, _ = s.texts.get(md.uid)
 		ok, err := s.match(ctx, prog, i, md)
 		md.close()

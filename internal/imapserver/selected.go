@@ -31,14 +31,39 @@ type selected struct {
 	saved []uint32
 }
 
-// messages returns the view: sequence number = index + 1.
+// messages returns the view: sequence number = index + 1. On a large
+// mailbox, count, uidAt and msgAt read it without building the slice.
 func (s *selected) messages() []storage.Message { return s.mb.Messages() }
+
+// count is the number of messages in the view.
+func (s *selected) count() int {
+	if l, ok := s.mb.(storage.MessageLister); ok {
+		return l.Len()
+	}
+	return len(s.mb.Messages())
+}
+
+// uidAt is the UID of sequence number i+1.
+func (s *selected) uidAt(i int) uint32 {
+	if l, ok := s.mb.(storage.MessageLister); ok {
+		return l.UIDAt(i)
+	}
+	return s.mb.Messages()[i].UID
+}
+
+// msgAt is the message of sequence number i+1.
+func (s *selected) msgAt(i int) storage.Message {
+	if l, ok := s.mb.(storage.MessageLister); ok {
+		return l.MessageAt(i)
+	}
+	return s.mb.Messages()[i]
+}
 
 // seqOf returns the sequence number of uid, or 0.
 func (s *selected) seqOf(uid uint32) uint32 {
-	msgs := s.mb.Messages()
-	i := sort.Search(len(msgs), func(i int) bool { return msgs[i].UID >= uid })
-	if i < len(msgs) && msgs[i].UID == uid {
+	n := s.count()
+	i := sort.Search(n, func(i int) bool { return s.uidAt(i) >= uid })
+	if i < n && s.uidAt(i) == uid {
 		return uint32(i + 1)
 	}
 	return 0
@@ -51,25 +76,25 @@ func (s *selected) seqOf(uid uint32) uint32 {
 // "BAD Error in IMAP command FETCH: Invalid messageset". "*" is the last message; for UIDs, "n:*" always
 // includes the highest UID even when it is below n.
 func (s *selected) resolve(set imap.SeqSet, uid bool) ([]uint32, error) {
-	msgs := s.mb.Messages()
+	n := s.count()
 	if !uid {
-		return s.resolveSeqs(set, msgs)
+		return s.resolveSeqs(set, n)
 	}
 	var maxUID uint32
-	if len(msgs) > 0 {
-		maxUID = msgs[len(msgs)-1].UID
+	if n > 0 {
+		maxUID = s.uidAt(n - 1)
 	}
 	var out []uint32
-	for _, m := range msgs {
-		if set.Contains(m.UID, maxUID) {
-			out = append(out, m.UID)
+	for i := range n {
+		if u := s.uidAt(i); set.Contains(u, maxUID) {
+			out = append(out, u)
 		}
 	}
 	return out, nil
 }
 
-func (s *selected) resolveSeqs(set imap.SeqSet, msgs []storage.Message) ([]uint32, error) {
-	n := uint32(len(msgs))
+func (s *selected) resolveSeqs(set imap.SeqSet, count int) ([]uint32, error) {
+	n := uint32(count)
 	for _, r := range set {
 		lo, hi := r.Bounds(n)
 		if lo == 0 || hi > n {
@@ -77,9 +102,9 @@ func (s *selected) resolveSeqs(set imap.SeqSet, msgs []storage.Message) ([]uint3
 		}
 	}
 	var out []uint32
-	for i, m := range msgs {
-		if set.Contains(uint32(i+1), n) {
-			out = append(out, m.UID)
+	for i := range n {
+		if set.Contains(i+1, n) {
+			out = append(out, s.uidAt(int(i)))
 		}
 	}
 	return out, nil
@@ -145,14 +170,19 @@ func (c *conn) holdFlags(updated []storage.Message) {
 	}
 }
 
-// announceCounts writes EXISTS and RECENT when they changed.
+// announceCounts writes EXISTS and RECENT when they changed. \Recent
+// changes only with new or expunged messages or as an update (a
+// read-only view whose messages another session claimed).
 func (c *conn) announceCounts(ch *storage.Changes) {
-	msgs := c.sel.mb.Messages()
+	if ch.New == 0 && len(ch.Expunged) == 0 && len(ch.Updated) == 0 {
+		return
+	}
+	st := c.sel.mb.Status()
 	if ch.New > 0 {
-		c.untagged().Number(uint32(len(msgs))).SP().Atom("EXISTS").CRLF()
+		c.untagged().Number(uint32(st.Messages)).SP().Atom("EXISTS").CRLF()
 	}
 	// As Dovecot: RECENT only when the count changed.
-	if recent := countRecent(msgs); recent != c.sel.recent {
+	if recent := st.Recent; recent != c.sel.recent {
 		if !c.rev2() { // RFC 9051 has no RECENT response
 			c.untagged().Number(uint32(recent)).SP().Atom("RECENT").CRLF()
 		}
@@ -199,9 +229,8 @@ func (c *conn) announceFlags(updated []storage.Message) {
 	}
 	c.sel.pending = nil
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
-	msgs := c.sel.mb.Messages()
 	for _, seq := range seqs {
-		c.writeFlagsFetch(seq, msgs[seq-1], false)
+		c.writeFlagsFetch(seq, c.sel.msgAt(int(seq-1)), false)
 	}
 }
 

@@ -53,6 +53,34 @@ func (v *view) openFile(ctx context.Context, uid uint32) (f vfs.File, size, vsiz
 	}
 }
 
+// ScanField calls fn with the cached field name of each of uids, in
+// order, reading the field cache in large sequential reads (SEARCH and
+// SORT over many messages). ok is false when the message has no cached
+// value: the caller falls back to Field. fn runs with the mailbox locked,
+// so it must not call the mailbox; val is valid only during the call.
+func (v *view) ScanField(ctx context.Context, uids []uint32, name string, fn func(i int, val []byte, ok bool)) error {
+	b := v.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.openIndexLocked()
+	mem := func(i int, val []byte, ok bool) {
+		if !ok {
+			val, ok = b.fields[uids[i]][name]
+		}
+		fn(i, val, ok)
+	}
+	if b.ix == nil {
+		for i := range uids {
+			mem(i, nil, false)
+		}
+		return nil
+	}
+	if err := b.ix.ScanField(uids, name, mem); err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading the field cache", err)
+	}
+	return nil
+}
+
 // Field returns a cached field, computing all fields with the user's
 // FieldFunc when none are cached.
 func (v *view) Field(ctx context.Context, uid uint32, name string) ([]byte, error) {

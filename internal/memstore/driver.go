@@ -63,7 +63,7 @@ func (d *Driver) OpenUser(ctx context.Context, cfg storage.UserConfig) (storage.
 		u.now = cfg.Now
 	}
 	u.mu.Unlock()
-	return &userHandle{u: u}, nil
+	return feedHandle{&userHandle{u: u}}, nil
 }
 
 // user is one user's mail, shared by every session of that user.
@@ -79,6 +79,7 @@ type user struct {
 	subscribed  map[string]bool
 	specialUses map[string][]string // from configuration, by full name
 	meta        metadata            // METADATA entries (metadata.go)
+	feed        storage.ChangeHub   // change feed (feed.go)
 }
 
 func newUser(cfg storage.UserConfig, sep string) (*user, error) {
@@ -137,6 +138,7 @@ func (u *user) createLocked(name string, specialUse []string) *mailbox {
 		modSeq:      1,
 		specialUse:  specialUse,
 		views:       make(map[*view]struct{}),
+		feed:        &u.feed,
 	}
 	u.boxes[name] = mb
 	return mb

@@ -57,6 +57,7 @@ type mailbox struct {
 	specialUse  []string
 	deleted     bool
 	views       map[*view]struct{}
+	feed        *storage.ChangeHub // the user's (feed.go)
 	// expunged records each expunged UID with the MODSEQ of its expunge
 	// (storage.ExpungeHistory), oldest first. memstore keeps all of it.
 	expunged []expungeRecord
@@ -131,6 +132,7 @@ func (mb *mailbox) expungeLocked(uids []uint32) bool {
 
 // notifyLocked wakes every view except skip.
 func (mb *mailbox) notifyLocked(skip *view) {
+	mb.feed.Publish(storage.Change{Kind: storage.ChangeMessages, Mailbox: mb.name})
 	for v := range mb.views {
 		if v == skip {
 			continue

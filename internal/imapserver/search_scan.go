@@ -1,0 +1,106 @@
+package imapserver
+
+import (
+	"context"
+	"slices"
+
+	"roost/internal/storage"
+)
+
+// fieldScanner is implemented by mailboxes that read one cached field of
+// many messages in one pass (maildir: the index's field cache in large
+// sequential reads instead of one read per message). fn runs with the
+// mailbox locked and must not call it; val is valid only during the call;
+// ok false means no cached value (read it with Field).
+type fieldScanner interface {
+	ScanField(ctx context.Context, uids []uint32, name string, fn func(i int, val []byte, ok bool)) error
+}
+
+// scanChunk is how many header blocks SEARCH, SORT and THREAD read ahead
+// at once; the mailbox stays locked for one chunk at a time.
+const scanChunk = 1024
+
+// headerAhead reads the cached header blocks (FieldHeader) of a run of
+// messages ahead of their evaluation, one chunk at a time.
+type headerAhead struct {
+	fs     fieldScanner
+	n      int                // messages in the run
+	uidAt  func(k int) uint32 // UID of the k-th message of the run
+	lo, hi int                // the chunk held: [lo, hi)
+	uids   []uint32
+	arena  []byte
+	spans  [][2]int // arena offsets per chunk message; start -1: not cached
+	failed bool     // a scan failed: read each message through Field
+}
+
+// newHeaderAhead returns a reader for n messages, or nil when mb cannot
+// scan (callers then read each header through Field).
+func newHeaderAhead(mb storage.Mailbox, n int, uidAt func(k int) uint32) *headerAhead {
+	fs, ok := mb.(fieldScanner)
+	if !ok || n == 0 {
+		return nil
+	}
+	return &headerAhead{fs: fs, n: n, uidAt: uidAt}
+}
+
+// block returns the header block of the k-th message, or nil when it is
+// not cached. The block stays valid until a block outside the current
+// chunk is asked for.
+func (h *headerAhead) block(ctx context.Context, k int) []byte {
+	if h == nil || h.failed || k < 0 || k >= h.n {
+		return nil
+	}
+	if k < h.lo || k >= h.hi {
+		if !h.fill(ctx, k) {
+			return nil
+		}
+	}
+	sp := h.spans[k-h.lo]
+	if sp[0] < 0 {
+		return nil
+	}
+	return h.arena[sp[0]:sp[1]:sp[1]]
+}
+
+// fill reads the chunk starting at k.
+func (h *headerAhead) fill(ctx context.Context, k int) bool {
+	h.lo, h.hi = k, min(k+scanChunk, h.n)
+	h.uids = h.uids[:0]
+	for j := h.lo; j < h.hi; j++ {
+		h.uids = append(h.uids, h.uidAt(j))
+	}
+	h.arena, h.spans = h.arena[:0], h.spans[:0]
+	err := h.fs.ScanField(ctx, h.uids, FieldHeader, func(_ int, val []byte, ok bool) {
+		if !ok {
+			h.spans = append(h.spans, [2]int{-1, -1})
+			return
+		}
+		start := len(h.arena)
+		h.arena = append(h.arena, val...)
+		h.spans = append(h.spans, [2]int{start, len(h.arena)})
+	})
+	if err != nil || len(h.spans) != len(h.uids) {
+		h.failed = true // Field reports the error, message by message
+		return false
+	}
+	return true
+}
+
+// headerNames returns the header fields evaluating k reads (HEADER,
+// FROM, SUBJECT, ... and Date: for SENT*), nil when it reads none.
+func headerNames(k *searchKey, names []string) []string {
+	switch k.op {
+	case opHeader:
+		if !slices.Contains(names, k.field) {
+			names = append(names, k.field)
+		}
+	case opSentBefore, opSentOn, opSentSince:
+		if !slices.Contains(names, "Date") {
+			names = append(names, "Date")
+		}
+	}
+	for _, sub := range k.sub {
+		names = headerNames(sub, names)
+	}
+	return names
+}
