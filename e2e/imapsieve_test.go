@@ -63,7 +63,7 @@ plugin {
 }
 
 // writeImapsieveFiles writes the scripts and the training programs; the
-// programs append their input to out/<kind> and "$1 $USER" to
+// programs append their input to out/<kind> and "$1 $USER $HOME" to
 // out/<kind>.args.
 func writeImapsieveFiles(t *testing.T, e *mailEnv) string {
 	t.Helper()
@@ -78,7 +78,7 @@ func writeImapsieveFiles(t *testing.T, e *mailEnv) string {
 	}
 	files := map[string]string{"sieve/report-spam.sieve": reportSpam, "sieve/report-ham.sieve": reportHam}
 	for _, kind := range []string{"spam", "ham"} {
-		files["bin/sa-learn-"+kind+".sh"] = fmt.Sprintf("#!/bin/sh\necho \"$1 $USER\" >>%[1]s/%[2]s.args\nexec cat >>%[1]s/%[2]s\n", out, kind)
+		files["bin/sa-learn-"+kind+".sh"] = fmt.Sprintf("#!/bin/sh\necho \"$1 $USER $HOME\" >>%[1]s/%[2]s.args\nexec cat >>%[1]s/%[2]s\n", out, kind)
 	}
 	for name, data := range files {
 		mode := os.FileMode(0o644)
@@ -115,12 +115,14 @@ func TestImapsieveSpamTraining(t *testing.T) {
 			}
 			out := writeImapsieveFiles(t, e)
 			srv := startServer(t, e, kind)
-			runSpamTraining(t, srv, out)
+			runSpamTraining(t, srv, out, "alice alice "+e.Home("alice")+"\n")
 		})
 	}
 }
 
-func runSpamTraining(t *testing.T, srv *server, out string) {
+// runSpamTraining moves a message into Junk and out again; args is what
+// each training program must record once.
+func runSpamTraining(t *testing.T, srv *server, out, args string) {
 	msg := "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: cheap pills\r\nMessage-ID: <spam1@example.com>\r\n\r\nBuy now.\r\n"
 	c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
 	c.must("CREATE Junk")
@@ -135,8 +137,8 @@ func runSpamTraining(t *testing.T, srv *server, out string) {
 	if got := readOut(t, out, "spam"); got != msg {
 		t.Fatalf("report-spam program got %q, want the message %q", got, msg)
 	}
-	if got := readOut(t, out, "spam.args"); got != "alice alice\n" {
-		t.Errorf("report-spam program args/USER = %q", got)
+	if got := readOut(t, out, "spam.args"); got != args {
+		t.Errorf("report-spam program args/USER/HOME = %q, want %q", got, args)
 	}
 	if got := readOut(t, out, "ham"); got != "" {
 		t.Errorf("moving into Junk ran report-ham: %q", got)
@@ -150,7 +152,7 @@ func runSpamTraining(t *testing.T, srv *server, out string) {
 	}
 	// Junk -> Trash: report-ham stops for Trash.
 	c.must("UID MOVE 1 Trash")
-	if got := readOut(t, out, "ham.args"); got != "alice alice\n" {
+	if got := readOut(t, out, "ham.args"); got != args {
 		t.Errorf("report-ham ran %q, want once for INBOX only", got)
 	}
 	if got := readOut(t, out, "spam"); got != msg {
