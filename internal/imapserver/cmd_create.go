@@ -44,6 +44,7 @@ func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 		}
 		return c.storageError("create "+name, err)
 	}
+	c.writeCreateOldName(dec.SentMailbox(), name)
 	return nil
 }
 

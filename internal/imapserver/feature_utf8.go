@@ -24,7 +24,10 @@ import (
 //     plain literal whose data is wrapped in "UTF8 (...)", as Python's
 //     imaplib sends it, is unwrapped (unwrapUTF8Literal);
 //   - SEARCH with a CHARSET other than UTF-8 or US-ASCII is BAD (RFC
-//     6855 section 3 and its erratum 4029).
+//     6855 section 3 and its erratum 4029);
+//   - names must be Net-Unicode (no control characters, U+2028, U+2029)
+//     and are normalised to NFC; CREATE announces a normalised name with
+//     LIST ... ("OLDNAME" (sent)) (RFC 9051 sections 5.1 and 6.3.4).
 //
 // Dovecot 2.3 implements neither, so the RFCs are the oracle here.
 
@@ -98,6 +101,19 @@ func unwrapUTF8Literal(body io.Reader, size int64) (io.Reader, int64, error) {
 	}
 	data = data[len(utf8Wrapper) : len(data)-1]
 	return bytes.NewReader(data), int64(len(data)), nil
+}
+
+// writeCreateOldName announces a name CREATE normalised to NFC: "* LIST
+// () sep name ("OLDNAME" ("sent"))" (RFC 9051 section 6.3.4). Only UTF-8
+// names are normalised (imapwire.Decoder.SetUTF8).
+func (c *conn) writeCreateOldName(sent, name string) {
+	sep := c.nsFor(name).Separator
+	if !c.utf8Accept() || sep != "" && strings.TrimSuffix(sent, sep) == name || sent == name {
+		return
+	}
+	enc := c.untagged().Atom("LIST").SP().Flags(nil).SP()
+	writeSeparator(enc, sep)
+	enc.SP().Mailbox(name).SP().Special('(').String("OLDNAME").SP().Special('(').Mailbox(sent).Special(')').Special(')').CRLF()
 }
 
 // isUTF8Keyword reports whether an APPEND data keyword is UTF8 and the

@@ -19,6 +19,12 @@ func TestUTF8AcceptMailboxNames(t *testing.T) {
 		c.cmd(`d LIST "" "Entw*"`).ok().equal(`* LIST (\HasNoChildren) "/" "Entwürfe"`)
 		c.cmd(`e STATUS "Entwürfe" (MESSAGES)`).ok().equal(`* STATUS "Entwürfe" (MESSAGES 0)`)
 		c.cmd(`f LIST "" a*`).ok().equal(`* LIST (\HasNoChildren) "/" a&b`)
+		// RFC 9051 section 6.3.4: a denormalised name is created in NFC
+		// and announced with OLDNAME; the other spelling finds it too.
+		c.cmd("f2 CREATE \"Cafe\u0301/\"").ok().equal("* LIST () \"/\" \"Caf\u00e9\" (\"OLDNAME\" (\"Cafe\u0301/\"))")
+		c.cmd("f3 STATUS \"Cafe\u0301\" (MESSAGES)").ok().equal("* STATUS \"Caf\u00e9\" (MESSAGES 0)")
+		c.cmd("f4 CREATE \"a\u2028b\"").status("NO Mailbox name is not valid UTF-8")
+		c.cmd("f5 DELETE \"Caf\u00e9\"").ok()
 		c.cmd("g SELECT \"Entw\xfcrfe\"").status("NO Mailbox name is not valid UTF-8")
 		c.cmd(`h SELECT "Entwürfe"`).ok()
 		c.cmd(`i CLOSE`).ok()

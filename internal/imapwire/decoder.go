@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"roost/internal/imap"
 )
 
@@ -88,12 +90,21 @@ type Decoder struct {
 
 	// utf8: mailbox names arrive as UTF-8, not modified UTF-7 (SetUTF8).
 	utf8 bool
+	// sentMailbox is the last name ExpectMailbox read, as sent.
+	sentMailbox string
 }
 
 // SetUTF8 makes ExpectMailbox and ExpectListMailbox take names as UTF-8
 // instead of modified UTF-7, for a client that enabled IMAP4rev2 or
-// UTF8=ACCEPT (RFC 9051 section 5.1, RFC 6855 section 3).
+// UTF8=ACCEPT (RFC 9051 section 5.1, RFC 6855 section 3). Such names
+// must be Net-Unicode (RFC 5198 section 2: no control characters, no
+// line or paragraph separator) and are normalised to NFC, as RFC 9051
+// section 5.1 lets a server do for every command.
 func (d *Decoder) SetUTF8(on bool) { d.utf8 = on }
+
+// SentMailbox returns the last mailbox name ExpectMailbox read as the
+// client sent it (before mUTF-7 decoding or NFC normalisation).
+func (d *Decoder) SentMailbox() string { return d.sentMailbox }
 
 // NewDecoder returns a Decoder reading from r.
 func NewDecoder(r *bufio.Reader, opts DecoderOptions) *Decoder {
@@ -634,6 +645,7 @@ func (d *Decoder) ExpectMailbox(name *string) bool {
 	if !d.ExpectAString(&raw) {
 		return false
 	}
+	d.sentMailbox = raw
 	dec, err := d.decodeMailbox(raw)
 	if err != nil {
 		return d.setErr(&MailboxNameError{Name: raw})
@@ -838,10 +850,16 @@ func (d *Decoder) decodeMailbox(raw string) (string, error) {
 	if !d.utf8 {
 		return imap.DecodeMailbox(raw)
 	}
-	if !utf8.ValidString(raw) {
+	if !utf8.ValidString(raw) || strings.IndexFunc(raw, notNetUnicode) >= 0 {
 		return "", errBadUTF8
 	}
-	return raw, nil
+	return norm.NFC.String(raw), nil
 }
 
-var errBadUTF8 = errors.New("mailbox name is not valid UTF-8")
+var errBadUTF8 = errors.New("mailbox name is not valid Net-Unicode")
+
+// notNetUnicode reports the characters RFC 6855 section 3 forbids in a
+// mailbox name: controls (C0, DEL, C1) and U+2028, U+2029.
+func notNetUnicode(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
+}

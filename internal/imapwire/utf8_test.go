@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -44,7 +45,10 @@ func TestDecoderUTF8Mailbox(t *testing.T) {
 		{`Entw&APw-rfe`, "Entwürfe", false, false},
 		{`inbox`, "INBOX", true, false},
 		{"\"M\xff\"", "", true, true},
-		{`"Entwürfe"`, "", false, true}, // 8-bit is not mUTF-7
+		{"\"a\u2028b\"", "", true, true},        // line separator: not Net-Unicode
+		{"\"a\u0085b\"", "", true, true},        // C1 control
+		{"\"Cafe\u0301\"", "Café", true, false}, // normalised to NFC
+		{`"Entwürfe"`, "", false, true},         // 8-bit is not mUTF-7
 	}
 	for _, tt := range tests {
 		d := newDec(tt.in+"\r\n", nil)
@@ -60,6 +64,9 @@ func TestDecoderUTF8Mailbox(t *testing.T) {
 		}
 		if !ok || got != tt.want {
 			t.Errorf("%q utf8=%v: got %q (%v), want %q", tt.in, tt.utf8, got, d.Err(), tt.want)
+		}
+		if sent := d.SentMailbox(); sent != strings.Trim(tt.in, `"`) {
+			t.Errorf("%q: SentMailbox %q", tt.in, sent)
 		}
 	}
 	d := newDec("\"Entwürfe/*\"\r\n", nil)
