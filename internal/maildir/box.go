@@ -22,6 +22,23 @@ import (
 // its stamp is unchanged (Dovecot's maildir sync does the same).
 const dirtyWindow = 2 * time.Second
 
+// dirtyWindowFine replaces dirtyWindow for a directory whose mtime has a
+// sub-second part (ext4, XFS, btrfs, tmpfs): the kernel stamps changes
+// from its coarse clock, at most one tick (1-10 ms) behind the time read
+// before the stat, so a change after a stat taken this long after the
+// mtime always gets a later mtime.
+const dirtyWindowFine = 50 * time.Millisecond
+
+// recentlyChanged reports whether a directory stamped st, stat'ed at now
+// (read before the stat), may change again without its stamp changing.
+func recentlyChanged(now time.Time, st stamp) bool {
+	w := dirtyWindow
+	if st.mtime.Nanosecond() != 0 {
+		w = dirtyWindowFine
+	}
+	return now.Sub(st.mtime) < w
+}
+
 // boxPaths locates one mailbox on disk.
 type boxPaths struct {
 	name    string // client-visible name, for messages
@@ -85,6 +102,7 @@ type box struct {
 	curStamp      stamp
 	newStamp      stamp
 	dirty         bool
+	dirsMade      bool // cur/ new/ tmp/ and the control dir were made
 	views         map[*view]struct{}
 	fields        map[uint32]map[string][]byte
 	ix            *mailindex.Index // nil without an index
@@ -185,10 +203,14 @@ func (b *box) ensureDirs() error {
 		return storage.Errorf(storage.KindNotFound, "Mailbox was deleted: %s", b.p.name)
 	}
 	if _, err := b.d.fs.Stat(b.p.dir); err != nil {
+		b.dirsMade = false
 		if errors.Is(err, fs.ErrNotExist) {
 			return b.errMissing()
 		}
 		return osError("stat mailbox", err)
+	}
+	if b.dirsMade {
+		return nil
 	}
 	for _, sub := range []string{"cur", "new", "tmp"} {
 		p := filepath.Join(b.p.dir, sub)
@@ -201,6 +223,7 @@ func (b *box) ensureDirs() error {
 			return osError("create control dir", err)
 		}
 	}
+	b.dirsMade = true
 	return nil
 }
 
@@ -209,6 +232,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	if err := b.ensureDirs(); err != nil {
 		return err
 	}
+	now := b.d.now() // before the stats: see recentlyChanged
 	curSt, err := statStamp(b.d.fs, filepath.Join(b.p.dir, "cur"))
 	if err != nil {
 		return osError("stat cur", err)
@@ -216,6 +240,10 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	newSt, err := statStamp(b.d.fs, filepath.Join(b.p.dir, "new"))
 	if err != nil {
 		return osError("stat new", err)
+	}
+	if (!curSt.exists || !newSt.exists) && b.dirsMade {
+		b.dirsMade = false // removed behind our back: make them again
+		return b.refreshLocked(ctx)
 	}
 	ulPath := filepath.Join(b.p.control, uidlistName)
 	ulSt, err := statStamp(b.d.fs, ulPath)
@@ -254,9 +282,8 @@ func (b *box) refreshLocked(ctx context.Context) error {
 			return err
 		}
 	}
-	now := b.d.now()
 	b.curStamp, b.newStamp = curSt, newSt
-	b.dirty = now.Sub(curSt.mtime) < dirtyWindow || now.Sub(newSt.mtime) < dirtyWindow
+	b.dirty = recentlyChanged(now, curSt) || recentlyChanged(now, newSt)
 	if !b.loaded {
 		b.loaded = true
 		if !b.recentKnown {

@@ -244,3 +244,39 @@ func TestSaveToCachedBox(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
+
+// TestSameTickWriter: an outside writer drops a file into new/ within the
+// same directory timestamp as the last sync saw (simulated by restoring
+// new/'s mtime): the box was synced within the dirty window, so the next
+// sync still rescans and finds it.
+func TestSameTickWriter(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 2)
+	newDir := filepath.Join(home, "Maildir", "new")
+	tick := time.Now().Add(time.Millisecond) // sub-second, and recent for the sync below
+	if err := os.Chtimes(newDir, tick, tick); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	if err := os.WriteFile(filepath.Join(newDir, "1795000000.M1P1.outside"), []byte(ifMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(newDir, tick, tick); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Sync(bg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mb.Messages()); n != 3 {
+		t.Errorf("after a same-tick delivery the view has %d messages, want 3", n)
+	}
+}

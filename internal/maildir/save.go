@@ -29,6 +29,9 @@ type pending struct {
 func (b *box) writeTmp(body io.Reader) (pending, error) {
 	tmp := filepath.Join(b.p.dir, "tmp", b.d.uniqueName(b.d.now()))
 	f, err := b.d.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil && isNotExist(err) && b.remakeTmp() {
+		f, err = b.d.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	}
 	if err != nil {
 		return pending{}, osError("create tmp file", err)
 	}
@@ -54,7 +57,11 @@ func (b *box) writeTmp(body io.Reader) (pending, error) {
 // when possible, else by copying.
 func (b *box) linkTmp(src string, size, vsize int64) (pending, error) {
 	tmp := filepath.Join(b.p.dir, "tmp", b.d.uniqueName(b.d.now()))
-	if err := b.d.fs.Link(src, tmp); err == nil {
+	err := b.d.fs.Link(src, tmp)
+	if err != nil && isNotExist(err) && b.remakeTmp() {
+		err = b.d.fs.Link(src, tmp)
+	}
+	if err == nil {
 		return pending{tmp: tmp, size: size, vsize: vsize, linked: true}, nil
 	} else if isNotExist(err) {
 		return pending{}, err
@@ -80,6 +87,18 @@ func (b *box) linkTmp(src string, size, vsize int64) (pending, error) {
 		return pending{}, osError("copy message", err)
 	}
 	return pending{tmp: tmp, size: size, vsize: vsize}, nil
+}
+
+// remakeTmp recreates a tmp/ that went missing while the box was cached
+// (ensureDirs makes the subdirectories once); false if tmp/ is there.
+func (b *box) remakeTmp() bool {
+	if _, err := b.d.fs.Stat(filepath.Join(b.p.dir, "tmp")); !isNotExist(err) {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dirsMade = false
+	return b.ensureDirs() == nil
 }
 
 func (b *box) discard(ps []pending) {
@@ -410,15 +429,14 @@ func (b *box) catchUpLocked(ctx context.Context) error {
 	if !b.loaded {
 		return nil // the first full scan will find them
 	}
-	var maxUID uint32
+	// UIDs below nextUID were accounted for by our last scan or save
+	// (present, or expunged since: their uidlist lines stay until the
+	// next rewrite and must not trigger a scan on every save).
+	maxUID := b.nextUID - 1
 	if len(b.msgs) > 0 {
-		maxUID = b.msgs[len(b.msgs)-1].uid
+		maxUID = max(maxUID, b.msgs[len(b.msgs)-1].uid)
 	}
-	need := false
-	for i := len(b.ul.recs) - 1; i >= 0 && b.ul.recs[i].uid > maxUID; i-- {
-		need = true
-	}
-	if !need {
+	if n := len(b.ul.recs); n == 0 || b.ul.recs[n-1].uid <= maxUID {
 		return nil
 	}
 	found, err := b.readDirs()
