@@ -1,5 +1,8 @@
 // Package imapserver implements an IMAP4rev1 server (RFC 3501) over the
-// storage API, with IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS (RFC
+// storage API that also speaks IMAP4rev2 (RFC 9051) to a client that
+// sends ENABLE IMAP4rev2 (feature_imap4rev2.go; both are advertised), and
+// UTF8=ACCEPT (RFC 6855, RFC 9755; feature_utf8.go: UTF-8 mailbox names
+// and quoted strings, APPEND UTF8 (...)), with IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS (RFC
 // 4315), UNSELECT (RFC 3691), CHILDREN (RFC 3348), ID (RFC 2971), ENABLE
 // (RFC 5161), SASL-IR (RFC 4959), LITERAL+ and LITERAL- (RFC 7888), MOVE
 // (RFC 6851), SPECIAL-USE (RFC 6154), LIST-EXTENDED selection and return
