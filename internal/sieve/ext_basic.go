@@ -19,6 +19,7 @@ func extSpecs() []*spec {
 	out = append(out, moreExtSpecs()...)
 	out = append(out, extprogramsSpecs()...)
 	out = append(out, vndSpecs()...)
+	out = append(out, extlistsSpecs()...)
 	return out
 }
 

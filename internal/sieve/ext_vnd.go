@@ -19,8 +19,9 @@ import (
 // ActReport is the report action (vnd.dovecot.report).
 const ActReport ActionKind = "report"
 
-// vndCapabilities are the vendor extensions of this file.
-var vndCapabilities = []string{"vnd.dovecot.environment", "vnd.dovecot.report"}
+// vndCapabilities are the vendor extensions of this file and extlists
+// (ext_extlists.go).
+var vndCapabilities = []string{"vnd.dovecot.environment", "vnd.dovecot.report", "extlists"}
 
 // Report is a report action.
 type Report struct {

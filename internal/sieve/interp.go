@@ -65,10 +65,15 @@ type runner struct {
 	// duplicate: ids checked in this run, marked on execute
 	dupIDs  []dupMark
 	notifys int
+	// extlists: lists loaded in this run
+	lists map[string]*extList
 	// hooks for the test suite
 	hook      any
 	stopClock context.CancelFunc
 }
+
+// suiteVariables is the test suite's hook for its "tst" namespace.
+type suiteVariables interface{ suiteVariable(name string) string }
 
 type dupMark struct {
 	id      string
@@ -279,6 +284,11 @@ func (r *runner) lookupVar(name string) string {
 	if rest, ok := strings.CutPrefix(lname, "global."); ok {
 		return r.globals[rest]
 	}
+	if rest, ok := strings.CutPrefix(lname, "tst."); ok {
+		if h, ok := r.hook.(suiteVariables); ok {
+			return h.suiteVariable(rest)
+		}
+	}
 	if v, ok := r.vars[lname]; ok {
 		return v
 	}
@@ -347,6 +357,16 @@ func (r *runner) tstr(n *node, tag string) (string, bool) {
 func (r *runner) matchKeys(n *node, values []string, keysArg *syntax.Arg) (bool, error) {
 	m := &matcher{spec: n.match}
 	keys := r.strs(keysArg)
+	if m.spec.typ == "list" {
+		v, ok, err := r.listMatch(values, keys)
+		if err != nil {
+			return false, r.errorf(n, "%v", err)
+		}
+		if ok && r.prog.required["variables"] {
+			r.matchVal = []string{v}
+		}
+		return ok, nil
+	}
 	ok := m.match(values, keys)
 	if m.err != nil { // an invalid run-time regex is a warning and no match, as in Pigeonhole
 		r.res.Warnings = append(r.res.Warnings, m.err.Error())

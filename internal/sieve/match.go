@@ -27,7 +27,7 @@ var comparators = map[string]string{
 
 func (v *validator) matchArgs(n *node) {
 	m := matchSpec{typ: "is", cmp: "i;ascii-casemap"}
-	for _, t := range []string{"is", "contains", "matches", "regex", "count", "value"} {
+	for _, t := range []string{"is", "contains", "matches", "regex", "count", "value", "list"} {
 		if a, ok := n.tags[t]; ok {
 			m.typ = t
 			if t == "count" || t == "value" {
@@ -48,6 +48,9 @@ func (v *validator) matchArgs(n *node) {
 		}
 	}
 	n.match = m
+	if m.typ == "list" && len(n.pos) > 0 {
+		checkListNames(v, n)
+	}
 	if m.typ == "regex" && len(n.pos) > 0 {
 		keys := n.pos[len(n.pos)-1]
 		if !n.prog.required["variables"] || !hasVariable(keys.Strings) {

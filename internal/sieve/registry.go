@@ -86,6 +86,7 @@ func addTags(dst map[string]tagDef, groups ...string) map[string]tagDef {
 			dst["regex"] = tagDef{group: "match", ext: "regex"}
 			dst["count"] = tagDef{param: aString, group: "match", ext: "relational"}
 			dst["value"] = tagDef{param: aString, group: "match", ext: "relational"}
+			dst["list"] = tagDef{group: "match", ext: "extlists"}
 		case "addrpart":
 			dst["all"] = tagDef{group: "addrpart"}
 			dst["localpart"] = tagDef{group: "addrpart"}

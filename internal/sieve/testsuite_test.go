@@ -52,6 +52,17 @@ type suite struct {
 	tests    int
 }
 
+// suiteVariable is ${tst.NAME}: "path" is the test file's directory.
+func (s *suite) suiteVariable(name string) string {
+	if name == "path" {
+		if abs, err := filepath.Abs(s.dir); err == nil {
+			return abs
+		}
+		return s.dir
+	}
+	return ""
+}
+
 func allExtensions() []string {
 	return append(append(Capabilities(), extraCapabilities...), "vnd.dovecot.testsuite")
 }
