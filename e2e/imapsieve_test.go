@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -64,7 +65,7 @@ plugin {
 
 // writeImapsieveFiles writes the scripts and the training programs; the
 // programs append their input to out/<kind> and "$1 $USER $HOME" to
-// out/<kind>.args.
+// out/<kind>.args, and their environment to out/<kind>.env.
 func writeImapsieveFiles(t *testing.T, e *mailEnv) string {
 	t.Helper()
 	out := filepath.Join(e.Dir, "out")
@@ -78,7 +79,7 @@ func writeImapsieveFiles(t *testing.T, e *mailEnv) string {
 	}
 	files := map[string]string{"sieve/report-spam.sieve": reportSpam, "sieve/report-ham.sieve": reportHam}
 	for _, kind := range []string{"spam", "ham"} {
-		files["bin/sa-learn-"+kind+".sh"] = fmt.Sprintf("#!/bin/sh\necho \"$1 $USER $HOME\" >>%[1]s/%[2]s.args\nexec cat >>%[1]s/%[2]s\n", out, kind)
+		files["bin/sa-learn-"+kind+".sh"] = fmt.Sprintf("#!/bin/sh\necho \"$1 $USER $HOME\" >>%[1]s/%[2]s.args\nenv | sort >%[1]s/%[2]s.env\nexec cat >>%[1]s/%[2]s\n", out, kind)
 	}
 	for name, data := range files {
 		mode := os.FileMode(0o644)
@@ -105,6 +106,13 @@ func readOut(t *testing.T, out, name string) string {
 
 func TestImapsieveSpamTraining(t *testing.T) {
 	t.Parallel()
+	var mu sync.Mutex // guards envs
+	envs := map[string]string{}
+	t.Cleanup(func() {
+		if len(envs) == 2 && envs["dovecot"] != envs["roost"] {
+			t.Errorf("training programs' environment differs\n--- dovecot\n%s--- roost\n%s", envs["dovecot"], envs["roost"])
+		}
+	})
 	for _, kind := range serverKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -116,6 +124,9 @@ func TestImapsieveSpamTraining(t *testing.T) {
 			out := writeImapsieveFiles(t, e)
 			srv := startServer(t, e, kind)
 			runSpamTraining(t, srv, out, "alice alice "+e.Home("alice")+"\n")
+			mu.Lock()
+			defer mu.Unlock()
+			envs[kind] = strings.ReplaceAll(readOut(t, out, "spam.env"), e.Dir, "DIR")
 		})
 	}
 }

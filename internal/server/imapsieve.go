@@ -153,7 +153,12 @@ func (h *imapSieve) env(s *imapserver.Session, ev imapserver.MailEvent) *sieve.E
 		}
 	}
 	e := sieve.ImapsieveEvent{User: s.User, Email: email, Cause: ev.Cause, Mailbox: ev.Mailbox, ChangedFlags: ev.ChangedFlags}
-	return &sieve.Env{User: email, Home: home, Settings: h.cfg, Environment: e.Environment()}
+	items := e.Environment()
+	items["vnd.dovecot.username"] = s.User // the programs' USER, as in delivery
+	if h.host != "" {
+		items["host"] = h.host // environment "host" and the programs' HOST
+	}
+	return &sieve.Env{User: email, Home: home, Settings: h.cfg, Environment: items}
 }
 
 // runMessage runs the scripts on one message and applies the outcome.

@@ -94,6 +94,7 @@ func (p *ProgramCall) Run(ctx context.Context, env *Env, input []byte, hasInput 
 	}
 	cmd := exec.CommandContext(ctx, path, p.Args...)
 	cmd.Env = programEnviron(env)
+	cmd.Dir = "/" // as Dovecot: nothing of the daemon's working directory
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = programWaitDelay
@@ -127,13 +128,11 @@ func (p *ProgramCall) eol(b []byte) []byte {
 	return crlf(b)
 }
 
-// programEnviron is the environment Pigeonhole gives programs.
+// programEnviron is the environment Pigeonhole gives programs: no PATH
+// (the shell's default applies), the user, home and host, and the
+// envelope when there is one.
 func programEnviron(env *Env) []string {
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = "/usr/local/bin:/usr/bin:/bin"
-	}
-	out := []string{"PATH=" + path}
+	var out []string
 	add := func(k, v string) {
 		if v != "" && !strings.ContainsAny(v, "\x00\r\n") {
 			out = append(out, k+"="+v)
