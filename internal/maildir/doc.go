@@ -11,7 +11,8 @@
 //     form; the file mtime is the INTERNALDATE.
 //   - dovecot-uidlist version 3 ("3 V<uidvalidity> N<nextuid> G<guid>",
 //     then "<uid> [ext...] :<base>"), locked by dovecot-uidlist.lock
-//     (O_EXCL, "<pid>:<host>", overridden after 2 minutes or when its
+//     ("<pid>:<host>" written to ".temp.<host>.<pid>.<n>" and linked, so
+//     never empty; overridden after 2 minutes unchanged or when its
 //     process is gone), appended in place for new messages and rewritten
 //     through dovecot-uidlist.tmp and rename.
 //   - dovecot-keywords ("<n> <keyword>", n 0..25 = letters a..z),

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,7 +27,7 @@ const (
 )
 
 // dotlock is a held "<path>.lock" file, as Dovecot's file-dotlock.c
-// creates it: O_EXCL, containing "<pid>:<host>".
+// creates it: linked from a temporary file holding "<pid>:<host>".
 type dotlock struct {
 	fsys vfs.FS
 	path string
@@ -36,17 +38,28 @@ func lockFile(ctx context.Context, fsys vfs.FS, path string, now func() time.Tim
 	lp := path + ".lock"
 	deadline := now().Add(lockTimeout)
 	content := []byte(strconv.Itoa(os.Getpid()) + ":" + host)
+	tmp := ""
+	defer func() {
+		if tmp != "" {
+			_ = fsys.Remove(tmp)
+		}
+	}()
+	var made time.Time
 	for {
-		f, err := fsys.OpenFile(lp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		switch t := now(); {
+		case tmp == "":
+			var err error
+			if tmp, err = writeLockTmp(fsys, lp, host, content); err != nil {
+				return nil, err
+			}
+			made = t
+		case t.Sub(made) > time.Second:
+			// waited: the lock must not look as old as our wait
+			_ = fsys.Chtimes(tmp, t, t)
+			made = t
+		}
+		err := fsys.Link(tmp, lp)
 		if err == nil {
-			_, werr := f.Write(content)
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				_ = fsys.Remove(lp)
-				return nil, fmt.Errorf("write lock %s: %w", lp, werr)
-			}
 			return &dotlock{fsys: fsys, path: lp}, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -66,6 +79,34 @@ func lockFile(ctx context.Context, fsys vfs.FS, path string, now func() time.Tim
 			return nil, ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// writeLockTmp writes the lock's content to a new file beside it, which
+// lockFile then links to the lock name (Dovecot's file-dotlock.c does the
+// same unless dotlock_use_excl is set): the lock appears with
+// "<pid>:<host>" in it, so a process killed while locking never leaves an
+// empty lock, which others could only override after lockStaleTimeout.
+func writeLockTmp(fsys vfs.FS, lp, host string, content []byte) (string, error) {
+	prefix := filepath.Join(filepath.Dir(lp), ".temp."+host+"."+strconv.Itoa(os.Getpid())+".")
+	for i := 0; ; i++ {
+		tmp := prefix + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := fsys.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if errors.Is(err, fs.ErrExist) && i < 10 {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("create lock %s: %w", lp, err)
+		}
+		_, err = f.Write(content)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = fsys.Remove(tmp)
+			return "", fmt.Errorf("write lock %s: %w", lp, err)
+		}
+		return tmp, nil
 	}
 }
 

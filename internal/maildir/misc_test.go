@@ -208,6 +208,10 @@ func TestStaleLock(t *testing.T) {
 	if err != nil || st.Messages != 3 {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
+	// the lock is linked from a temporary file, which is gone afterwards
+	if tmps, _ := filepath.Glob(filepath.Join(home, "Maildir", ".temp.*")); len(tmps) > 0 {
+		t.Errorf("temporary lock files left behind: %v", tmps)
+	}
 }
 
 // TestSaveToCachedBox: a mailbox that only received saves stays cached
