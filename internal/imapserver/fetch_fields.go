@@ -21,6 +21,9 @@ const (
 	// the empty line: SEARCH reads FROM, SUBJECT, HEADER and SENT* keys
 	// from it without opening the message.
 	FieldHeader = "imap.header"
+	// FieldSortKeys are the header-derived SORT and THREAD keys
+	// (imap.AppendSortKeys), so that they are parsed once, at save.
+	FieldSortKeys = "imap.sortkeys"
 )
 
 // Fields is the storage.FieldFunc for IMAP: the composition root passes
@@ -42,10 +45,12 @@ func Fields(msg io.ReaderAt, size int64) (map[string][]byte, error) {
 func computeFields(root *message.Part, data []byte) map[string][]byte {
 	hdr := data[min(root.Offset, int64(len(data))):min(root.BodyOffset(), int64(len(data)))]
 	return map[string][]byte{
+		FieldSortKeys:      imap.AppendSortKeys(nil, hdr),
 		FieldEnvelope:      imap.Envelope(root),
 		FieldBodyStructure: imap.BodyStructure(root, true),
 		FieldBody:          imap.BodyStructure(root, false),
 		FieldHeader:        slices.Clone(hdr),
+		FieldPreview:       []byte(message.Snippet(data, root)),
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	fetchRFC822Size
 	fetchModSeq
 	fetchSaveDate   // SAVEDATE (RFC 8514)
+	fetchPreview    // PREVIEW, SNIPPET (RFC 8970, feature_preview.go)
 	fetchBinarySize // BINARY.SIZE[part] (RFC 3516)
 	fetchEnvelope
 	fetchBody // BODY without a section: BODYSTRUCTURE without extensions
@@ -59,6 +60,7 @@ type fetchItem struct {
 	offset  int64
 	count   int64  // -1: to the end
 	label   string // response name, e.g. BODY[HEADER.FIELDS (FROM)]<0>
+	preview previewOpts
 }
 
 // fetchRequest is a parsed FETCH attribute list.
@@ -148,6 +150,9 @@ func (req *fetchRequest) parseAtt(d *imapwire.Decoder, name string) error {
 		}
 		req.add(fetchItem{kind: k})
 		return nil
+	}
+	if name == "PREVIEW" || name == "SNIPPET" {
+		return req.parsePreview(d, name)
 	}
 	if rest, ok := strings.CutPrefix(name, "BINARY"); ok {
 		return req.parseBinary(d, rest)
@@ -403,7 +408,7 @@ func isDigits(s string) bool {
 // add appends an item unless it is a duplicate of a non-section item
 // (Dovecot keeps one handler per such item).
 func (req *fetchRequest) add(it fetchItem) {
-	if it.kind != fetchSection && it.kind != fetchBinarySize {
+	if it.kind != fetchSection && it.kind != fetchBinarySize && it.kind != fetchPreview {
 		for _, o := range req.items {
 			if o.kind == it.kind {
 				return

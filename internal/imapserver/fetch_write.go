@@ -188,6 +188,8 @@ func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message,
 			return itemValue{}, err
 		}
 		return itemValue{name: it.label, raw: strconv.AppendInt(nil, int64(len(b)), 10)}, nil
+	case fetchPreview:
+		return f.preview(ctx, md, it)
 	case fetchEnvelope:
 		return f.cached(ctx, md, "ENVELOPE", FieldEnvelope)
 	case fetchBody:

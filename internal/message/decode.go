@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -26,7 +27,9 @@ func ToUTF8(charset string, text []byte) string {
 	if isGB2312(cs) {
 		return decodeGB2312(text)
 	}
-	if cs != "" && cs != "us-ascii" && cs != "utf-8" && cs != "utf8" {
+	if isLatin1(cs) {
+		text, _ = charmap.ISO8859_1.NewDecoder().Bytes(text)
+	} else if cs != "" && cs != "us-ascii" && cs != "utf-8" && cs != "utf8" && !iconvLacks(cs) {
 		if enc := lookupCharset(cs); enc != nil {
 			if out, _, err := transform.Bytes(enc.NewDecoder(), text); err == nil {
 				text = out
@@ -41,6 +44,24 @@ func ToUTF8(charset string, text []byte) string {
 // which would find characters Dovecot cannot see.
 func isGB2312(cs string) bool {
 	return cs == "gb2312" || cs == "csgb2312" || cs == "euc-cn" || cs == "euccn"
+}
+
+// isLatin1 reports the labels of ISO-8859-1. glibc's iconv maps bytes
+// 0x80-0x9F to the C1 controls; golang.org/x/text follows WHATWG and reads
+// them as windows-1252, which Dovecot does not.
+func isLatin1(cs string) bool {
+	switch cs {
+	case "iso-8859-1", "iso8859-1", "iso_8859-1", "iso_8859-1:1987", "latin1", "l1",
+		"cp819", "ibm819", "iso-ir-100", "csisolatin1", "8859_1", "iso88591":
+		return true
+	}
+	return false
+}
+
+// iconvLacks reports labels that WHATWG knows but glibc's iconv does not:
+// Dovecot takes such text as UTF-8.
+func iconvLacks(cs string) bool {
+	return cs == "ks_c_5601-1987"
 }
 
 // decodeGB2312 decodes EUC-CN: ASCII, and byte pairs in 0xA1-0xFE whose
