@@ -3,7 +3,6 @@ package imapserver
 import (
 	"context"
 
-	"roost/internal/imap"
 	"roost/internal/storage"
 )
 
@@ -29,7 +28,7 @@ func cmdNamespace(ctx context.Context, c *conn, cmd *command) error {
 		}
 		enc.List(len(list), func(i int) {
 			// Dovecot quotes the prefix even when it is an atom.
-			enc.Special('(').String(imap.EncodeMailbox(list[i].Prefix)).SP().String(list[i].Separator).Special(')')
+			enc.Special('(').String(c.wireName(list[i].Prefix)).SP().String(list[i].Separator).Special(')')
 		})
 	}
 	enc.CRLF()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"roost/internal/imap"
 	"roost/internal/imapwire"
 	"roost/internal/storage"
 )
@@ -44,6 +45,15 @@ func (c *conn) applyUTF8() {
 	on := c.utf8Accept()
 	c.enc.SetUTF8(on)
 	c.dec.SetUTF8(on)
+}
+
+// wireName is a mailbox name (or namespace prefix) as the client reads
+// it inside a string: UTF-8 after UTF8=ACCEPT or IMAP4rev2, else mUTF-7.
+func (c *conn) wireName(name string) string {
+	if c.utf8Accept() {
+		return name
+	}
+	return imap.EncodeMailbox(name)
 }
 
 // badNameText is the NO text for a mailbox name that does not decode.

@@ -3,6 +3,8 @@ package imapserver
 import (
 	"strconv"
 	"testing"
+
+	"roost/internal/storage"
 )
 
 // RFC 6855 section 3 (and RFC 9051 section 5.1): after ENABLE
@@ -83,4 +85,20 @@ func TestUTF8AcceptSearchCharset(t *testing.T) {
 	c.cmd("d SEARCH CHARSET ISO-8859-1 ALL").status("BAD Error in IMAP command SEARCH: CHARSET must be UTF-8")
 	c.cmd("e SEARCH CHARSET UTF-8 SUBJECT \"grüße\"").ok().equal("* SEARCH 1")
 	c.cmd("f SEARCH SUBJECT \"Grüße\"").ok().equal("* SEARCH 1")
+}
+
+// A namespace prefix is a mailbox name too: UTF-8 after UTF8=ACCEPT
+// (RFC 6855 section 3), modified UTF-7 otherwise.
+func TestUTF8AcceptNamespacePrefix(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.namespaces = []storage.NamespaceConfig{
+		{Name: "inbox", Type: "private", Prefix: "Persönlich/", Separator: "/", Inbox: true, List: "yes", Subscriptions: true},
+	}
+	c := ts.login()
+	c.cmd("a NAMESPACE").ok().equal(`* NAMESPACE (("Pers&APY-nlich/" "/")) NIL NIL`)
+	c.cmd("b ENABLE UTF8=ACCEPT").ok()
+	c.cmd("c NAMESPACE").ok().equal(`* NAMESPACE (("Persönlich/" "/")) NIL NIL`)
+	c.cmd(`d CREATE "Persönlich/Ablage"`).ok()
+	c.cmd(`e LIST "" "Persönlich/*"`).ok().has(`* LIST (\HasNoChildren) "/" "Persönlich/Ablage"`)
 }
