@@ -1,8 +1,13 @@
 package maildir
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"roost/internal/vfs"
 )
 
 // TestRecentlyChanged: a directory with whole-second mtimes stays dirty
@@ -27,5 +32,27 @@ func TestRecentlyChanged(t *testing.T) {
 		if got := recentlyChanged(now, c.st); got != c.want {
 			t.Errorf("recentlyChanged(mtime %v before now) = %v, want %v", now.Sub(c.st.mtime), got, c.want)
 		}
+	}
+}
+
+// TestStaleOwnPid: a lock naming this process is held by another of its
+// goroutines, unless it was made before the process started (a previous
+// instance that had the same pid, as pid 1 in a container).
+func TestStaleOwnPid(t *testing.T) {
+	host := "testhost"
+	lp := filepath.Join(t.TempDir(), "dovecot-uidlist.lock")
+	if err := os.WriteFile(lp, []byte(strconv.Itoa(os.Getpid())+":"+host), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := processStart.Add(10 * time.Second) // well inside lockStaleTimeout
+	if staleLock(vfs.OS{}, lp, now, host) {
+		t.Errorf("a lock of this process made after it started is stale")
+	}
+	old := processStart.Add(-time.Second)
+	if err := os.Chtimes(lp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if !staleLock(vfs.OS{}, lp, now, host) {
+		t.Errorf("a lock with this pid made before the process started is not stale")
 	}
 }

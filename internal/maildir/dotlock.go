@@ -26,6 +26,12 @@ const (
 	lockPollInterval = 20 * time.Millisecond
 )
 
+// processStart is when this process started (set once); lockClockSlack
+// covers the kernel's coarse file timestamps.
+var processStart = time.Now()
+
+const lockClockSlack = 20 * time.Millisecond
+
 // dotlock is a held "<path>.lock" file, as Dovecot's file-dotlock.c
 // creates it: linked from a temporary file holding "<pid>:<host>".
 type dotlock struct {
@@ -133,8 +139,13 @@ func staleLock(fsys vfs.FS, lp string, now time.Time, host string) bool {
 		return false
 	}
 	pid, err := strconv.Atoi(pidStr)
-	if err != nil || pid <= 0 || pid == os.Getpid() {
+	if err != nil || pid <= 0 {
 		return false
+	}
+	if pid == os.Getpid() {
+		// Another goroutine's lock, unless it is older than this process:
+		// a previous instance with the same pid (pid 1 in a container).
+		return fi.ModTime().Before(processStart.Add(-lockClockSlack))
 	}
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
