@@ -112,6 +112,7 @@ func mainCompare(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.IntVar(&o.CycleClients, "c", 0, "clients for cycle and pop3 (default 4 per CPU)")
 	fs.IntVar(&o.IdleSessions, "idle", 1000, "idle sessions")
 	fs.IntVar(&o.BigboxSize, "bigbox", 100000, "bigbox messages")
+	fs.IntVar(&o.SortThreadSize, "sortthread", 50000, "sortthread messages")
 	fs.StringVar(&o.ProfileDir, "profile", "", "write roost CPU and allocation profiles per case to `dir`")
 	out := fs.String("out", "", "write the Markdown report to `file` (keeping its notes section)")
 	if err := fs.Parse(args[2:]); err != nil {

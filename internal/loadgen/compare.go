@@ -29,7 +29,9 @@ type CompareOptions struct {
 	CycleClients int
 	IdleSessions int
 	BigboxSize   int
-	Pop3Prefill  int
+	// SortThreadSize is the sortthread mailbox's message count.
+	SortThreadSize int
+	Pop3Prefill    int
 	// ProfileDir, when set, makes roost write CPU and allocation profiles
 	// per case (roost-CASE.cpu.pprof, roost-CASE.alloc.pprof).
 	ProfileDir string
@@ -71,6 +73,7 @@ func (o *CompareOptions) cases() []benchCase {
 		{"lmtp-4", "lmtp", false, cheap, 4, 0, 0, "4 connections, corpus messages of 3-5 KB to 100 users, fsync on", ""},
 		{"idle", "idle", false, cheap, 1, o.IdleSessions, 20, fmt.Sprintf("%d sessions in IDLE over 100 users; one LMTP transaction delivers a message to every user (APPEND per user when LMTP is not served), time until every session saw its EXISTS", o.IdleSessions), ""},
 		{"bigbox", "bigbox", false, big, 1, 0, o.BigboxSize, fmt.Sprintf("one session on a %d-message INBOX (Maildir files written directly, each server indexes them itself)", o.BigboxSize), ""},
+		{"sortthread", "sortthread", false, big, 1, 0, o.SortThreadSize, fmt.Sprintf("one session on a %d-message INBOX made from corpus messages with threads (SortThreadMessages, seed %d; the same Maildir files for both servers), after a first session that built each server's index and cache", o.SortThreadSize, o.Seed), ""},
 	}
 	if len(o.Cases) == 0 {
 		return all
@@ -103,6 +106,9 @@ func (o *CompareOptions) defaults() {
 	if o.BigboxSize <= 0 {
 		o.BigboxSize = 100000
 	}
+	if o.SortThreadSize <= 0 {
+		o.SortThreadSize = 50000
+	}
 	if o.Pop3Prefill <= 0 {
 		o.Pop3Prefill = 300
 	}
@@ -124,7 +130,7 @@ type CaseResult struct {
 	Case     benchCase
 	Runs     map[string][]Measured // by kind
 	Skipped  map[string]string
-	FirstOps map[string]*Result // bigbox: the first (indexing) session
+	FirstOps map[string]*Result // bigbox, sortthread: the first (indexing) session
 }
 
 // Comparison is the outcome of Compare.
@@ -173,6 +179,19 @@ func Compare(ctx context.Context, o CompareOptions) (*Comparison, error) {
 	}
 	cmp.Took = time.Since(cmp.Start)
 	return cmp, nil
+}
+
+// sortThreadMessages builds the sortthread mailbox from the corpus (any
+// size up to 20 KB), or from synthetic messages without one.
+func (o *CompareOptions) sortThreadMessages(n int) ([][]byte, error) {
+	corpus := SyntheticMessages(o.Seed, 64, 2048)
+	if o.CorpusDir != "" {
+		var err error
+		if corpus, err = LoadCorpus(o.CorpusDir, 0, 20000, 10000); err != nil {
+			return nil, err
+		}
+	}
+	return SortThreadMessages(corpus, o.Seed, n), nil
 }
 
 func (o *CompareOptions) messages() ([][]byte, error) {
@@ -268,8 +287,14 @@ func (o *CompareOptions) setupServer(ctx context.Context, bc benchCase, kind, bi
 	}
 	if bc.Prefill > 0 {
 		fill := msgs
-		if bc.Workload == "bigbox" {
+		switch bc.Workload {
+		case "bigbox":
 			fill = BigboxMessages(o.Seed, bc.Prefill, "needle")
+		case "sortthread":
+			var err error
+			if fill, err = o.sortThreadMessages(bc.Prefill); err != nil {
+				return nil, err
+			}
 		}
 		fmt.Fprintf(o.Log, "%s: writing %d messages per user for %s\n", bc.Name, bc.Prefill, kind)
 		for _, u := range bc.Users(users) {
@@ -310,16 +335,16 @@ func (o *CompareOptions) runOptions(bc benchCase, s *Server, users *Users, msgs 
 }
 
 // warm touches every user once (the servers build their indexes) and,
-// for bigbox, records the first session separately.
+// for bigbox and sortthread, records the first session separately.
 func (o *CompareOptions) warm(ctx context.Context, bc benchCase, s *Server, users *Users, msgs [][]byte, cr *CaseResult) error {
 	ro := o.runOptions(bc, s, users, msgs, 0)
 	ro.Duration = 0
 	switch bc.Workload {
-	case "bigbox":
+	case "bigbox", "sortthread":
 		ro.Ops = 1
 		res, err := Run(ctx, ro)
 		if err == nil && res.Failed() {
-			err = fmt.Errorf("first bigbox session: %v", res.ErrorSamples)
+			err = fmt.Errorf("first %s session: %v", bc.Workload, res.ErrorSamples)
 		}
 		cr.FirstOps[s.Env.Kind] = res
 		return err
@@ -349,7 +374,7 @@ func (o *CompareOptions) measure(ctx context.Context, bc benchCase, s *Server, u
 		run.IdleBase = usage(s.PID())
 		ro.OnIdle = func() { run.IdleFull = usage(s.PID()) }
 	}
-	if bc.Workload == "bigbox" {
+	if bc.Workload == "bigbox" || bc.Workload == "sortthread" {
 		ro.Ops = 1
 	}
 	sm := startSampler(s.PID())

@@ -25,7 +25,7 @@ func TestSmoke(t *testing.T) {
 	var log bytes.Buffer
 	cmp, err := Compare(context.Background(), CompareOptions{
 		RoostBin: bin, Dir: filepath.Join(dir, "work"), Duration: 2 * time.Second, Reps: 1,
-		CorpusDir: corpusDir(), IdleSessions: 50, BigboxSize: 2000, Pop3Prefill: 100, CycleClients: 4,
+		CorpusDir: corpusDir(), IdleSessions: 50, BigboxSize: 2000, SortThreadSize: 2000, Pop3Prefill: 100, CycleClients: 4,
 		NoCeilings: true, Log: &log,
 	})
 	t.Log(log.String())

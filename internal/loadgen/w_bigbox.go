@@ -7,9 +7,10 @@ import (
 )
 
 // runBigbox runs, o.Ops times (default once), a session on a large
-// INBOX: SELECT, UID FETCH 1:* (FLAGS), SEARCH HEADER SUBJECT, and SORT
-// (DATE) when the server announces SORT (RFC 5256). Each command is an
-// op; Values["sort_supported"] is 1 or 0 and Values["exists"] the size.
+// INBOX: for bigbox SELECT, UID FETCH 1:* (FLAGS), SEARCH HEADER SUBJECT,
+// and SORT (DATE) when the server announces SORT (RFC 5256); for
+// sortthread the commands of sortThreadSteps. Each command is an op;
+// Values["sort_supported"] is 1 or 0 and Values["exists"] the size.
 func runBigbox(ctx context.Context, o Options) (*Result, error) {
 	rec := newRecorder()
 	var col collector
@@ -57,13 +58,9 @@ func bigboxOnce(ctx context.Context, o Options, rec *recorder) (bool, int, error
 		return false, 0, err
 	}
 	ic.untagged = nil
-	steps := []struct{ op, cmd string }{
-		{"select", "SELECT INBOX"},
-		{"uid_fetch_flags", "UID FETCH 1:* (FLAGS)"},
-		{"search_header", "SEARCH HEADER SUBJECT " + quote(o.SearchSubject)},
-	}
-	if sortOK {
-		steps = append(steps, struct{ op, cmd string }{"sort_date", "SORT (DATE) UTF-8 ALL"})
+	steps := bigboxSteps(o, sortOK)
+	if o.Workload == "sortthread" {
+		steps = sortThreadSteps(o, sortOK)
 	}
 	for _, s := range steps {
 		if err := rec.time(s.op, func() error { return ic.cmd(s.cmd) }); err != nil {
@@ -72,4 +69,19 @@ func bigboxOnce(ctx context.Context, o Options, rec *recorder) (bool, int, error
 	}
 	exists := ic.exists
 	return sortOK, exists, rec.time("logout", ic.logout)
+}
+
+// step is one timed command of a large-mailbox session.
+type step struct{ op, cmd string }
+
+func bigboxSteps(o Options, sortOK bool) []step {
+	steps := []step{
+		{"select", "SELECT INBOX"},
+		{"uid_fetch_flags", "UID FETCH 1:* (FLAGS)"},
+		{"search_header", "SEARCH HEADER SUBJECT " + quote(o.SearchSubject)},
+	}
+	if sortOK {
+		steps = append(steps, step{"sort_date", "SORT (DATE) UTF-8 ALL"})
+	}
+	return steps
 }

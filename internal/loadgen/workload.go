@@ -35,7 +35,8 @@ type Options struct {
 	// OnIdle, when set, is called by the idle workload once every session
 	// is in IDLE and before the delivery (the driver samples memory).
 	OnIdle func()
-	// SearchSubject is the bigbox SEARCH HEADER SUBJECT needle.
+	// SearchSubject is the bigbox SEARCH HEADER SUBJECT needle and the
+	// sortthread ESEARCH's SUBJECT string.
 	SearchSubject string
 	// Timeout bounds each protocol exchange (default 60s).
 	Timeout time.Duration
@@ -43,7 +44,7 @@ type Options struct {
 
 // Workloads lists the workload names in report order.
 func Workloads() []string {
-	return []string{"cycle", "persistent", "pop3", "lmtp", "idle", "bigbox"}
+	return []string{"cycle", "persistent", "pop3", "lmtp", "idle", "bigbox", "sortthread"}
 }
 
 // Protocol is the protocol a workload speaks.
@@ -77,7 +78,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res, err = runClients(ctx, o, "delivery", lmtpWorker)
 	case "idle":
 		res, err = runIdle(ctx, o)
-	case "bigbox":
+	case "bigbox", "sortthread":
 		res, err = runBigbox(ctx, o)
 	default:
 		return nil, fmt.Errorf("unknown workload %q (have %v)", o.Workload, Workloads())
