@@ -53,6 +53,8 @@ func (r *runner) duplicate(n *node, old, a *Action) (bool, error) {
 		return true, nil
 	case old.Kind == ActVacation && a.Kind == ActVacation:
 		return false, r.errorf(n, "duplicate vacation action not allowed (previously triggered one was here: %s: line %d)", n.prog.Name, old.Line)
+	case old.Kind == ActReject && a.Kind == ActReject && old.executed:
+		return true, nil // a reject already performed: the new one is dropped, as Pigeonhole
 	case old.Kind == ActReject && a.Kind == ActReject:
 		return false, r.errorf(n, "duplicate reject/ereject action not allowed (previously triggered one was here: %s: line %d)", n.prog.Name, old.Line)
 	}
@@ -67,8 +69,8 @@ func (r *runner) conflicts(n *node, a *Action) error {
 		if a.Kind == ActReject {
 			rej, other = a, old
 		}
-		if rej.Kind != ActReject {
-			continue
+		if rej.Kind != ActReject || old.executed {
+			continue // an action already performed does not conflict (Pigeonhole's graceful conflicts)
 		}
 		switch {
 		case isStore(other) || other.Kind == ActRedirect && !other.Copy:

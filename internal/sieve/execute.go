@@ -56,6 +56,10 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 	keepDone := false
 	notified := map[string]bool{} // notify recipients, once per message
 	for _, a := range r.Actions {
+		if a.executed {
+			continue
+		}
+		a.executed = true
 		amsg := msg
 		if a.Message != nil {
 			amsg = a.Message

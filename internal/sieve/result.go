@@ -39,6 +39,9 @@ type Action struct {
 	// Message is the message as edited when the action was taken (nil:
 	// the result's message).
 	Message []byte
+	// executed: performed by an earlier Execute of the result (the test
+	// suite's :append_result); not performed again.
+	executed bool
 }
 
 // VacationReply is a vacation action (RFC 5230).
