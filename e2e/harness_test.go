@@ -159,6 +159,9 @@ userdb {
   args = uid=%[5]d gid=%[6]d home=%[1]s/home/%%u
 }
 mail_location = maildir:~/Maildir
+# METADATA (RFC 5464), which roost offers by default.
+imap_metadata = yes
+mail_attribute_dict = file:%%h/Maildir/dovecot-attributes
 namespace inbox {
   inbox = yes
   separator = /

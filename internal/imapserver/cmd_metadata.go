@@ -325,5 +325,8 @@ func metadataEntryValues(dec *imapwire.Decoder, entries *[]storage.MetadataEntry
 		if !dec.ExpectSP() {
 			return false
 		}
+		if dec.Special(')') {
+			return true // Dovecot takes "value )" too
+		}
 	}
 }
