@@ -182,7 +182,7 @@ func runSpamTraining(t *testing.T, srv *server, out, args string) {
 
 // imapsieveActions is an imapsieve script whose actions depend on the
 // subject: flags, a copy elsewhere, discard.
-const imapsieveActions = `require ["imap4flags", "fileinto", "copy", "environment", "imapsieve", "variables"];
+const imapsieveActions = `require ["imap4flags", "fileinto", "copy", "environment", "imapsieve", "variables", "editheader"];
 
 if header :contains "subject" "flagme" {
   addflag "$Reported";
@@ -192,6 +192,9 @@ if header :contains "subject" "archive" {
 }
 if header :contains "subject" "drop" {
   discard;
+}
+if header :contains "subject" "edit" {
+  addheader "X-Edited" "yes";
 }
 if environment :matches "imap.cause" "*" {
   addflag "cause-${1}";
@@ -211,6 +214,7 @@ func TestImapsieveActionsDifferential(t *testing.T) {
 }
 plugin {
   sieve_plugins = sieve_imapsieve
+  sieve_global_extensions = +editheader
   imapsieve_mailbox1_name = Junk
   imapsieve_mailbox1_causes = APPEND COPY FLAG
   imapsieve_mailbox1_before = file:%s/sieve/actions.sieve
@@ -231,7 +235,7 @@ plugin {
 		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
 		c.must("CREATE Junk")
 		c.must("CREATE Archive")
-		for _, subj := range []string{"plain", "flagme", "archive", "drop"} {
+		for _, subj := range []string{"plain", "flagme", "archive", "drop", "edit"} {
 			c.mustAppend("Junk", `\Seen`, "", "Subject: "+subj+"\r\n\r\nbody\r\n")
 		}
 		c.mustAppend("INBOX", "", "", "Subject: copied flagme\r\n\r\nbody\r\n")
@@ -247,6 +251,10 @@ plugin {
 			for _, m := range c.snapshot(box).Msgs {
 				fmt.Fprintf(&b, "%s %d %s [%s]\n", box, m.UID, m.Subject, m.Flags)
 			}
+		}
+		c.must("EXAMINE Junk")
+		for _, l := range c.must("UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (X-EDITED)])").untagged {
+			fmt.Fprintf(&b, "%s\n", l)
 		}
 		c.logout()
 		got[kind] = b.String()

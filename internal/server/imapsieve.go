@@ -164,14 +164,13 @@ func (h *imapSieve) env(s *imapserver.Session, ev imapserver.MailEvent) *sieve.E
 // runMessage runs the scripts on one message and applies the outcome.
 func (h *imapSieve) runMessage(ctx context.Context, log *logging.Logger, u storage.User, mb storage.Mailbox, uid uint32,
 	progs []*sieve.Program, base *sieve.Env) {
-	var flags []string
-	found := false
+	var orig storage.Message
 	for _, m := range mb.Messages() {
 		if m.UID == uid {
-			flags, found = m.Flags, true
+			orig = m
 		}
 	}
-	if !found {
+	if orig.UID == 0 {
 		return // expunged meanwhile
 	}
 	raw, err := readMessage(ctx, mb, uid)
@@ -181,7 +180,7 @@ func (h *imapSieve) runMessage(ctx context.Context, log *logging.Logger, u stora
 	}
 	env := *base
 	env.Message = sieve.ParseMessage(raw)
-	env.Flags = flags
+	env.Flags = orig.Flags
 	out := sieve.ImapsieveRun(ctx, progs, &env, &sieve.Executor{Mailer: h.mailer, Hostname: h.host})
 	for _, w := range out.Warnings {
 		log.Warnf("imapsieve: %s", w)
@@ -189,11 +188,33 @@ func (h *imapSieve) runMessage(ctx context.Context, log *logging.Logger, u stora
 	for _, e := range out.Errors {
 		log.Errorf("imapsieve: %s UID %d: %v", mb.Name(), uid, e)
 	}
+	if out.Keep && out.Message != nil {
+		out.Keep = !h.replace(ctx, log, u, mb, orig, out)
+	}
 	h.apply(ctx, log, u, mb, uid, raw, out)
 }
 
+// replace saves the edited message with the outcome's flags, as
+// Pigeonhole does; the original is then handled as discarded. It reports
+// whether the new message was saved.
+func (h *imapSieve) replace(ctx context.Context, log *logging.Logger, u storage.User, mb storage.Mailbox,
+	orig storage.Message, out *sieve.ImapsieveOutcome) bool {
+	flags := out.Flags
+	if !out.FlagsChanged {
+		flags = orig.Flags
+	}
+	m := storage.AppendMessage{Body: bytes.NewReader(out.Message), Size: int64(len(out.Message)), Flags: flags,
+		InternalDate: orig.InternalDate}
+	if _, err := u.Append(ctx, mb.Name(), m); err != nil {
+		log.Errorf("imapsieve: save edited message of %s UID %d: %v", mb.Name(), orig.UID, err)
+		return false
+	}
+	return true
+}
+
 // apply stores fileinto copies, then updates the message's flags, or
-// marks it \Deleted when no script kept it.
+// marks it \Deleted when no script kept it (or an edited copy replaced
+// it).
 func (h *imapSieve) apply(ctx context.Context, log *logging.Logger, u storage.User, mb storage.Mailbox, uid uint32,
 	raw []byte, out *sieve.ImapsieveOutcome) {
 	for _, a := range out.Stores {

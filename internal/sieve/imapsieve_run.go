@@ -43,6 +43,10 @@ type ImapsieveOutcome struct {
 	FlagsChanged bool
 	// Stores are the fileinto actions, each with its message and flags.
 	Stores []*Action
+	// Message is the message as edited (editheader, filter) when it is
+	// kept: the caller saves it as a new message with Flags and marks the
+	// original \Deleted, as Pigeonhole does. Nil when unchanged.
+	Message []byte
 	// Errors are the scripts' runtime and action errors, for the log.
 	Errors []error
 	// Warnings are non-fatal problems (pipe :try failures), for the log.
@@ -68,11 +72,18 @@ func ImapsieveRun(ctx context.Context, progs []*Program, env *Env, x *Executor) 
 			return out
 		}
 		out.apply(ctx, res, &e, x)
+		if res.Message != nil {
+			out.Message = res.Message
+			e.Message = ParseMessage(res.Message) // later scripts see the edits
+		}
 		if !out.Keep {
 			break
 		}
 	}
 	out.FlagsChanged = !sameFlags(out.Flags, env.Flags)
+	if !out.Keep {
+		out.Message = nil
+	}
 	return out
 }
 

@@ -3,6 +3,7 @@ package sieve
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,16 @@ func TestImapsieveRunFailedPipeKeeps(t *testing.T) {
 	o := ImapsieveRun(context.Background(), []*Program{prog}, env, &Executor{})
 	if !o.Keep || len(o.Errors) != 1 {
 		t.Fatalf("a failed pipe must keep the message: %+v", o)
+	}
+}
+
+func TestImapsieveRunEdits(t *testing.T) {
+	t.Parallel()
+	env := imapsieveEnv(t)
+	add := compileExt(t, `require "vnd.dovecot.filter"; filter "addheader" ["X-A", "1"];`)
+	check := compileExt(t, `require ["imap4flags"]; if header "x-a" "1" { addflag "seen-edit"; }`)
+	o := ImapsieveRun(context.Background(), []*Program{add, check}, env, &Executor{})
+	if !o.Keep || !strings.HasPrefix(string(o.Message), "X-A: 1\r\n") || !slices.Contains(o.Flags, "seen-edit") {
+		t.Fatalf("outcome %+v, message %q", o, o.Message)
 	}
 }
