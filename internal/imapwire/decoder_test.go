@@ -288,6 +288,7 @@ func FuzzDecoder(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d := newDec(s, nil)
+		d.SetUTF8(len(s)%2 == 0) // mailbox names as UTF-8 (IMAP4rev2, UTF8=ACCEPT) or mUTF-7
 		for i := 0; i < 20; i++ {
 			d.Begin()
 			var tag, a string
