@@ -5,7 +5,8 @@
 // and quoted strings, APPEND UTF8 (...)), with IDLE (RFC 2177), NAMESPACE (RFC 2342), UIDPLUS (RFC
 // 4315), UNSELECT (RFC 3691), CHILDREN (RFC 3348), ID (RFC 2971), ENABLE
 // (RFC 5161), SASL-IR (RFC 4959), LITERAL+ and LITERAL- (RFC 7888), MOVE
-// (RFC 6851), SPECIAL-USE (RFC 6154), LIST-EXTENDED selection and return
+// (RFC 6851), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154), METADATA (RFC
+// 5464, cmd_metadata.go, over storage.MetadataStore), LIST-EXTENDED selection and return
 // options (RFC 5258), STATUS=SIZE (RFC 8438), CONDSTORE and QRESYNC (RFC
 // 7162, feature_condstore.go), ESEARCH (RFC 4731), SEARCHRES (RFC 5182:
 // SEARCH RETURN (SAVE), $ in SEARCH, FETCH, STORE, COPY, MOVE and UID
@@ -15,7 +16,8 @@
 // 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate),
 // BINARY (RFC 3516; APPEND literal8 in append_binary.go), MULTIAPPEND (RFC
 // 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
-// 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set),
+// 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set; the
+// server sets it from quota_max_mail_size),
 // LOGIN-REFERRALS (RFC 2221, feature_referral.go) and STARTTLS.
 // Options.MailEvents is told of APPEND, COPY/MOVE and flag changes
 // (feature_imapsieve.go; the server package runs imapsieve, RFC 6785).
