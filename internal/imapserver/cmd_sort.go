@@ -43,6 +43,9 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 	if !d.ExpectCRLF() {
 		return d.Err()
 	}
+	if err := c.checkUpdateTag(cmd, ret); err != nil {
+		return err
+	}
 	data, err := c.sortData(ctx, prog, imap.FieldsFor(criteria))
 	if err != nil {
 		return err
@@ -60,6 +63,7 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 			c.sel.saved = savedUIDs(ret, data)
 		}
 		c.writeESearch(cmd, ret, nums, false, 0)
+		c.addSearchUpdate(cmd, ret, prog, sortUIDs(data))
 		return nil
 	}
 	enc := c.untagged().Atom("SORT")
@@ -96,23 +100,29 @@ func savedUIDs(ret imap.SearchReturn, data []imap.SortData) []uint32 {
 	return out
 }
 
-// sortData searches and returns the sort data of the matching messages,
-// built from each message's cached header block.
+// sortData searches and returns the sort data of the matching messages:
+// from each message's cached sort keys (FieldSortKeys), or from its
+// cached header block when it has none (a cache written before them).
 func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFields) ([]imap.SortData, error) {
 	s, hits, err := c.runSearch(ctx, prog)
 	if err != nil {
 		return nil, err
 	}
 	data := make([]imap.SortData, 0, len(hits))
-	var ahead *headerAhead
+	uidAt := func(k int) uint32 { return s.msgs[hits[k]].UID }
+	var keys, hdrs *headerAhead
 	if fields != 0 {
-		ahead = newHeaderAhead(c.sel.mb, len(hits), func(k int) uint32 { return s.msgs[hits[k]].UID })
+		keys = newFieldAhead(c.sel.mb, FieldSortKeys, len(hits), uidAt)
 	}
 	for k, i := range hits {
 		m := s.msgs[i]
-		var hdr []byte
-		if fields != 0 {
-			if hdr = ahead.block(ctx, k); hdr == nil {
+		sd, ok := imap.DecodeSortKeys(keys.block(ctx, k), m.InternalDate, m.Size, fields)
+		if !ok {
+			if hdrs == nil {
+				hdrs = newFieldAhead(c.sel.mb, FieldHeader, len(hits), uidAt)
+			}
+			hdr := hdrs.block(ctx, k)
+			if hdr == nil {
 				md := &msgData{mb: c.sel.mb, uid: m.UID}
 				hdr, err = md.field(ctx, FieldHeader)
 				md.close()
@@ -123,8 +133,8 @@ func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFi
 				}
 				return nil, err
 			}
+			sd = imap.NewSortData(hdr, m.InternalDate, m.Size, fields)
 		}
-		sd := imap.NewSortData(hdr, m.InternalDate, m.Size, fields)
 		sd.Seq, sd.UID = uint32(i+1), m.UID
 		data = append(data, sd)
 	}

@@ -20,10 +20,12 @@ type fieldScanner interface {
 // at once; the mailbox stays locked for one chunk at a time.
 const scanChunk = 1024
 
-// headerAhead reads the cached header blocks (FieldHeader) of a run of
-// messages ahead of their evaluation, one chunk at a time.
+// headerAhead reads a cached field (the header block, FieldHeader, or the
+// sort keys) of a run of messages ahead of their evaluation, one chunk
+// at a time.
 type headerAhead struct {
 	fs     fieldScanner
+	name   string
 	n      int                // messages in the run
 	uidAt  func(k int) uint32 // UID of the k-th message of the run
 	lo, hi int                // the chunk held: [lo, hi)
@@ -33,18 +35,23 @@ type headerAhead struct {
 	failed bool     // a scan failed: read each message through Field
 }
 
-// newHeaderAhead returns a reader for n messages, or nil when mb cannot
-// scan (callers then read each header through Field).
+// newHeaderAhead returns a reader of the header blocks of n messages, or
+// nil when mb cannot scan (callers then read each header through Field).
 func newHeaderAhead(mb storage.Mailbox, n int, uidAt func(k int) uint32) *headerAhead {
+	return newFieldAhead(mb, FieldHeader, n, uidAt)
+}
+
+// newFieldAhead is newHeaderAhead for the cached field name.
+func newFieldAhead(mb storage.Mailbox, name string, n int, uidAt func(k int) uint32) *headerAhead {
 	fs, ok := mb.(fieldScanner)
 	if !ok || n == 0 {
 		return nil
 	}
-	return &headerAhead{fs: fs, n: n, uidAt: uidAt}
+	return &headerAhead{fs: fs, name: name, n: n, uidAt: uidAt}
 }
 
-// block returns the header block of the k-th message, or nil when it is
-// not cached. The block stays valid until a block outside the current
+// block returns the field of the k-th message, or nil when it is not
+// cached. The block stays valid until a block outside the current
 // chunk is asked for.
 func (h *headerAhead) block(ctx context.Context, k int) []byte {
 	if h == nil || h.failed || k < 0 || k >= h.n {
@@ -70,7 +77,7 @@ func (h *headerAhead) fill(ctx context.Context, k int) bool {
 		h.uids = append(h.uids, h.uidAt(j))
 	}
 	h.arena, h.spans = h.arena[:0], h.spans[:0]
-	err := h.fs.ScanField(ctx, h.uids, FieldHeader, func(_ int, val []byte, ok bool) {
+	err := h.fs.ScanField(ctx, h.uids, h.name, func(_ int, val []byte, ok bool) {
 		if !ok {
 			h.spans = append(h.spans, [2]int{-1, -1})
 			return
