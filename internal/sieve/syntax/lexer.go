@@ -61,7 +61,7 @@ func (t token) describe() string {
 	case tokSemicolon:
 		return "';'"
 	default:
-		return fmt.Sprintf("unknown character '%s'", t.text)
+		return "unknown characters"
 	}
 }
 

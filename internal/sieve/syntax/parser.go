@@ -144,7 +144,7 @@ func (p *parser) commandHead(testDepth int) *Command {
 	switch p.tok.kind {
 	case tokIdent:
 		if testDepth+1 > MaxTestNesting {
-			p.errorf(p.tok.pos, "cannot nest tests deeper than %d levels", MaxTestNesting)
+			p.errorf(c.Pos, "cannot nest tests deeper than %d levels", MaxTestNesting)
 			return nil
 		}
 		t := p.commandHead(testDepth + 1)
@@ -209,13 +209,15 @@ func (p *parser) arguments(c *Command) bool {
 				return false
 			}
 		case tokGarbage:
+			// As Pigeonhole: reported here, then by the caller that
+			// expected something else ("... but found unknown characters").
 			p.errorf(p.tok.pos, "unexpected character(s) starting with '%s'", p.tok.text)
-			return false
+			return true
 		default:
 			return true
 		}
 		if len(c.Args) >= MaxArguments {
-			p.errorf(a.Pos, "too many arguments for command '%s'", c.Name)
+			p.errorf(p.tok.pos, "too many arguments for command '%s'", c.Name) // at the next token, as Pigeonhole
 			return false
 		}
 		c.Args = append(c.Args, a)
