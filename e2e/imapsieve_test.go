@@ -182,7 +182,7 @@ func runSpamTraining(t *testing.T, srv *server, out, args string) {
 
 // imapsieveActions is an imapsieve script whose actions depend on the
 // subject: flags, a copy elsewhere, discard.
-const imapsieveActions = `require ["imap4flags", "fileinto", "copy", "environment", "imapsieve", "variables", "editheader"];
+const imapsieveActions = `require ["imap4flags", "fileinto", "copy", "environment", "imapsieve", "variables", "editheader", "vnd.dovecot.pipe"];
 
 if header :contains "subject" "flagme" {
   addflag "$Reported";
@@ -195,6 +195,12 @@ if header :contains "subject" "drop" {
 }
 if header :contains "subject" "edit" {
   addheader "X-Edited" "yes";
+}
+if header :contains "subject" "pipe-ok" {
+  pipe "ok";
+}
+if header :contains "subject" "pipe-fail" {
+  pipe "fail";
 }
 if environment :matches "imap.cause" "*" {
   addflag "cause-${1}";
@@ -213,11 +219,12 @@ func TestImapsieveActionsDifferential(t *testing.T) {
   mail_plugins = $mail_plugins imap_sieve
 }
 plugin {
-  sieve_plugins = sieve_imapsieve
-  sieve_global_extensions = +editheader
+  sieve_plugins = sieve_imapsieve sieve_extprograms
+  sieve_global_extensions = +editheader +vnd.dovecot.pipe
+  sieve_pipe_bin_dir = %[1]s/bin
   imapsieve_mailbox1_name = Junk
   imapsieve_mailbox1_causes = APPEND COPY FLAG
-  imapsieve_mailbox1_before = file:%s/sieve/actions.sieve
+  imapsieve_mailbox1_before = file:%[1]s/sieve/actions.sieve
 }
 `, e.Dir)
 		if err := e.write(); err != nil {
@@ -231,11 +238,19 @@ plugin {
 		if err := os.WriteFile(filepath.Join(dir, "actions.sieve"), []byte(imapsieveActions), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		bin := filepath.Join(e.Dir, "bin")
+		os.MkdirAll(bin, 0o755)
+		for name, code := range map[string]int{"ok": 0, "fail": 1} {
+			prog := fmt.Sprintf("#!/bin/sh\ncat >/dev/null\nexit %d\n", code)
+			if err := os.WriteFile(filepath.Join(bin, name), []byte(prog), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
 		srv := startServer(t, e, kind)
 		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
 		c.must("CREATE Junk")
 		c.must("CREATE Archive")
-		for _, subj := range []string{"plain", "flagme", "archive", "drop", "edit"} {
+		for _, subj := range []string{"plain", "flagme", "archive", "drop", "edit", "pipe-ok", "pipe-fail"} {
 			c.mustAppend("Junk", `\Seen`, "", "Subject: "+subj+"\r\n\r\nbody\r\n")
 		}
 		c.mustAppend("INBOX", "", "", "Subject: copied flagme\r\n\r\nbody\r\n")

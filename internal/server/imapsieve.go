@@ -186,7 +186,7 @@ func (h *imapSieve) runMessage(ctx context.Context, log *logging.Logger, u stora
 		log.Warnf("imapsieve: %s", w)
 	}
 	for _, e := range out.Errors {
-		log.Errorf("imapsieve: %s UID %d: %v", mb.Name(), uid, e)
+		log.Errorf("imapsieve: %s UID %d: %s", mb.Name(), uid, strings.ReplaceAll(e.Error(), "\n", "; "))
 	}
 	if out.Keep && out.Message != nil {
 		out.Keep = !h.replace(ctx, log, u, mb, orig, out)

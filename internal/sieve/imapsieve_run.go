@@ -115,7 +115,10 @@ func (o *ImapsieveOutcome) apply(ctx context.Context, res *Result, env *Env, x *
 	if len(side.Actions) > 0 {
 		if err := side.Execute(ctx, env, x); err != nil {
 			o.Errors = append(o.Errors, err)
-			keep = true // a failed action never loses the message (RFC 5228 section 2.10.6)
+			// A failed action never loses the message (RFC 5228 section
+			// 2.10.6): it is kept as it was, the script's flags dropped,
+			// as Pigeonhole does.
+			keep, flagsSet = true, false
 		}
 		o.Warnings = append(o.Warnings, side.Warnings...)
 	}

@@ -70,9 +70,9 @@ func TestImapsieveScriptPath(t *testing.T) {
 func TestImapsieveRunFailedPipeKeeps(t *testing.T) {
 	t.Parallel()
 	env := imapsieveEnv(t)
-	prog := compileExt(t, `require "vnd.dovecot.pipe"; pipe "missing";`)
+	prog := compileExt(t, `require ["vnd.dovecot.pipe", "imap4flags"]; addflag "x"; pipe "missing";`)
 	o := ImapsieveRun(context.Background(), []*Program{prog}, env, &Executor{})
-	if !o.Keep || len(o.Errors) != 1 {
+	if !o.Keep || len(o.Errors) != 1 || o.FlagsChanged {
 		t.Fatalf("a failed pipe must keep the message: %+v", o)
 	}
 }
