@@ -57,6 +57,9 @@ func runScriptOn(t testing.TB, kind string, s *script) string {
 	if s.tls {
 		opts = append(opts, withTLS())
 	}
+	if s.config != "" {
+		opts = append(opts, withConfig(s.config))
+	}
 	env := newMailEnv(t, opts...)
 	srv := startServer(t, env, kind)
 	raw := runScript(srv.Addr(), s)

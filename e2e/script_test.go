@@ -36,11 +36,13 @@ import (
 //	!close          close the connection from the client side
 //
 // A comment line `# env: tls` runs the script with ssl = yes and a self-signed certificate; a
-// tagged OK to STARTTLS then upgrades the connection.
+// tagged OK to STARTTLS then upgrades the connection. `# env: conf KEY = VALUE` adds a setting
+// (Dovecot's NOTIFY needs mailbox_list_index = yes).
 type script struct {
-	name  string
-	lines []string
-	tls   bool
+	name   string
+	lines  []string
+	tls    bool
+	config string // extra dovecot.conf lines
 }
 
 func parseScript(name, text string) *script {
@@ -49,6 +51,9 @@ func parseScript(name, text string) *script {
 	for _, l := range s.lines {
 		if strings.TrimSpace(l) == "# env: tls" {
 			s.tls = true
+		}
+		if conf, ok := strings.CutPrefix(strings.TrimSpace(l), "# env: conf "); ok {
+			s.config += conf + "\n"
 		}
 	}
 	return s
@@ -313,13 +318,15 @@ func normalize(raw string, now time.Time) string {
 	return strings.Join(out, "\n") + "\n"
 }
 
-// sortListRuns sorts each run of consecutive LIST or LSUB responses on one connection: Dovecot
-// lists mailboxes in directory order, which depends on the filesystem.
+// sortListRuns sorts each run of consecutive LIST, LSUB or STATUS responses on one connection:
+// Dovecot lists mailboxes in directory order, which depends on the filesystem (NOTIFY SET STATUS
+// answers in that order too).
 func sortListRuns(lines []string) {
 	isList := func(l string) (string, bool) {
 		head, body, _ := strings.Cut(l, ": ")
 		if strings.HasPrefix(head, "S") &&
-			(strings.HasPrefix(body, "* LIST ") || strings.HasPrefix(body, "* LSUB ")) {
+			(strings.HasPrefix(body, "* LIST ") || strings.HasPrefix(body, "* LSUB ") ||
+				strings.HasPrefix(body, "* STATUS ")) {
 			return head + body[:7], true
 		}
 		return "", false

@@ -117,6 +117,9 @@ func cmdNotify(ctx context.Context, c *conn, cmd *command) error {
 		return no("", "NOTIFY is not supported by this mail storage")
 	}
 	c.notifyOff()
+	if set.events&evFlagChange != 0 {
+		c.enableCondstore() // Dovecot does: STATUS then carries HIGHESTMODSEQ
+	}
 	if set.selected == nil && len(set.groups) == 0 {
 		return nil // NOTIFY SET with no groups: nothing to report
 	}

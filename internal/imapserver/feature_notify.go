@@ -23,8 +23,9 @@ import (
 //
 // A mailbox that is not selected is reported with STATUS, as Dovecot
 // words it: (MESSAGES UIDNEXT UNSEEN) when messages came or went,
-// (UNSEEN HIGHESTMODSEQ) for flag changes, HIGHESTMODSEQ only when
-// FlagChange was asked for. The session remembers the last status it
+// (UNSEEN HIGHESTMODSEQ) for flag changes, HIGHESTMODSEQ once CONDSTORE
+// is enabled, which asking for FlagChange does (as in Dovecot: a flag
+// change is told by its MODSEQ). The session remembers the last status it
 // reported for each such mailbox, so a change seen twice (in process and
 // by the poll) or one that does not alter what the client asked for is
 // not reported; the client's own changes to other mailboxes are reported
@@ -276,7 +277,7 @@ func (c *conn) notifyBaseline(ctx context.Context, st *notifyState, name string,
 }
 
 // writeNotifyStatus writes "* STATUS name (items...)", plus HIGHESTMODSEQ
-// when g asks for FlagChange (Dovecot).
+// once CONDSTORE is enabled (FlagChange enables it, as in Dovecot).
 func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string, g *notifyGroup) {
 	vals := map[string]uint64{"MESSAGES": uint64(s.Messages), "UIDNEXT": uint64(s.UIDNext),
 		"UIDVALIDITY": uint64(s.UIDValidity), "UNSEEN": uint64(s.Unseen)}
@@ -287,7 +288,7 @@ func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string, 
 		}
 		enc.Atom(it).SP().Number64(vals[it])
 	}
-	if g.events&evFlagChange != 0 {
+	if c.condstore() {
 		enc.SP().Atom("HIGHESTMODSEQ").SP().Number64(s.HighestModSeq)
 	}
 	enc.Special(')').CRLF()
