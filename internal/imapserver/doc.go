@@ -18,7 +18,10 @@
 // 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
 // 8508), APPENDLIMIT (RFC 7889, when Options.AppendLimit is set; the
 // server sets it from quota_max_mail_size),
-// LOGIN-REFERRALS (RFC 2221, feature_referral.go) and STARTTLS.
+// LOGIN-REFERRALS (RFC 2221, feature_referral.go), NOTIFY (RFC 5465,
+// cmd_notify.go and feature_notify.go, over storage.ChangeWatcher: events
+// are written while the connection waits for a command, in IDLE and after
+// commands) and STARTTLS.
 // Options.MailEvents is told of APPEND, COPY/MOVE and flag changes
 // (feature_imapsieve.go; the server package runs imapsieve, RFC 6785).
 //
@@ -60,7 +63,9 @@
 // equal the client's.
 //
 // Concurrency: a conn's fields are owned by its goroutine, except
-// conn.mu's (read by Server.Shutdown). During IDLE a second, short-lived
+// conn.mu's (read by Server.Shutdown and by the NOTIFY wake callback,
+// which runs on the goroutine that changed the mail and only moves the
+// read deadline). During IDLE a second, short-lived
 // goroutine owns the buffered reader until it has read the client's line;
 // cmdIdle always waits for it. Lock order: Server.mu, then conn.mu.
 //
