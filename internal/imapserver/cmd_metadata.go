@@ -1,7 +1,9 @@
 package imapserver
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"strconv"
 	"strings"
 
@@ -117,9 +119,12 @@ func writeMetadata(enc *imapwire.Encoder, box string, entries []storage.Metadata
 			enc.SP()
 		}
 		enc.AString(e.Name).SP()
-		if e.Value == nil {
+		switch {
+		case e.Value == nil:
 			enc.NIL()
-		} else {
+		case bytes.IndexByte(e.Value, 0) >= 0:
+			enc.Raw([]byte("~")).Literal(e.Value) // literal8 (RFC 5464 section 5)
+		default:
 			enc.Literal(e.Value)
 		}
 	}
@@ -234,8 +239,13 @@ func cmdSetMetadata(ctx context.Context, c *conn, cmd *command) error {
 	dec := cmd.dec
 	var box string
 	var entries []storage.MetadataEntry
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&box) || !dec.ExpectSP() ||
-		!metadataEntryValues(dec, &entries) || !cmd.end() {
+	if !dec.ExpectSP() || !dec.ExpectMailbox(&box) || !dec.ExpectSP() {
+		return dec.Err()
+	}
+	if err := metadataEntryValues(dec, &entries); err != nil {
+		return err
+	}
+	if !cmd.end() {
 		return dec.Err()
 	}
 	ms := c.metadataStore()
@@ -290,43 +300,75 @@ func (c *conn) metadataError(box string, err error) error {
 }
 
 // metadataEntryValues reads "(" [entry SP value *(SP entry SP value)] ")";
-// a value is a string, a literal or NIL (remove).
-func metadataEntryValues(dec *imapwire.Decoder, entries *[]storage.MetadataEntry) bool {
+// a value is a string, a literal, a literal8 or NIL (remove). A value over
+// maxMetadataValue is refused before its synchronising literal is sent.
+func metadataEntryValues(dec *imapwire.Decoder, entries *[]storage.MetadataEntry) error {
 	if !dec.ExpectSpecial('(') {
-		return false
+		return dec.Err()
 	}
 	if dec.Special(')') {
-		return true
+		return nil
 	}
 	for {
 		var name string
 		if !dec.ExpectAString(&name) {
-			return false
+			return dec.Err()
 		}
 		if msg := checkEntryName(name); msg != "" {
-			return dec.Fail(msg)
+			dec.Fail(msg)
+			return dec.Err()
 		}
 		if !dec.SP() {
-			return dec.Fail("Entry value missing")
+			dec.Fail("Entry value missing")
+			return dec.Err()
+		}
+		e := storage.MetadataEntry{Name: strings.ToLower(name)}
+		if err := metadataValue(dec, &e); err != nil {
+			return err
+		}
+		*entries = append(*entries, e)
+		if dec.Special(')') {
+			return nil
+		}
+		if !dec.ExpectSP() {
+			return dec.Err()
+		}
+		if dec.Special(')') {
+			return nil // Dovecot takes "value )" too
+		}
+	}
+}
+
+// metadataValue reads one value into e.Value (nil for NIL).
+func metadataValue(dec *imapwire.Decoder, e *storage.MetadataEntry) error {
+	var lit imapwire.LiteralInfo
+	if !dec.Literal8Header(&lit) {
+		if dec.Err() != nil {
+			return dec.Err()
 		}
 		var v string
 		var ok bool
 		if !dec.ExpectNString(&v, &ok) {
-			return false
+			return dec.Err()
 		}
-		e := storage.MetadataEntry{Name: strings.ToLower(name)}
 		if ok {
 			e.Value = []byte(v)
 		}
-		*entries = append(*entries, e)
-		if dec.Special(')') {
-			return true
-		}
-		if !dec.ExpectSP() {
-			return false
-		}
-		if dec.Special(')') {
-			return true // Dovecot takes "value )" too
-		}
+		return nil
 	}
+	if lit.Size > maxMetadataValue {
+		if lit.NonSync {
+			return imapwire.ErrLiteralTooLarge // the data is on its way: disconnect
+		}
+		return no("METADATA MAXSIZE "+strconv.Itoa(maxMetadataValue), "Metadata entry is too large.")
+	}
+	body, err := dec.LiteralBody(lit)
+	if err != nil {
+		return err
+	}
+	e.Value = make([]byte, lit.Size)
+	if _, err := io.ReadFull(body, e.Value); err != nil {
+		return err
+	}
+	return dec.Err()
 }

@@ -160,3 +160,23 @@ func TestCreateSpecialUseKept(t *testing.T) {
 		c.cmd(`l LIST "" Spam`).ok().equal(`* LIST (\HasNoChildren) "/" Spam`)
 	})
 }
+
+// TestMetadataLargeAndBinaryValues: values above imap_max_line_length are
+// taken (Dovecot streams them), a literal8 value with NUL comes back as a
+// literal8, and a synchronising literal over the limit is refused before
+// its data with [METADATA MAXSIZE].
+func TestMetadataLargeAndBinaryValues(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	big := strings.Repeat("z", 70000)
+	c.cmd("a SETMETADATA INBOX (/private/big {70000+}\r\n" + big + ")").ok()
+	c.cmd("b GETMETADATA INBOX /private/big").ok().equal("* METADATA INBOX (/private/big {70000}\r\n" + big + ")")
+	c.cmd("c SETMETADATA INBOX (/private/bin ~{3+}\r\na\x00b)").ok()
+	c.send("d GETMETADATA INBOX /private/bin")
+	c.expect("* METADATA INBOX (/private/bin ~{3}")
+	c.collect("d").ok()
+	c.cmd("e SETMETADATA INBOX (/private/huge {" + strconv.Itoa(maxMetadataValue+1) + "}").
+		status("NO [METADATA MAXSIZE " + strconv.Itoa(maxMetadataValue) + "]")
+	c.cmd("f NOOP").ok()
+}
