@@ -54,7 +54,7 @@ func basicExtSpecs() []*spec {
 func checkFileinto(v *validator, n *node) {
 	s := n.pos[0].Strings[0]
 	if !utf8.ValidString(s) {
-		v.errorf(n.pos[0].Pos, "invalid folder name '%s' specified for fileinto command: invalid utf-8", s)
+		v.errorf(n.pos[0].Pos, "fileinto command: invalid folder name `%s' specified: invalid utf-8", strings.ToValidUTF8(s, "?"))
 	}
 	if a, ok := n.tags["specialuse"]; ok && len(a.Strings) > 0 {
 		checkSpecialUseFlags(v, a, "fileinto command")

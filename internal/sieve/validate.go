@@ -495,11 +495,7 @@ func (v *validator) arguments(n *node) bool {
 			ok = false
 		}
 		if !ok {
-			once := "tag:" + s.kind() + c.Name + ":" + tag
-			if !v.reported[once] {
-				v.reported[once] = true
-				v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, c.Name, s.kind())
-			}
+			v.unknownTag(n, a)
 			return false
 		}
 		if g := td.group; g != "" {
@@ -531,6 +527,24 @@ func (v *validator) arguments(n *node) bool {
 	return v.positional(n, args[i:])
 }
 
+// knownTag reports whether the command takes the tag (its extension
+// required).
+func (v *validator) knownTag(s *spec, tag string) bool {
+	td, ok := s.tags[strings.ToLower(tag)]
+	return ok && (td.ext == "" || v.prog.required[td.ext])
+}
+
+// unknownTag reports an unknown tag, once per command and tag, as
+// Pigeonhole.
+func (v *validator) unknownTag(n *node, a *syntax.Arg) {
+	s, c := n.spec, n.Command
+	once := "tag:" + s.kind() + c.Name + ":" + strings.ToLower(a.Tag)
+	if !v.reported[once] {
+		v.reported[once] = true
+		v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, c.Name, s.kind())
+	}
+}
+
 func argFits(t argType, a *syntax.Arg) bool {
 	switch t {
 	case aString:
@@ -547,6 +561,10 @@ func (v *validator) positional(n *node, args []*syntax.Arg) bool {
 	s, c := n.spec, n.Command
 	what := fmt.Sprintf("the %s %s", c.Name, s.kind())
 	for _, a := range args {
+		if a.Kind == syntax.ArgTag && !v.knownTag(s, a.Tag) {
+			v.unknownTag(n, a)
+			return false
+		}
 		if a.Kind == syntax.ArgTag {
 			v.errorf(a.Pos, "encountered an unexpected tagged argument ':%s' while validating positional arguments for %s", a.Tag, what)
 			return false
