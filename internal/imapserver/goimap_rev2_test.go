@@ -80,3 +80,39 @@ func TestGoIMAPClientIMAP4rev2(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGoIMAPClientUTF8WithoutEnable: the go-imap v2 client sends UTF-8
+// mailbox names as soon as it sees IMAP4rev2 advertised, ENABLE or not;
+// the IMAP4rev1 session accepts them and answers in modified UTF-7, which
+// the client decodes.
+func TestGoIMAPClientUTF8WithoutEnable(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	cli, srv := net.Pipe()
+	ts.srv.ServeConn(srv)
+	c := imapclient.New(cli, nil)
+	defer c.Close()
+	if err := c.Login("alice", "secret").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Entwürfe", "R&D ü"} {
+		if err := c.Create(name, nil).Wait(); err != nil {
+			t.Fatalf("CREATE %q: %v", name, err)
+		}
+	}
+	boxes, err := c.List("", "*", nil).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range boxes {
+		names = append(names, b.Mailbox)
+	}
+	slices.Sort(names)
+	if !equalStrings(names, []string{"Entwürfe", "INBOX", "R&D ü"}) {
+		t.Fatalf("LIST %q", names)
+	}
+	if _, err := c.Select("R&D ü", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+}

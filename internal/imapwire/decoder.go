@@ -846,14 +846,57 @@ func (d *Decoder) ExpectListMailbox(s *string) bool {
 
 // decodeMailbox turns a name as sent into UTF-8: modified UTF-7, or
 // UTF-8 as it is after SetUTF8.
+//
+// Without SetUTF8 an 8-bit name that is valid UTF-8 is accepted too, its
+// ASCII stretches decoded as modified UTF-7: clients that see IMAP4rev2
+// advertised may send such names without ENABLE IMAP4rev2 (the go-imap v2
+// client sends UTF-8 with '&' written "&-"). Dovecot 2.3 refuses them;
+// 7-bit names are decoded exactly as before.
 func (d *Decoder) decodeMailbox(raw string) (string, error) {
-	if !d.utf8 {
+	if !d.utf8 && isASCII(raw) {
 		return imap.DecodeMailbox(raw)
 	}
 	if !utf8.ValidString(raw) || strings.IndexFunc(raw, notNetUnicode) >= 0 {
 		return "", errBadUTF8
 	}
+	if !d.utf8 {
+		return decodeMixed(raw)
+	}
 	return norm.NFC.String(raw), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeMixed decodes the 7-bit stretches of a UTF-8 name as modified
+// UTF-7 and keeps the 8-bit characters as they are; the result is NFC.
+func decodeMixed(raw string) (string, error) {
+	var b strings.Builder
+	for raw != "" {
+		i := strings.IndexFunc(raw, func(r rune) bool { return r >= 0x80 })
+		if i < 0 {
+			i = len(raw)
+		}
+		part, err := imap.DecodeMailbox(raw[:i])
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(part)
+		raw = raw[i:]
+		j := strings.IndexFunc(raw, func(r rune) bool { return r < 0x80 })
+		if j < 0 {
+			j = len(raw)
+		}
+		b.WriteString(raw[:j])
+		raw = raw[j:]
+	}
+	return norm.NFC.String(b.String()), nil
 }
 
 var errBadUTF8 = errors.New("mailbox name is not valid Net-Unicode")

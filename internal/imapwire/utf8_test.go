@@ -45,10 +45,13 @@ func TestDecoderUTF8Mailbox(t *testing.T) {
 		{`Entw&APw-rfe`, "Entwürfe", false, false},
 		{`inbox`, "INBOX", true, false},
 		{"\"M\xff\"", "", true, true},
-		{"\"a\u2028b\"", "", true, true},        // line separator: not Net-Unicode
-		{"\"a\u0085b\"", "", true, true},        // C1 control
-		{"\"Cafe\u0301\"", "Café", true, false}, // normalised to NFC
-		{`"Entwürfe"`, "", false, true},         // 8-bit is not mUTF-7
+		{"\"a\u2028b\"", "", true, true},         // line separator: not Net-Unicode
+		{"\"a\u0085b\"", "", true, true},         // C1 control
+		{"\"Cafe\u0301\"", "Café", true, false},  // normalised to NFC
+		{`"Entwürfe"`, "Entwürfe", false, false}, // UTF-8 without ENABLE (go-imap v2 after seeing IMAP4rev2)
+		{`"a&-bü&AOk-"`, "a&büé", false, false},  // ... with mUTF-7 in its 7-bit stretches
+		{"\"M\xff\"", "", false, true},           // not UTF-8: refused as before
+		{`"a&Jjo!ü"`, "", false, true},           // broken mUTF-7 stretch
 	}
 	for _, tt := range tests {
 		d := newDec(tt.in+"\r\n", nil)
