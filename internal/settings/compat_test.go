@@ -126,6 +126,11 @@ Deliberate deviations, each a decision rather than a gap:
   permits no change to the permanent state of the mailbox; Dovecot 2.3.19 moves the messages anyway
   (copies them and expunges them from the read-only mailbox). roost answers ` + "`NO Mailbox is read-only.`" + `
   and leaves them where they are; COPY works as in Dovecot.
+- **IMAP4rev2 and UTF8=ACCEPT are advertised** (Dovecot 2.3 offers neither); they change nothing until
+  the client sends ` + "`ENABLE IMAP4rev2`" + ` or ` + "`ENABLE UTF8=ACCEPT`" + `. One consequence in IMAP4rev1 sessions: a
+  mailbox name sent as 8-bit UTF-8 (the go-imap v2 client does that as soon as it sees IMAP4rev2) is
+  accepted, where Dovecot answers "NO Mailbox name is not valid mUTF-7"; 7-bit names are decoded
+  exactly as Dovecot does.
 - **roost's own index.** roost never reads or writes Dovecot's ` + "`dovecot.index*`" + ` files; its index is rebuilt
   from the mail files and ` + "`dovecot-uidlist`" + `, which both servers keep exactly as Dovecot writes them.
   The settings that tune Dovecot's index (` + "`mail_cache_fields`, `mailbox_list_index`, `lock_method`, `mmap_disable`" + `)
