@@ -113,3 +113,20 @@ func TestIMAP4rev2ListNonExistent(t *testing.T) {
 	c.cmd(`d LIST "" foo`).ok().equal(`* LIST (\NonExistent \HasChildren) "/" foo`)
 	c.cmd(`e SELECT foo`).status("NO")
 }
+
+// IDLE under IMAP4rev2 announces new mail with EXISTS alone (RFC 9051
+// section 6.3.13 example, no RECENT).
+func TestIMAP4rev2Idle(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	c.cmd("a ENABLE IMAP4rev2").ok()
+	c.cmd("b SELECT INBOX").ok()
+	c.send("c IDLE")
+	c.expect("+ idling")
+	ts.appendMsg("alice", "INBOX", testMsg)
+	c.expect("* 1 EXISTS")
+	c.send("DONE")
+	c.collect("c").status("OK Idle completed.").equal()
+	c.cmd("d FETCH 1 FLAGS").ok().equal("* 1 FETCH (FLAGS ())")
+}
