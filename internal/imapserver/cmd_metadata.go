@@ -62,6 +62,9 @@ func cmdGetMetadata(ctx context.Context, c *conn, cmd *command) error {
 	if ms == nil {
 		return no("", "METADATA is not supported.")
 	}
+	if err := checkInternalEntries(names); err != nil {
+		return err
+	}
 	all, err := ms.GetMetadata(ctx, box)
 	if err != nil {
 		return c.lookupError("getmetadata "+box, err)
@@ -233,6 +236,20 @@ func checkEntryName(name string) string {
 	return ""
 }
 
+// checkInternalEntries refuses Dovecot's internal entries (below
+// vendor/vendor.dovecot/pvt, where server entries are kept), as Dovecot
+// does.
+func checkInternalEntries(names []string) error {
+	for _, n := range names {
+		for _, p := range []string{"/private/vendor/vendor.dovecot/pvt", "/shared/vendor/vendor.dovecot/pvt"} {
+			if n == p || strings.HasPrefix(n, p+"/") {
+				return no("CANNOT", "Internal mailbox attributes cannot be accessed")
+			}
+		}
+	}
+	return nil
+}
+
 // cmdSetMetadata is SETMETADATA (RFC 5464 section 4.3): all entries or
 // none.
 func cmdSetMetadata(ctx context.Context, c *conn, cmd *command) error {
@@ -251,6 +268,13 @@ func cmdSetMetadata(ctx context.Context, c *conn, cmd *command) error {
 	ms := c.metadataStore()
 	if ms == nil {
 		return no("", "METADATA is not supported.")
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	if err := checkInternalEntries(names); err != nil {
+		return err
 	}
 	for _, e := range entries {
 		if len(e.Value) > maxMetadataValue {

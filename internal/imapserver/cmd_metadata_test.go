@@ -180,3 +180,27 @@ func TestMetadataLargeAndBinaryValues(t *testing.T) {
 		status("NO [METADATA MAXSIZE " + strconv.Itoa(maxMetadataValue) + "]")
 	c.cmd("f NOOP").ok()
 }
+
+// TestMetadataConfiguredComment: a mailbox section's comment is its
+// /private/comment until one is set (Dovecot's default-rank attribute);
+// Dovecot's internal entries cannot be read or written.
+func TestMetadataConfiguredComment(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		ts.namespaces = []storage.NamespaceConfig{{Name: "inbox", Type: "private", Separator: "/", Inbox: true,
+			List: "yes", Subscriptions: true, Mailboxes: []storage.MailboxConfig{
+				{Name: "Drafts", SpecialUse: []string{`\Drafts`}, Auto: "create", Comment: "my drafts"}}}}
+		c := ts.login()
+		c.cmd(`a GETMETADATA Drafts (/private/comment /private/specialuse)`).ok().equal(
+			"* METADATA Drafts (/private/comment {9}\r\nmy drafts /private/specialuse {7}\r\n\\Drafts)")
+		c.cmd(`b SETMETADATA Drafts (/private/comment "x")`).ok()
+		c.cmd(`c GETMETADATA Drafts /private/comment`).ok().equal("* METADATA Drafts (/private/comment {1}\r\nx)")
+		c.cmd(`d SETMETADATA Drafts (/private/comment NIL)`).ok()
+		c.cmd(`e GETMETADATA Drafts /private/comment`).ok().equal("* METADATA Drafts (/private/comment {9}\r\nmy drafts)")
+		c.cmd(`f SETMETADATA INBOX (/private/vendor/vendor.dovecot/pvt/server/comment "x")`).status(
+			"NO [CANNOT] Internal mailbox attributes cannot be accessed")
+		c.cmd(`g GETMETADATA INBOX /shared/vendor/vendor.dovecot/pvt`).status("NO [CANNOT]")
+		c.cmd(`h SETMETADATA INBOX (/shared/vendor/vendor.dovecot/x "ok")`).ok()
+	})
+}

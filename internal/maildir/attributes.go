@@ -78,6 +78,9 @@ func (u *user) GetMetadata(ctx context.Context, mailbox string) ([]storage.Metad
 		return nil, err
 	}
 	got := map[string][]byte{}
+	if c := u.configuredComment(m); c != "" && !server {
+		got[storage.MetadataComment] = []byte(c) // a stored comment overrides it
+	}
 	for _, scope := range []string{"priv", "shared"} {
 		prefix := scope + "/" + guid + "/"
 		if server {
@@ -288,6 +291,17 @@ func (u *user) listSpecialUse(m mbox, stored map[string][]string) []string {
 		return nil
 	}
 	return slices.Clone(stored[g])
+}
+
+// configuredComment is the comment setting of m's mailbox section.
+func (u *user) configuredComment(m mbox) string {
+	rel := strings.Join(m.levels, m.ns.sep)
+	for _, mc := range m.ns.cfg.Mailboxes {
+		if mc.Name == rel || (m.isInbox() && strings.EqualFold(mc.Name, "INBOX")) {
+			return mc.Comment
+		}
+	}
+	return ""
 }
 
 // readFileLimit reads a whole file of at most limit bytes.

@@ -105,6 +105,7 @@ func newUser(cfg storage.UserConfig, sep string) (*user, error) {
 			if len(mc.SpecialUse) > 0 {
 				u.specialUses[full] = mc.SpecialUse
 			}
+			u.meta.addComment(full, mc.Comment)
 			switch mc.Auto {
 			case "create", "subscribe":
 				if _, ok := u.boxes[full]; !ok {

@@ -13,9 +13,10 @@ import (
 // follow it through Rename and go with it on Delete, and the server's.
 // Guarded by user.mu.
 type metadata struct {
-	cfg    storage.MetadataConfig
-	server map[string][]byte
-	boxes  map[*mailbox]map[string][]byte
+	cfg      storage.MetadataConfig
+	comments map[string]string // configured mailbox comments, by full name
+	server   map[string][]byte
+	boxes    map[*mailbox]map[string][]byte
 }
 
 var _ storage.MetadataStore = (*userHandle)(nil)
@@ -38,6 +39,9 @@ func (h *userHandle) GetMetadata(ctx context.Context, mailbox string) ([]storage
 		mb, err := u.metaBoxLocked(mailbox)
 		if err != nil {
 			return nil, err
+		}
+		if c := u.meta.comments[mb.name]; c != "" {
+			got[storage.MetadataComment] = []byte(c) // a stored comment overrides it
 		}
 		maps.Copy(got, u.meta.boxes[mb])
 		if info := u.infoLocked(mb.name, false, nil); len(info.SpecialUse) > 0 {
@@ -103,4 +107,15 @@ func (u *user) metaBoxLocked(name string) (*mailbox, error) {
 		return nil, notFound(name)
 	}
 	return mb, nil
+}
+
+// addComment records a configured mailbox comment.
+func (m *metadata) addComment(name, comment string) {
+	if comment == "" {
+		return
+	}
+	if m.comments == nil {
+		m.comments = map[string]string{}
+	}
+	m.comments[name] = comment
 }

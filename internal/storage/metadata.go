@@ -26,7 +26,8 @@ type MetadataEntry struct {
 // fails with ErrMetadataReadOnly): "/private/specialuse" of a mailbox (its
 // special-use attributes, configured or given to Create) and the server's
 // "/shared/comment" and "/shared/admin" (MetadataConfig). GetMetadata
-// includes them.
+// includes them, and a mailbox's configured comment as "/private/comment"
+// while none is stored.
 type MetadataStore interface {
 	// GetMetadata returns every entry of a mailbox, or of the server for
 	// "", sorted by name. A mailbox that does not exist is KindNotFound.
@@ -49,8 +50,11 @@ type MetadataConfig struct {
 	ServerAdmin   string
 }
 
-// Computed entries (MetadataStore).
+// Computed entries (MetadataStore). MetadataComment of a mailbox defaults
+// to the comment of its configured mailbox section (NamespaceConfig's
+// MailboxConfig.Comment); a stored value overrides it, as in Dovecot.
 const (
+	MetadataComment       = "/private/comment"
 	MetadataSpecialUse    = "/private/specialuse"
 	MetadataServerComment = "/shared/comment"
 	MetadataServerAdmin   = "/shared/admin"
