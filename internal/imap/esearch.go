@@ -16,6 +16,9 @@ type SearchReturn struct {
 	// Partial, when set, returns one page of the result (RFC 5267
 	// section 4.4); it cannot be combined with All.
 	Partial *PartialRange
+	// Update asks for ADDTO/REMOVEFROM updates as the result changes
+	// (RFC 5267 section 4.3); it prints nothing itself.
+	Update bool
 }
 
 // PartialRange is the 1-based First:Last of PARTIAL, First <= Last.
@@ -100,9 +103,13 @@ func AppendESearch(dst []byte, tag string, uid bool, ret SearchReturn, nums []ui
 }
 
 // SavedResult is what RETURN (SAVE …) keeps as $ (RFC 5182 section 2.4):
-// with MIN and/or MAX but neither ALL nor COUNT, only those messages;
-// otherwise the whole result (in ascending order, as $ is a set).
+// with PARTIAL the page; with MIN and/or MAX but neither ALL nor COUNT,
+// only those messages; otherwise the whole result. nums is the result in
+// its final order; the caller keeps $ in ascending order, as it is a set.
 func SavedResult(ret SearchReturn, nums []uint32) []uint32 {
+	if ret.Partial != nil { // as Dovecot: $ is the page
+		return ret.Partial.Page(nums)
+	}
 	if len(nums) == 0 || !(ret.Min || ret.Max) || ret.All || ret.Count {
 		return nums
 	}

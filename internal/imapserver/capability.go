@@ -26,7 +26,7 @@ func (c *conn) capabilities() string {
 	caps = append(caps, "SORT", "SORT=DISPLAY", "THREAD=REFERENCES", "THREAD=REFS",
 		"THREAD=ORDEREDSUBJECT", "MULTIAPPEND", "URL-PARTIAL", "CATENATE", "UNSELECT", "CHILDREN", "NAMESPACE",
 		"UIDPLUS", "LIST-EXTENDED", "I18NLEVEL=1", "UTF8=ACCEPT", "CONDSTORE", "QRESYNC", "ESEARCH", "ESORT", "SEARCHRES", "WITHIN",
-		"SNIPPET=FUZZY", "PREVIEW=FUZZY", "PREVIEW", // feature_preview.go
+		"CONTEXT=SEARCH", "SNIPPET=FUZZY", "PREVIEW=FUZZY", "PREVIEW", // feature_contextsearch.go, feature_preview.go
 		"LIST-STATUS", "BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "NOTIFY", "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
 	caps = append(caps, "CREATE-SPECIAL-USE")
 	caps = append(caps, c.metadataCaps()...)

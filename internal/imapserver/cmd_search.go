@@ -25,6 +25,9 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 	if !d.ExpectCRLF() {
 		return d.Err()
 	}
+	if err := c.checkUpdateTag(cmd, ret); err != nil {
+		return err
+	}
 	s, hits, err := c.runSearch(ctx, prog)
 	if err != nil {
 		return err
@@ -45,6 +48,7 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 	if c.searchAnswer(p.returned, &ret) { // IMAP4rev2: always ESEARCH
 		c.saveResult(ret, s, hits)
 		c.writeESearch(cmd, ret, nums, withModSeq, hi)
+		c.addSearchUpdate(cmd, ret, prog, resultUIDs(s, hits))
 		return nil
 	}
 	enc := c.untagged().Atom("SEARCH")
@@ -74,7 +78,7 @@ func (c *conn) runSearch(ctx context.Context, prog *searchKey) (*searcher, []int
 // writeESearch writes "* ESEARCH (TAG "t") [UID] ..." and, for a search
 // with MODSEQ, the result's highest MODSEQ (RFC 7162 section 3.1.5).
 func (c *conn) writeESearch(cmd *command, ret imap.SearchReturn, nums []uint32, withModSeq bool, hi uint64) {
-	if ret.Save && !ret.Min && !ret.Max && !ret.All && !ret.Count {
+	if ret.Save && !ret.Min && !ret.Max && !ret.All && !ret.Count && ret.Partial == nil && !ret.Update {
 		return // RFC 5182 section 2.1: SAVE alone answers nothing
 	}
 	line := imap.AppendESearch(nil, cmd.tag, cmd.uid, ret, nums)

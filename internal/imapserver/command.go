@@ -120,6 +120,9 @@ func newCommandTable() map[string]*commandSpec {
 		"SORT":     {handler: cmdSort, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Sort completed."},
 		"THREAD":   {handler: cmdThread, states: stateSelected, flags: flagUID | flagUsesSeqs, okText: "Thread completed."},
 		"REPLACE":  {handler: cmdReplace, states: stateSelected, flags: flagUID, okText: "Replace completed."},
+
+		// CONTEXT=SEARCH (RFC 5267, feature_contextsearch.go).
+		"CANCELUPDATE": {handler: cmdCancelUpdate, states: stateSelected, okText: "Search updates cancelled."},
 	}
 }
 

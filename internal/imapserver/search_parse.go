@@ -462,7 +462,7 @@ func (p *searchParser) returnOptions() error {
 	if !d.ExpectSP() {
 		return d.Err()
 	}
-	var bad string
+	var bad, badMsg string
 	ok := d.ExpectList(func() bool {
 		var opt string
 		if !d.ExpectAtom(&opt) {
@@ -480,6 +480,10 @@ func (p *searchParser) returnOptions() error {
 		case "SAVE":
 			p.ret.Save = true
 		default:
+			if known, msg := p.contextOption(strings.ToUpper(opt)); known {
+				badMsg = msg
+				return msg == ""
+			}
 			bad = opt
 			return false
 		}
@@ -488,11 +492,11 @@ func (p *searchParser) returnOptions() error {
 	if bad != "" {
 		return searchError(p.cmd, "Unknown RETURN option "+asciiOnly(bad))
 	}
+	if badMsg != "" {
+		return searchError(p.cmd, badMsg)
+	}
 	if !ok || !d.ExpectSP() {
 		return d.Err()
 	}
-	if !p.ret.Min && !p.ret.Max && !p.ret.Count && !p.ret.Save {
-		p.ret.All = true // RETURN () is RETURN (ALL)
-	}
-	return nil
+	return p.contextCheck()
 }

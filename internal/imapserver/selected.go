@@ -29,6 +29,8 @@ type selected struct {
 	lastFullModSeq, fetchModSeq uint64
 	// saved is the SEARCHRES result $ (RFC 5182), UIDs ascending.
 	saved []uint32
+	// ctxSearch holds RETURN (UPDATE) searches (feature_contextsearch.go).
+	ctxSearch *contextSearches
 }
 
 // messages returns the view: sequence number = index + 1. On a large
@@ -129,7 +131,9 @@ func (c *conn) syncWith(ctx context.Context, opts storage.SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	c.searchUpdatesExpunged(ch) // RFC 5267: REMOVEFROM before EXPUNGE
 	c.announce(ch)
+	c.searchUpdates(ctx)
 	return nil
 }
 

@@ -17,7 +17,8 @@ const snippetMaxPartBytes = 1 << 20
 // without Content-Type counts as text/plain; text/html is converted to
 // text), with runs of whitespace collapsed into one space and lines that
 // start with '>' left out, cut at SnippetMaxChars characters. When all
-// the text is quoted the preview is '>' and the quoted text. Parts inside
+// the text is quoted the preview is '>' and the quoted text. In a
+// multipart/alternative a text/plain alternative wins. Parts inside
 // a message/rfc822 part and parts nested in a multipart that is an
 // alternative of a multipart/alternative are not looked at. msg is the
 // message root was parsed from.
@@ -25,7 +26,7 @@ func Snippet(msg []byte, root *Part) string {
 	s := newSnippetBuilder()
 	done := false
 	root.Walk(func(p *Part) {
-		if done || (len(p.Children) > 0 && p.Content.Type != nil) || snippetSkips(p) {
+		if done || (len(p.Children) > 0 && p.Content.Type != nil) || snippetSkips(p) || plainAlternative(p) {
 			return
 		}
 		typ, sub := partType(p)
@@ -54,6 +55,24 @@ func snippetSkips(p *Part) bool {
 			return true
 		}
 		if a.Flags&FlagMultipart != 0 && a.Parent != nil && isAlternative(a.Parent) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainAlternative reports whether p is an alternative of a
+// multipart/alternative that also has a text/plain alternative, which
+// Snippet takes instead.
+func plainAlternative(p *Part) bool {
+	if p.Parent == nil || !isAlternative(p.Parent) {
+		return false
+	}
+	if typ, sub := partType(p); typ == "text" && sub == "plain" {
+		return false
+	}
+	for _, sib := range p.Parent.Children {
+		if typ, sub := partType(sib); typ == "text" && sub == "plain" {
 			return true
 		}
 	}

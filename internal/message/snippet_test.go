@@ -26,6 +26,8 @@ func TestSnippet(t *testing.T) {
 		{"skip rfc822", h + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b1--\r\n", "second"},
 		{"mixed in mixed", mp("mixed", "mixed"), "deep"},
 		{"multipart in alternative", mp("alternative", "mixed"), ""},
+		{"plain alternative wins", h + "Content-Type: multipart/alternative; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/html\r\n\r\n<p>H</p>\r\n--b1\r\nContent-Type: text/plain\r\n\r\nP\r\n--b1--\r\n", "P"},
+		{"html before plain in mixed", h + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/html\r\n\r\n<p>H</p>\r\n--b1\r\nContent-Type: text/plain\r\n\r\nP\r\n--b1--\r\n", "H"},
 		{"latin1", h + "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nnow\x92s caf\xe9\r\n", "now\u0092s caf\u00e9"},
 		{"base64", h + "Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8gd29ybGQ=\r\n", "Hello world"},
 	} {
