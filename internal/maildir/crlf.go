@@ -13,7 +13,9 @@ import (
 // i_stream_create_crlf presents them. W= in the file name is the size of
 // that CRLF form.
 
-// lfWriter converts CRLF to LF while writing and counts both sizes.
+// lfWriter converts CRLF to LF while writing and counts both sizes. It
+// buffers up to lfFlushAt bytes, so a message is usually one write;
+// flush writes the rest.
 type lfWriter struct {
 	w         io.Writer
 	pendingCR bool
@@ -23,8 +25,12 @@ type lfWriter struct {
 	buf       []byte
 }
 
+const lfFlushAt = 64 * 1024
+
 func (l *lfWriter) Write(p []byte) (int, error) {
-	l.buf = l.buf[:0]
+	if l.buf == nil {
+		l.buf = make([]byte, 0, min(len(p)+512, 2*lfFlushAt))
+	}
 	for _, c := range p {
 		if l.pendingCR {
 			l.pendingCR = false
@@ -38,8 +44,10 @@ func (l *lfWriter) Write(p []byte) (int, error) {
 		}
 		l.emit(c)
 	}
-	if _, err := l.w.Write(l.buf); err != nil {
-		return 0, err
+	if len(l.buf) >= lfFlushAt {
+		if err := l.drain(); err != nil {
+			return 0, err
+		}
 	}
 	return len(p), nil
 }
@@ -54,18 +62,26 @@ func (l *lfWriter) emit(c byte) {
 	l.lastCR = c == '\r'
 }
 
-// flush writes a CR held back at the end of input.
-func (l *lfWriter) flush() error {
-	if !l.pendingCR {
+func (l *lfWriter) drain() error {
+	if len(l.buf) == 0 {
 		return nil
 	}
-	l.pendingCR = false
-	l.buf = append(l.buf[:0], '\r')
-	l.size++
-	l.vsize++
-	l.lastCR = true
 	_, err := l.w.Write(l.buf)
+	l.buf = l.buf[:0]
 	return err
+}
+
+// flush writes a CR held back at the end of input and everything
+// buffered.
+func (l *lfWriter) flush() error {
+	if l.pendingCR {
+		l.pendingCR = false
+		l.buf = append(l.buf, '\r')
+		l.size++
+		l.vsize++
+		l.lastCR = true
+	}
+	return l.drain()
 }
 
 // crlfSize returns the size of r's content in CRLF form.

@@ -24,9 +24,10 @@ type pending struct {
 	linked bool // tmp is a hard link to another message: keep its mtime
 }
 
-// writeTmp writes body to a new file in the mailbox's tmp/, converting
-// CRLF to LF, and fsyncs it per mail_fsync.
-func (b *box) writeTmp(body io.Reader) (pending, error) {
+// writeTmp writes body (size bytes, or -1 if unknown) to a new file in
+// the mailbox's tmp/, converting CRLF to LF, and fsyncs it per
+// mail_fsync.
+func (b *box) writeTmp(body io.Reader, size int64) (pending, error) {
 	tmp := filepath.Join(b.p.dir, "tmp", b.d.uniqueName(b.d.now()))
 	f, err := b.d.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil && isNotExist(err) && b.remakeTmp() {
@@ -36,7 +37,9 @@ func (b *box) writeTmp(body io.Reader) (pending, error) {
 		return pending{}, osError("create tmp file", err)
 	}
 	lw := &lfWriter{w: f}
-	_, err = io.CopyBuffer(lw, body, make([]byte, 64*1024))
+	// Through Write, not the body's WriteTo (io.MultiReader's allocates a
+	// 32 KiB buffer per part), and with a buffer sized by the message.
+	_, err = io.CopyBuffer(lw, struct{ io.Reader }{body}, make([]byte, copyBufSize(size)))
 	if err == nil {
 		err = lw.flush()
 	}
@@ -51,6 +54,16 @@ func (b *box) writeTmp(body io.Reader) (pending, error) {
 		return pending{}, osError("save message", err)
 	}
 	return pending{tmp: tmp, size: lw.size, vsize: lw.vsize}, nil
+}
+
+// copyBufSize is the read buffer for a message body of size bytes (-1 or
+// 0 when unknown): the whole message when small, else 64 KiB.
+func copyBufSize(size int64) int {
+	const most = 64 * 1024
+	if size > 0 && size < most {
+		return int(size) + 1 // +1: the reader's EOF comes with no copy
+	}
+	return most
 }
 
 // linkTmp makes a tmp/ entry for an existing message file, by hard link
@@ -589,7 +602,7 @@ func (u *user) Append(ctx context.Context, name string, am storage.AppendMessage
 	if err != nil {
 		return storage.AppendResult{}, err
 	}
-	p, err := b.writeTmp(am.Body)
+	p, err := b.writeTmp(am.Body, am.Size)
 	if err != nil {
 		return storage.AppendResult{}, err
 	}
