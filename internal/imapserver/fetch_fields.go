@@ -22,8 +22,9 @@ const (
 	// from it without opening the message.
 	FieldHeader = "imap.header"
 	// FieldSortKeys are the header-derived SORT and THREAD keys
-	// (imap.AppendSortKeys), so that they are parsed once, at save.
-	FieldSortKeys = "imap.sortkeys"
+	// (imap.AppendSortKeys), so that they are parsed once, at save; the
+	// index keeps ".keys" fields in memory (mailindex.HotSuffix).
+	FieldSortKeys = "imap.sort.keys"
 )
 
 // Fields is the storage.FieldFunc for IMAP: the composition root passes

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"roost/internal/vfs"
 )
@@ -34,6 +36,7 @@ type cache struct {
 	// of new highest UIDs append to it, anything else invalidates it.
 	order   []uidLoc
 	orderOK bool
+	hot     []byte // values of HotSuffix fields (frameLoc.hot), append-only
 }
 
 type uidLoc struct {
@@ -44,6 +47,43 @@ type uidLoc struct {
 type frameLoc struct {
 	off int64
 	n   int64 // frame length including the 8-byte frame header
+	// hot is 1 + the offset in cache.hot of the frame's HotSuffix field,
+	// 0 when it has none; hotN is that value's length.
+	hot, hotN uint32
+}
+
+// HotSuffix ends the name of a field that whole-mailbox passes read for
+// every message (SORT and THREAD keys): small, one per message. The cache
+// keeps such values in memory too, so Field and ScanField of them do no
+// I/O; the file stays the copy that survives a restart.
+const HotSuffix = ".keys"
+
+// keepHot copies the hot field of an encoded field list into c.hot.
+func (c *cache) keepHot(fields []byte) (hot, n uint32) {
+	d := decoder{b: fields}
+	count := d.u32()
+	for i := uint32(0); i < count && d.err == nil; i++ {
+		k, v := d.span(), d.span()
+		if d.err == nil && strings.HasSuffix(string(k), HotSuffix) {
+			return c.appendHot(v)
+		}
+	}
+	return 0, 0
+}
+
+func (c *cache) appendHot(v []byte) (hot, n uint32) {
+	if len(c.hot)+len(v) >= math.MaxUint32-1 {
+		return 0, 0 // read from the file instead
+	}
+	hot = uint32(len(c.hot)) + 1
+	c.hot = append(c.hot, v...)
+	return hot, uint32(len(v))
+}
+
+// hotValue is the in-memory copy of loc's hot field.
+func (c *cache) hotValue(loc frameLoc) []byte {
+	end := loc.hot - 1 + loc.hotN
+	return c.hot[loc.hot-1 : end : end]
 }
 
 func openCache(fsys vfs.FS, path string, sync bool) (*cache, error) {
@@ -83,7 +123,9 @@ func (c *cache) load() error {
 		if old, ok := c.where[uid]; ok {
 			c.dead += old.n
 		}
-		c.where[uid] = frameLoc{off: int64(off), n: int64(8 + n)}
+		loc := frameLoc{off: int64(off), n: int64(8 + n)}
+		loc.hot, loc.hotN = c.keepHot(payload[4:])
+		c.where[uid] = loc
 		off += 8 + n
 		good = off
 	}
@@ -107,7 +149,7 @@ func (c *cache) reset() error {
 	if _, err := c.f.Write([]byte(cacheMagic)); err != nil {
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	c.size, c.dead, c.where, c.orderOK = 4, 0, map[uint32]frameLoc{}, false
+	c.size, c.dead, c.where, c.orderOK, c.hot = 4, 0, map[uint32]frameLoc{}, false, nil
 	return nil
 }
 
@@ -122,6 +164,9 @@ func (c *cache) get(uid uint32, name string) ([]byte, bool, error) {
 	loc, ok := c.where[uid]
 	if !ok {
 		return nil, false, nil
+	}
+	if strings.HasSuffix(name, HotSuffix) && loc.hot != 0 {
+		return c.hotValue(loc), true, nil
 	}
 	buf := make([]byte, loc.n)
 	if _, err := c.f.ReadAt(buf, loc.off); err != nil {
@@ -149,10 +194,15 @@ func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found 
 	bufOff := int64(-1)
 	c.sortOrder()
 	order, j := c.order, 0
+	hot := strings.HasSuffix(name, HotSuffix)
 	for i, uid := range uids {
 		loc, ok := locate(order, uid, &j)
 		if !ok {
 			fn(i, nil, false)
+			continue
+		}
+		if hot && loc.hot != 0 {
+			fn(i, c.hotValue(loc), true)
 			continue
 		}
 		if bufOff < 0 || loc.off < bufOff || loc.off+loc.n > bufOff+int64(len(buf)) {
@@ -231,7 +281,14 @@ func (c *cache) put(uid uint32, fields map[string][]byte) error {
 	if replaced {
 		c.dead += old.n
 	}
-	c.where[uid] = frameLoc{off: c.size, n: int64(len(frame))}
+	loc := frameLoc{off: c.size, n: int64(len(frame))}
+	for name, v := range fields {
+		if strings.HasSuffix(name, HotSuffix) {
+			loc.hot, loc.hotN = c.appendHot(v)
+			break
+		}
+	}
+	c.where[uid] = loc
 	if c.orderOK && !replaced && (len(c.order) == 0 || c.order[len(c.order)-1].uid < uid) {
 		c.order = append(c.order, uidLoc{uid, c.where[uid]})
 	} else {
@@ -270,13 +327,19 @@ func (c *cache) compactIfWasteful() error {
 	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
 	out := []byte(cacheMagic)
 	where := make(map[uint32]frameLoc, len(uids))
+	var hot []byte
 	for _, u := range uids {
 		loc := c.where[u]
 		buf := make([]byte, loc.n)
 		if _, err := c.f.ReadAt(buf, loc.off); err != nil {
 			return fmt.Errorf("read field cache: %w", err)
 		}
-		where[u] = frameLoc{off: int64(len(out)), n: loc.n}
+		nl := frameLoc{off: int64(len(out)), n: loc.n}
+		if loc.hot != 0 {
+			nl.hot, nl.hotN = uint32(len(hot))+1, loc.hotN
+			hot = append(hot, c.hotValue(loc)...)
+		}
+		where[u] = nl
 		out = append(out, buf...)
 	}
 	tmp := c.path + ".tmp"
@@ -291,7 +354,7 @@ func (c *cache) compactIfWasteful() error {
 		return fmt.Errorf("open field cache: %w", err)
 	}
 	_ = c.f.Close()
-	c.f, c.size, c.dead, c.where, c.orderOK = f, int64(len(out)), 0, where, false
+	c.f, c.size, c.dead, c.where, c.orderOK, c.hot = f, int64(len(out)), 0, where, false, hot
 	_, err = f.Seek(c.size, io.SeekStart)
 	return err
 }

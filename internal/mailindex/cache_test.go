@@ -87,3 +87,58 @@ func TestScanField(t *testing.T) {
 		t.Errorf("Field(50) of a frame without it = %v, %v", ok, err)
 	}
 }
+
+// TestHotField: a HotSuffix field reads the same from memory as the
+// file held it, after a reopen (load) and after a compaction.
+func TestHotField(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix := open(t, dir)
+	key := func(uid uint32) []byte { return fmt.Appendf(nil, "k%d", uid) }
+	for uid := uint32(1); uid <= 100; uid++ {
+		fields := map[string][]byte{"big": make([]byte, 2048), "s" + HotSuffix: key(uid)}
+		if uid == 50 {
+			delete(fields, "s"+HotSuffix)
+		}
+		if err := ix.PutFields(uid, fields); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, live func(uint32) bool) {
+		t.Helper()
+		uids := []uint32{}
+		for uid := uint32(1); uid <= 100; uid++ {
+			uids = append(uids, uid)
+		}
+		ix.ScanField(uids, "s"+HotSuffix, func(i int, v []byte, found bool) {
+			uid := uids[i]
+			want := live(uid) && uid != 50
+			if found != want || found && !bytes.Equal(v, key(uid)) {
+				t.Errorf("%s: uid %d: %q, %v; want found %v", when, uid, v, found, want)
+			}
+			if v, ok, err := ix.Field(uid, "s"+HotSuffix); err != nil || ok != want || ok && !bytes.Equal(v, key(uid)) {
+				t.Errorf("%s: Field(%d) = %q, %v, %v", when, uid, v, ok, err)
+			}
+		})
+	}
+	all := func(uint32) bool { return true }
+	check("fresh", all)
+	ix.Close()
+	ix = open(t, dir)
+	defer func() { ix.Close() }()
+	check("reopened", all)
+	var gone []uint32
+	for uid := uint32(1); uid <= 80; uid++ {
+		gone = append(gone, uid)
+	}
+	if err := ix.Commit(&Tx{Expunges: gone}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.cache.hot) > 20*8 {
+		t.Errorf("hot values not compacted: %d bytes", len(ix.cache.hot))
+	}
+	check("compacted", func(uid uint32) bool { return uid > 80 })
+}

@@ -17,6 +17,11 @@
 //	roost.cache      field cache frames (uid, name, value), append-only,
 //	                 compacted at checkpoints
 //
+// A field whose name ends in HotSuffix (".keys": SORT and THREAD keys,
+// read for every message of a mailbox at once) is also kept in memory
+// from the open on, so passes over it read no file. ScanField reads any
+// other field of many messages in large sequential reads.
+//
 // An Index is not safe for concurrent use; its owner (the driver's shared
 // mailbox state) serialises access.
 package mailindex
