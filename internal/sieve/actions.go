@@ -140,7 +140,9 @@ func checkRedirect(v *validator, n *node) {
 	if v.prog.required["variables"] && strings.Contains(s, "${") {
 		return
 	}
-	if _, ok := normalizeAddress(s); !ok {
+	if r := addressReason(s); r != "" {
+		v.errorf(n.pos[0].Pos, "specified redirect address '%s' is invalid: %s", s, r)
+	} else if _, ok := normalizeAddress(s); !ok {
 		v.errorf(n.pos[0].Pos, "specified redirect address '%s' is invalid", s)
 	}
 }
@@ -179,6 +181,9 @@ func quoteLocal(l string) string {
 }
 
 func runRedirect(r *runner, n *node) error {
+	if reason := addressReason(r.pstr(n, 0)); reason != "" {
+		return r.errorf(n, "specified redirect address '%s' is invalid: %s", r.pstr(n, 0), reason)
+	}
 	to, ok := normalizeAddress(r.pstr(n, 0))
 	if !ok {
 		return r.errorf(n, "specified redirect address '%s' is invalid", r.pstr(n, 0))

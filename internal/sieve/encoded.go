@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -45,6 +46,28 @@ func decodeEncodedCharacters(s string) (string, string) {
 	}
 }
 
+// hex32 parses hex digits into a 32-bit accumulator that wraps on
+// overflow, as Pigeonhole's does (its errors show the wrapped value).
+func hex32(s string) (uint32, bool) {
+	var n uint32
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | uint32(d)
+	}
+	return n, true
+}
+
 func decodeEncoded(kind, body string) (string, bool, string) {
 	if kind != "hex" && kind != "unicode" {
 		return "", false, ""
@@ -66,12 +89,12 @@ func decodeEncoded(kind, body string) (string, bool, string) {
 			b.WriteByte(byte(n))
 			continue
 		}
-		n, err := strconv.ParseUint(f, 16, 32)
-		if err != nil || len(f) > 8 {
+		n, ok := hex32(f)
+		if !ok {
 			return "", false, ""
 		}
 		if n > 0x10FFFF || n >= 0xD800 && n <= 0xDFFF {
-			return "", false, "invalid unicode character 0x" + f + " in encoded character substitution"
+			return "", false, fmt.Sprintf("invalid unicode character 0x%08x in encoded character substitution", n)
 		}
 		b.WriteRune(rune(n))
 	}

@@ -260,7 +260,9 @@ func checkNotify(v *validator, n *node) {
 		v.errorf(n.tags["importance"].Pos, "invalid :importance value for notify command: %s", imp)
 	}
 	if from, ok := n.tagStr("from"); ok && !strings.Contains(from, "${") {
-		if norm, valid := normalizeAddress(from); !valid || !strings.EqualFold(norm, strings.TrimSpace(from)) {
+		if r := addressReason(from); r != "" {
+			v.errorf(n.tags["from"].Pos, "notify command: specified :from address '%s' is invalid for the mailto method: %s", from, r)
+		} else if norm, valid := normalizeAddress(from); !valid || !strings.EqualFold(norm, strings.TrimSpace(from)) {
 			v.errorf(n.tags["from"].Pos, "notify command: specified :from address '%s' is invalid for the mailto method", from)
 		}
 	}

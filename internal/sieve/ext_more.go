@@ -73,7 +73,9 @@ func moreExtSpecs() []*spec {
 
 func checkVacation(v *validator, n *node) {
 	if a, ok := n.tags["from"]; ok && !strings.Contains(a.Strings[0], "${") {
-		if _, ok := normalizeAddress(a.Strings[0]); !ok {
+		if r := addressReason(a.Strings[0]); r != "" {
+			v.errorf(a.Pos, "specified :from address '%s' is invalid for vacation action: %s", a.Strings[0], r)
+		} else if _, ok := normalizeAddress(a.Strings[0]); !ok {
 			v.errorf(a.Pos, "specified :from address '%s' is invalid for vacation action", a.Strings[0])
 		}
 	}

@@ -140,23 +140,25 @@ func CompileContext(ctx context.Context, name string, src []byte, opts Options) 
 }
 
 type validator struct {
-	ctx       context.Context
-	opts      Options
-	cfg       *Config
-	prog      *Program
-	specs     map[string]*spec
-	enabled   map[string]bool
-	errs      syntax.ErrorList
-	warns     syntax.ErrorList
-	reported  map[string]bool
-	loops     int // foreverypart nesting
-	vars      varScope
-	loopNames []string
+	ctx      context.Context
+	opts     Options
+	cfg      *Config
+	prog     *Program
+	specs    map[string]*spec
+	enabled  map[string]bool
+	errs     syntax.ErrorList
+	warns    syntax.ErrorList
+	reported map[string]bool
+	// misplacedRequire are top-level requires after other commands.
+	misplacedRequire map[*syntax.Command]bool
+	loops            int // foreverypart nesting
+	vars             varScope
+	loopNames        []string
 }
 
 func newValidator(ctx context.Context, name string, opts Options) *validator {
 	v := &validator{ctx: ctx, opts: opts, cfg: opts.Config, prog: &Program{Name: name, required: map[string]bool{}}, specs: specs(),
-		enabled: map[string]bool{}, reported: map[string]bool{}}
+		enabled: map[string]bool{}, reported: map[string]bool{}, misplacedRequire: map[*syntax.Command]bool{}}
 	if v.cfg == nil {
 		v.cfg = DefaultConfig()
 	}
@@ -205,11 +207,11 @@ func (v *validator) validate(s *syntax.Script) *Program {
 	inRequire := true
 	for _, c := range s.Commands {
 		if c.Name == "require" {
-			if !inRequire {
-				v.errorf(c.Pos, "require commands can only be placed at top level at the beginning of the file")
-				continue
+			if inRequire {
+				v.require(c)
+			} else {
+				v.misplacedRequire[c] = true // reported in order by commands
 			}
-			v.require(c)
 			continue
 		}
 		inRequire = false
@@ -234,14 +236,25 @@ func (v *validator) requireDependencies(s *syntax.Script) {
 }
 
 func (v *validator) require(c *syntax.Command) {
-	if len(c.Args) != 1 || c.Args[0].Kind == syntax.ArgTag || c.Args[0].Kind == syntax.ArgNumber {
-		v.errorf(c.Pos, "the require command expects a string list as argument 1 (capabilities)")
+	switch {
+	case len(c.Args) != 1:
+		v.errorf(c.Pos, "the require command requires 1 positional argument(s), but %d is/are specified", len(c.Args))
+		return
+	case c.Args[0].Kind == syntax.ArgTag || c.Args[0].Kind == syntax.ArgNumber:
+		v.errorf(c.Args[0].Pos, "the require command accepts a single string or string list argument, but %s was found", argDescribe(c.Args[0]))
+		return
+	case len(c.Tests) > 0:
+		v.errorf(c.Pos, "the require command accepts no sub-tests, but tests are specified")
+		return
+	case c.HasBlock:
+		v.errorf(c.Pos, "the require command does not accept a command block, but one is specified anyway")
 		return
 	}
-	if len(c.Tests) > 0 || c.HasBlock {
-		v.errorf(c.Pos, "the require command accepts no sub-tests or block")
-	}
 	for _, ext := range c.Args[0].Strings {
+		if kind := coreName(ext); kind != "" {
+			v.errorf(c.Pos, "require command: `%s' is not known as a Sieve capability, but it is known as a Sieve %s that is always available", ext, kind)
+			continue
+		}
 		if !v.enabled[ext] || !v.known(ext) {
 			v.errorf(c.Pos, "require command: unknown Sieve capability `%s'", ext)
 			continue
@@ -249,6 +262,18 @@ func (v *validator) require(c *syntax.Command) {
 		v.prog.required[ext] = true
 	}
 	v.impliedExtensions()
+}
+
+// coreName tells whether name is a core command or test, which require
+// does not take ("command", "test" or "").
+func coreName(name string) string {
+	switch name {
+	case "keep", "discard", "redirect", "stop", "if", "elsif", "else", "require":
+		return "command"
+	case "address", "allof", "anyof", "exists", "false", "header", "not", "size", "true":
+		return "test"
+	}
+	return ""
 }
 
 // impliedExtensions loads the extensions others imply.
@@ -281,7 +306,7 @@ func (v *validator) commands(cmds []*syntax.Command, top bool) []*node {
 	prevIf := false
 	for _, c := range cmds {
 		if c.Name == "require" {
-			if !top {
+			if !top || v.misplacedRequire[c] {
 				v.errorf(c.Pos, "require commands can only be placed at top level at the beginning of the file")
 			}
 			continue
