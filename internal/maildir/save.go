@@ -36,10 +36,11 @@ func (b *box) writeTmp(body io.Reader, size int64) (pending, error) {
 	if err != nil {
 		return pending{}, osError("create tmp file", err)
 	}
-	lw := &lfWriter{w: f}
+	n := copyBufSize(size)
+	lw := &lfWriter{w: f, buf: make([]byte, 0, n)}
 	// Through Write, not the body's WriteTo (io.MultiReader's allocates a
 	// 32 KiB buffer per part), and with a buffer sized by the message.
-	_, err = io.CopyBuffer(lw, struct{ io.Reader }{body}, make([]byte, copyBufSize(size)))
+	_, err = io.CopyBuffer(lw, struct{ io.Reader }{body}, make([]byte, n))
 	if err == nil {
 		err = lw.flush()
 	}
