@@ -12,7 +12,11 @@
 // SEARCH RETURN (SAVE), $ in SEARCH, FETCH, STORE, COPY, MOVE and UID
 // EXPUNGE; FETCH $ answers as UID FETCH, as Dovecot), WITHIN (RFC 5032), SORT, ESORT, SORT=DISPLAY
 // and THREAD ORDEREDSUBJECT/REFERENCES/REFS (RFC 5256, 5267, 5957;
-// cmd_sort.go, keys from the field cache's header block), SAVEDATE (RFC
+// cmd_sort.go, keys from the field cache's header block), CONTEXT=SEARCH
+// (RFC 5267: RETURN PARTIAL/CONTEXT/UPDATE, ADDTO/REMOVEFROM after each
+// sync, CANCELUPDATE; feature_contextsearch.go), PREVIEW (RFC 8970) with
+// Dovecot's PREVIEW=FUZZY and SNIPPET=FUZZY (feature_preview.go; the text
+// is message.Snippet, cached at save as FieldPreview), SAVEDATE (RFC
 // 8514), COMPRESS=DEFLATE (RFC 4978, cmd_compress.go, over package deflate),
 // BINARY (RFC 3516; APPEND literal8 in append_binary.go), MULTIAPPEND (RFC
 // 3502), CATENATE (RFC 4469) with URL-PARTIAL (RFC 5550), REPLACE (RFC
