@@ -62,9 +62,6 @@ func cmdGetMetadata(ctx context.Context, c *conn, cmd *command) error {
 	if ms == nil {
 		return no("", "METADATA is not supported.")
 	}
-	if err := checkInternalEntries(names); err != nil {
-		return err
-	}
 	all, err := ms.GetMetadata(ctx, box)
 	if err != nil {
 		return c.lookupError("getmetadata "+box, err)
@@ -236,9 +233,9 @@ func checkEntryName(name string) string {
 	return ""
 }
 
-// checkInternalEntries refuses Dovecot's internal entries (below
+// checkInternalEntries refuses to set Dovecot's internal entries (below
 // vendor/vendor.dovecot/pvt, where server entries are kept), as Dovecot
-// does.
+// does; reading them finds nothing.
 func checkInternalEntries(names []string) error {
 	for _, n := range names {
 		for _, p := range []string{"/private/vendor/vendor.dovecot/pvt", "/shared/vendor/vendor.dovecot/pvt"} {
