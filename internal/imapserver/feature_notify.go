@@ -64,7 +64,7 @@ func toNotifyStatus(s storage.Status) notifyStatus {
 // mailbox's status first with NOTIFY SET STATUS.
 func (c *conn) notifyOn(ctx context.Context, w storage.ChangeWatcher, set *notifySet) error {
 	st := &notifyState{set: set, last: map[string]notifyStatus{}}
-	st.sub = w.WatchChanges(func() { c.notifyWake(st) })
+	st.sub = w.WatchChanges(ctx, func() { c.notifyWake(st) })
 	c.notify = st
 	if set.events&evMessages == 0 {
 		return nil

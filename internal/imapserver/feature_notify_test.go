@@ -260,7 +260,6 @@ func TestNotifyOtherProcess(t *testing.T) {
 	a.cmd("a0 CREATE Other").ok()
 	a.cmd("a1 " + notifyAll).ok()
 	drv := ts.drv.(*maildir.Driver)
-	drv.Poll(context.Background()) // the first look
 	dir := filepath.Join(ts.dir, "alice", "Other", "new")
 	if err := os.WriteFile(filepath.Join(dir, "1700000001.P9Q1.mx"), []byte(testMsg), 0o600); err != nil {
 		t.Fatal(err)

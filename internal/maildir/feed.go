@@ -62,8 +62,20 @@ type feedUser struct {
 
 var _ storage.ChangeWatcher = feedUser{}
 
-// WatchChanges subscribes to the user's change feed.
-func (u feedUser) WatchChanges(wake func()) *storage.ChangeSub {
+// WatchChanges subscribes to the user's change feed. The first watcher
+// takes the poll's first look, so that what other processes do from now
+// on is reported.
+func (u feedUser) WatchChanges(ctx context.Context, wake func()) *storage.ChangeSub {
+	f, sub := u.subscribe(wake)
+	f.pmu.Lock()
+	defer f.pmu.Unlock()
+	if f.snap == nil {
+		f.snap, _ = f.look(ctx) // on failure the next poll takes it
+	}
+	return sub
+}
+
+func (u feedUser) subscribe(wake func()) (*userFeed, *storage.ChangeSub) {
 	t := &u.d.feeds
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -86,7 +98,7 @@ func (u feedUser) WatchChanges(wake func()) *storage.ChangeSub {
 			f.roots = append(f.roots, r)
 		}
 	}
-	return f.hub.Subscribe(wake)
+	return f, f.hub.Subscribe(wake)
 }
 
 // roots returns the mail roots of the user's private namespaces.

@@ -50,9 +50,9 @@ func TestChangeFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	woke := 0
-	sub := watcher.(storage.ChangeWatcher).WatchChanges(func() { woke++ })
+	sub := watcher.(storage.ChangeWatcher).WatchChanges(bg, func() { woke++ })
 	defer sub.Close()
-	d.Poll(bg) // first look: nothing to report
+	d.Poll(bg) // nothing to report
 	if got := takeAll(t, sub); len(got) != 0 {
 		t.Fatalf("first poll published %v", got)
 	}
@@ -125,7 +125,7 @@ func TestChangeFeedOverflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := u.(storage.ChangeWatcher).WatchChanges(nil)
+	sub := u.(storage.ChangeWatcher).WatchChanges(bg, nil)
 	defer sub.Close()
 	for i := 0; i <= storage.MaxQueuedChanges; i++ {
 		if err := u.SetSubscribed(bg, "INBOX", i%2 == 0); err != nil {

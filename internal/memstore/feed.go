@@ -20,7 +20,7 @@ type feedHandle struct {
 var _ storage.ChangeWatcher = feedHandle{}
 
 // WatchChanges subscribes to the user's change feed.
-func (h feedHandle) WatchChanges(wake func()) *storage.ChangeSub {
+func (h feedHandle) WatchChanges(ctx context.Context, wake func()) *storage.ChangeSub {
 	return h.u.feed.Subscribe(wake)
 }
 

@@ -1,6 +1,9 @@
 package storage
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // ChangeKind says what changed in a user's mail (the change feed, used
 // for IMAP NOTIFY, RFC 5465).
@@ -41,7 +44,7 @@ type ChangeWatcher interface {
 	// is called (from the goroutine that made the change, with store
 	// locks held: it must not block nor call back into storage) each
 	// time a change is queued. The caller closes the subscription.
-	WatchChanges(wake func()) *ChangeSub
+	WatchChanges(ctx context.Context, wake func()) *ChangeSub
 }
 
 // MaxQueuedChanges bounds the changes one subscription holds before
