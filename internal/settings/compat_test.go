@@ -131,6 +131,14 @@ Deliberate deviations, each a decision rather than a gap:
   mailbox name sent as 8-bit UTF-8 (the go-imap v2 client does that as soon as it sees IMAP4rev2) is
   accepted, where Dovecot answers "NO Mailbox name is not valid mUTF-7"; 7-bit names are decoded
   exactly as Dovecot does.
+- **METADATA, CREATE-SPECIAL-USE and APPENDLIMIT are offered by default.** METADATA (RFC 5464) is
+  advertised whatever ` + "`imap_metadata`" + ` says, with the entries in the file Dovecot's usual
+  ` + "`mail_attribute_dict = file:%h/Maildir/dovecot-attributes`" + ` names and in Dovecot's format, so a
+  switch either way keeps them. Entries found by GETMETADATA DEPTH come sorted by name (Dovecot:
+  dict order). CREATE's USE list (RFC 6154) is kept as the mailbox's ` + "`/private/specialuse`" + ` entry and
+  LIST shows it; Dovecot 2.3.19 ignores USE and reports only configured special-use flags, so
+  they are not shown once Dovecot serves the store again. APPENDLIMIT (RFC 7889) is advertised from
+  the quota plugin's ` + "`quota_max_mail_size`" + `; Dovecot 2.3.19 has no APPENDLIMIT.
 - **roost's own index.** roost never reads or writes Dovecot's ` + "`dovecot.index*`" + ` files; its index is rebuilt
   from the mail files and ` + "`dovecot-uidlist`" + `, which both servers keep exactly as Dovecot writes them.
   The settings that tune Dovecot's index (` + "`mail_cache_fields`, `mailbox_list_index`, `lock_method`, `mmap_disable`" + `)
