@@ -3,7 +3,7 @@ package imap
 import (
 	"cmp"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -247,7 +247,17 @@ func compareKey(a, b *SortData, k SortKey) int {
 	return 0
 }
 
-// Sort sorts msgs in place by criteria (ties by sequence number).
+// Sort sorts msgs in place by criteria (ties by sequence number). It
+// sorts indexes and moves each SortData once: the records are large.
 func Sort(msgs []SortData, criteria []SortCriterion) {
-	sort.Slice(msgs, func(i, j int) bool { return CompareSortData(&msgs[i], &msgs[j], criteria) < 0 })
+	idx := make([]int32, len(msgs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return CompareSortData(&msgs[a], &msgs[b], criteria) })
+	sorted := make([]SortData, len(msgs))
+	for i, j := range idx {
+		sorted[i] = msgs[j]
+	}
+	copy(msgs, sorted)
 }
