@@ -411,7 +411,7 @@ func (lb *listBuilder) attrs(name string, exists bool) []string {
 }
 
 func (c *conn) writeListEntry(cmdName string, e listEntry) {
-	enc := c.untagged().Atom(cmdName).SP().Flags(e.attrs).SP()
+	enc := c.untagged().Atom(cmdName).SP().Flags(c.utf8ListAttrs(e.name, e.attrs)).SP()
 	writeSeparator(enc, c.nsFor(e.name).Separator)
 	enc.SP().Mailbox(e.name)
 	if e.childSub {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 
 	"roost/internal/imap"
@@ -54,6 +55,19 @@ func (c *conn) wireName(name string) string {
 		return name
 	}
 	return imap.EncodeMailbox(name)
+}
+
+// utf8ListAttrs marks \Noselect a mailbox a UTF-8 client could not
+// name back: one created through modified UTF-7 (or outside IMAP) whose
+// name is not Net-Unicode in NFC, which ExpectMailbox would normalise or
+// refuse (RFC 6855 section 3, RFC 9051 section 5.1). IMAP4rev1 sessions
+// still reach it by its modified UTF-7 name.
+func (c *conn) utf8ListAttrs(name string, attrs []string) []string {
+	if !c.utf8Accept() || imapwire.NetUnicodeName(name) ||
+		slices.Contains(attrs, storage.AttrNoSelect) || slices.Contains(attrs, storage.AttrNonExistent) {
+		return attrs
+	}
+	return append([]string{storage.AttrNoSelect}, attrs...)
 }
 
 // badNameText is the NO text for a mailbox name that does not decode.

@@ -106,3 +106,19 @@ func TestUTF8AcceptNamespacePrefix(t *testing.T) {
 	c.cmd(`d CREATE "Persönlich/Ablage"`).ok()
 	c.cmd(`e LIST "" "Persönlich/*"`).ok().has(`* LIST (\HasNoChildren) "/" "Persönlich/Ablage"`)
 }
+
+// A mailbox whose name a UTF-8 client cannot send back (not NFC, made
+// through modified UTF-7) is listed \Noselect after UTF8=ACCEPT; an
+// IMAP4rev1 session reaches it by its modified UTF-7 name.
+func TestUTF8AcceptUnreachableName(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	c.cmd("a CREATE Cafe&AwE-").ok() // "Cafe" + U+0301: not NFC
+	c.cmd(`b LIST "" Caf*`).ok().equal(`* LIST (\HasNoChildren) "/" Cafe&AwE-`)
+	c.cmd("c SELECT Cafe&AwE-").ok()
+	c.cmd("d UNSELECT").ok()
+	c.cmd("e ENABLE UTF8=ACCEPT").ok()
+	c.cmd(`f LIST "" Caf*`).ok().equal("* LIST (\\Noselect \\HasNoChildren) \"/\" \"Cafe\u0301\"")
+	c.cmd(`g LIST "" INBOX`).ok().equal(`* LIST (\HasNoChildren) "/" INBOX`)
+}

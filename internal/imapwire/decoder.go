@@ -901,6 +901,13 @@ func decodeMixed(raw string) (string, error) {
 
 var errBadUTF8 = errors.New("mailbox name is not valid Net-Unicode")
 
+// NetUnicodeName reports whether a UTF-8 client can name name exactly: it
+// is valid UTF-8, Net-Unicode (RFC 5198 section 2) and in NFC, so that
+// ExpectMailbox after SetUTF8 returns it unchanged.
+func NetUnicodeName(name string) bool {
+	return utf8.ValidString(name) && strings.IndexFunc(name, notNetUnicode) < 0 && norm.NFC.IsNormalString(name)
+}
+
 // notNetUnicode reports the characters RFC 6855 section 3 forbids in a
 // mailbox name: controls (C0, DEL, C1) and U+2028, U+2029.
 func notNetUnicode(r rune) bool {
