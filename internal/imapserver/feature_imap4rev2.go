@@ -14,9 +14,9 @@ import (
 // c.rev2(), so IMAP4rev1 sessions are unchanged. The changes from RFC
 // 3501 that alter the server's answers (RFC 9051 appendix E):
 //
-//   - no \Recent flag in FETCH and no "* n RECENT" (items 13 and 16);
-//     the view still claims \Recent so that IMAP4rev1 sessions see the
-//     same as before;
+//   - no \Recent flag in FETCH or flag announcements and no "* n
+//     RECENT"; the session's view still claims \Recent as every
+//     session's does, so IMAP4rev1 sessions count it as before;
 //   - SELECT/EXAMINE send "* LIST () sep name" and no [UNSEEN n] (RFC
 //     9051 section 6.3.2);
 //   - SEARCH and UID SEARCH always answer with ESEARCH (section 6.4.4);
@@ -29,6 +29,8 @@ import (
 // Everything else in appendix E (NAMESPACE, UNSELECT, MOVE, UIDPLUS,
 // ESEARCH, LIST-EXTENDED, LIST-STATUS, SPECIAL-USE, BINARY, LITERAL-, ID,
 // IDLE, SASL-IR, ENABLE, STATUS SIZE) is already on for every client.
+// What RFC 9051 removed is still accepted from an IMAP4rev2 client: LSUB,
+// CHECK, SEARCH NEW/OLD/RECENT and STATUS RECENT.
 
 // extIMAP4rev2 is the ENABLE name (upper case, as c.enabled keys are).
 const extIMAP4rev2 = "IMAP4REV2"
