@@ -113,6 +113,7 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 		Message:   sieve.ParseMessage(raw),
 		Envelope:  sieve.Envelope{From: m.Envelope.Sender, To: m.Recipient.Address, OrigTo: m.Recipient.Original},
 		Mailboxes: mailboxes{m.User},
+		Metadata:  mailboxes{m.User},
 		Tracker:   sievestore.NewTracker(st.Config().Home),
 		Scripts:   st,
 		Settings:  s.opts.Config,
@@ -352,6 +353,28 @@ func (mb mailboxes) SpecialUseExists(ctx context.Context, mailbox string, uses [
 		}
 	}
 	return false, nil
+}
+
+// Metadata is sieve.Metadata over the user's METADATA entries (when the
+// storage keeps them).
+func (mb mailboxes) Metadata(ctx context.Context, mailbox, name string) (string, bool, error) {
+	ms, ok := mb.u.(storage.MetadataStore)
+	if !ok {
+		return "", false, nil
+	}
+	entries, err := ms.GetMetadata(ctx, mailbox)
+	switch {
+	case storage.KindOf(err) == storage.KindNotFound:
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	}
+	for _, e := range entries {
+		if e.Name == name {
+			return string(e.Value), true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // loggedMailer logs each message sent, as Pigeonhole logs its actions.

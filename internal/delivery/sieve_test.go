@@ -11,6 +11,7 @@ import (
 
 	"roost/internal/sieve"
 	"roost/internal/sievestore"
+	"roost/internal/storage"
 )
 
 // sink is the test's outgoing mail: nothing leaves the process.
@@ -146,5 +147,55 @@ func TestSieveBeforeAndDefault(t *testing.T) {
 	// fileinto into a missing mailbox falls back to INBOX.
 	if got := messages(t, u, "alice", "INBOX"); len(got) == 0 {
 		t.Errorf("INBOX empty")
+	}
+}
+
+// TestSieveMetadata: with mboxmetadata enabled, a script reads the
+// recipient's METADATA entries through the storage.
+func TestSieveMetadata(t *testing.T) {
+	t.Parallel()
+	cfg, err := sieve.ParseConfig(map[string]string{"sieve_extensions": "+mboxmetadata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewSieve(SieveOptions{
+		Storage: func(_ context.Context, a Account) (*sievestore.Store, error) {
+			c, err := sievestore.ParseConfig(nil, a.Fields["home"])
+			return sievestore.Open(c), err
+		},
+		Config: cfg, Hostname: "mx.example.net",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, u := newTest(t, nil, Options{Filter: f})
+	activate(t, u, "alice", "require [\"fileinto\", \"mboxmetadata\"];\n"+
+		"if metadata :is \"INBOX\" \"/private/comment\" \"vip\" { fileinto \"VIP\"; }\n")
+	ctx := context.Background()
+	acct, err := u.Lookup(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, err := u.Open(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, ok := su.(storage.MetadataStore)
+	if !ok {
+		su.Close()
+		t.Skip("storage driver keeps no METADATA")
+	}
+	if err := ms.SetMetadata(ctx, "INBOX", []storage.MetadataEntry{{Name: "/private/comment", Value: []byte("vip")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := su.Create(ctx, "VIP", nil); err != nil {
+		t.Fatal(err)
+	}
+	su.Close()
+	if res := deliverTo(t, d, "alice", "bob@example.org"); !res.OK() {
+		t.Fatalf("delivery: %+v", res)
+	}
+	if got := messages(t, u, "alice", "VIP"); len(got) != 1 {
+		t.Errorf("VIP holds %d messages, want 1", len(got))
 	}
 }

@@ -89,6 +89,9 @@ type Env struct {
 	Environment map[string]string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metadata reads METADATA entries (mboxmetadata, servermetadata); nil
+	// makes those tests false.
+	Metadata Metadata
 	// Flags are the initial imap4flags internal variable (imapsieve).
 	Flags []string
 }

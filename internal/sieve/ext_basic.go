@@ -20,6 +20,7 @@ func extSpecs() []*spec {
 	out = append(out, extprogramsSpecs()...)
 	out = append(out, vndSpecs()...)
 	out = append(out, extlistsSpecs()...)
+	out = append(out, metadataSpecs()...)
 	return out
 }
 

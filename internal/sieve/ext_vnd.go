@@ -19,9 +19,10 @@ import (
 // ActReport is the report action (vnd.dovecot.report).
 const ActReport ActionKind = "report"
 
-// vndCapabilities are the vendor extensions of this file and extlists
-// (ext_extlists.go).
-var vndCapabilities = []string{"vnd.dovecot.environment", "vnd.dovecot.report", "extlists"}
+// vndCapabilities are the vendor extensions of this file, extlists
+// (ext_extlists.go) and mboxmetadata/servermetadata (ext_metadata.go),
+// none enabled by default, as in Pigeonhole.
+var vndCapabilities = []string{"vnd.dovecot.environment", "vnd.dovecot.report", "extlists", "mboxmetadata", "servermetadata"}
 
 // Report is a report action.
 type Report struct {

@@ -45,6 +45,7 @@ type suite struct {
 	tracker  *MemTracker
 	prog     *Program
 	binaries map[string]*Program
+	meta     MemMetadata
 	sub      *Result // result of test_script_run, nil when none
 	subEnv   *Env
 	errs     []string
@@ -114,6 +115,12 @@ func testsuiteSpecs() []*spec {
 			return nil
 		}),
 		c("test_config_reload", map[string]tagDef{"extension": {param: aString}}, nil, func(*runner, *node) error { return nil }),
+		c("test_imap_metadata_set", map[string]tagDef{"mailbox": {param: aString}}, []posDef{{aString, "annotation"}, {aString, "value"}},
+			func(r *runner, n *node) error {
+				box, _ := r.tstr(n, "mailbox")
+				ts(r).meta.Set(box, r.pstr(n, 0), r.pstr(n, 1))
+				return nil
+			}),
 		c("test_mailbox_create", nil, str, func(r *runner, n *node) error { ts(r).store.Create(r.pstr(n, 0)); return nil }),
 		c("test_result_reset", nil, nil, func(r *runner, n *node) error {
 			ts(r).sub = nil
@@ -131,8 +138,6 @@ func testsuiteSpecs() []*spec {
 		c("test_result_print", nil, nil, func(*runner, *node) error { return nil }),
 		c("test_binary_save", nil, str, func(r *runner, n *node) error { ts(r).binaries[r.pstr(n, 0)] = ts(r).prog; return nil }),
 		c("test_binary_load", nil, str, func(r *runner, n *node) error { ts(r).prog = ts(r).binaries[r.pstr(n, 0)]; return nil }),
-		c("test_imap_metadata_set", map[string]tagDef{"mailbox": {param: aString}}, []posDef{{aString, "key"}, {aString, "value"}},
-			func(*runner, *node) error { return nil }),
 		t("test_script_compile", nil, str, tsCompile),
 		t("test_script_run", map[string]tagDef{"append_result": {}}, nil, tsRun),
 		t("test_multiscript", nil, []posDef{{aStringList, "scripts"}}, tsMultiscript),
@@ -352,7 +357,7 @@ func runSuiteFile(path string) (fails []string) {
 		return []string{err.Error()}
 	}
 	s := &suite{dir: filepath.Dir(path), store: NewMemStore(), mailer: &MemMailer{}, tracker: &MemTracker{},
-		binaries: map[string]*Program{}}
+		binaries: map[string]*Program{}, meta: MemMetadata{}}
 	prog, err := Compile(strings.TrimSuffix(filepath.Base(path), ".svtest"), src,
 		Options{Extensions: allExtensions(), extra: testsuiteSpecs(), extraExt: []string{"vnd.dovecot.testsuite"}, Scripts: s.scripts()})
 	if err != nil {
@@ -360,7 +365,7 @@ func runSuiteFile(path string) (fails []string) {
 	}
 	s.env = &Env{Message: ParseMessage([]byte("From: sender@example.com\r\nTo: recipient@example.com\r\nSubject: Test\r\n\r\nTest.\r\n")),
 		Envelope: Envelope{From: "sender@example.com", To: "recipient@example.com"}, Config: map[string]string{},
-		Mailboxes: s.store, Tracker: s.tracker,
+		Mailboxes: s.store, Tracker: s.tracker, Metadata: s.meta,
 		Environment: map[string]string{"location": "MS"}, // Pigeonhole's testsuite runs as a mail server
 		Scripts:     DirScripts{Personal: filepath.Join(s.dir, "included"), Global: filepath.Join(s.dir, "included-global")}}
 	ctx, cancel := context.WithTimeout(context.Background(), suiteFileLimit)
