@@ -279,3 +279,77 @@ plugin {
 	}
 	t.Logf("outcome:\n%s", got["roost"])
 }
+
+// TestImapsieveMailboxScriptDifferential sets imapsieve_url: the
+// IMAPSIEVE capability is advertised and a mailbox's (else the server's)
+// /shared/imapsieve/script METADATA entry names a script of the user's
+// Sieve storage, run between the rule's before and after scripts for
+// every cause (RFC 6785 section 2.2).
+func TestImapsieveMailboxScriptDifferential(t *testing.T) {
+	t.Parallel()
+	got := map[string]string{}
+	for _, kind := range serverKinds {
+		e := newMailEnv(t)
+		e.extra = fmt.Sprintf(`protocol imap {
+  mail_plugins = $mail_plugins imap_sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_plugins = sieve_imapsieve
+  imapsieve_url = sieve://localhost:4190
+  imapsieve_mailbox1_name = Junk
+  imapsieve_mailbox1_causes = APPEND
+  imapsieve_mailbox1_before = file:%[1]s/sieve/before.sieve
+  imapsieve_mailbox1_after = file:%[1]s/sieve/after.sieve
+}
+`, e.Dir)
+		if err := e.write(); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{
+			"sieve/before.sieve": `require "imap4flags"; addflag "before";`,
+			"sieve/after.sieve":  `require "imap4flags"; addflag "after";`,
+			"home/alice/sieve/mine.sieve": `require ["imap4flags", "environment", "variables", "imapsieve"];
+if environment :matches "imap.cause" "*" { addflag "user-${1}"; }`,
+		}
+		for name, data := range files {
+			p := filepath.Join(e.Dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, d := range []string{"sieve", "home/alice", "home/alice/sieve", "home/alice/sieve/mine.sieve"} {
+			os.Chown(filepath.Join(e.Dir, d), e.UID, e.GID)
+		}
+		srv := startServer(t, e, kind)
+		c := dialIMAP(t, srv.Addr(), "alice", "alicepw")
+		var b strings.Builder
+		caps := c.must("CAPABILITY").untagged
+		fmt.Fprintf(&b, "IMAPSIEVE advertised: %v\n", len(caps) == 1 && strings.HasSuffix(caps[0], " IMAPSIEVE=sieve://localhost:4190") ||
+			strings.Contains(caps[0], " IMAPSIEVE=sieve://localhost:4190 "))
+		c.must("CREATE Junk")
+		c.must(`SETMETADATA Junk (/shared/imapsieve/script "mine")`)
+		c.must(`SETMETADATA "" (/shared/imapsieve/script "mine")`) // every other mailbox
+		c.mustAppend("Junk", `\Seen`, "", "Subject: a\r\n\r\nbody\r\n")
+		c.mustAppend("INBOX", `\Seen`, "", "Subject: b\r\n\r\nbody\r\n")
+		c.must("SELECT INBOX")
+		c.must("COPY 1 Junk")
+		c.must("SELECT Junk")
+		c.must(`STORE 1 +FLAGS (\Flagged)`)
+		c.must("CLOSE")
+		for _, box := range []string{"Junk", "INBOX"} {
+			for _, m := range c.snapshot(box).Msgs {
+				fmt.Fprintf(&b, "%s %d %s [%s]\n", box, m.UID, m.Subject, m.Flags)
+			}
+		}
+		c.logout()
+		got[kind] = b.String()
+	}
+	if got["dovecot"] != got["roost"] {
+		t.Errorf("imapsieve outcome differs\n--- dovecot\n%s--- roost\n%s", got["dovecot"], got["roost"])
+	}
+	t.Logf("outcome:\n%s", got["roost"])
+}

@@ -30,6 +30,9 @@ func (c *conn) capabilities() string {
 		"LIST-STATUS", "BINARY", "MOVE", "STATUS=SIZE", "SAVEDATE", c.literalCap(), "NOTIFY", "SPECIAL-USE", "COMPRESS=DEFLATE", "REPLACE")
 	caps = append(caps, "CREATE-SPECIAL-USE")
 	caps = append(caps, c.metadataCaps()...)
+	if u := c.srv.opts.ImapsieveURL; u != "" { // imapsieve
+		caps = append(caps, "IMAPSIEVE="+u)
+	}
 	if n := c.srv.opts.AppendLimit; n > 0 {
 		caps = append(caps, "APPENDLIMIT="+strconv.FormatInt(n, 10))
 	}

@@ -76,6 +76,9 @@ type Options struct {
 	// MailEvents, when set, is told of APPEND, COPY/MOVE and flag
 	// changes (imapsieve, feature_imapsieve.go).
 	MailEvents MailEvents
+	// ImapsieveURL, when set, is advertised as IMAPSIEVE=<url> (RFC 6785
+	// section 2.1; Pigeonhole's imapsieve_url).
+	ImapsieveURL string
 
 	// Now is the clock for timestamps (INTERNALDATE defaults, log
 	// lines, SERVERBUG stamps). Timeouts use the time package so that

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,7 +27,10 @@ var extprogramsExtensions = []string{"vnd.dovecot.pipe", "vnd.dovecot.filter", "
 // configures it): after APPEND, COPY/MOVE or a flag change in a mailbox
 // that an imapsieve_mailboxN_* rule names, it runs the rule's before and
 // after scripts (administrator scripts) on each message, as the user.
-// The IMAP METADATA per-mailbox script (imapsieve_url) is not supported.
+// With imapsieve_url set, a mailbox's /shared/imapsieve/script METADATA
+// entry (else the server's) names a script of the user's personal Sieve
+// storage that runs, for every cause, between the before and after
+// scripts (RFC 6785 section 2.2).
 type imapSieve struct {
 	cfg     *sieve.Config
 	cache   *sievestore.Cache
@@ -35,10 +39,16 @@ type imapSieve struct {
 	log     *logging.Logger
 	s       *settings.Settings
 	expunge bool
+	url     string // imapsieve_url: user scripts from METADATA
 }
 
+// imapsieveScriptEntry is the METADATA entry naming a mailbox's script
+// (RFC 6785 section 2.2).
+const imapsieveScriptEntry = "/shared/imapsieve/script"
+
 // imapSieveHook returns the MailEvents of the imap protocol: nil unless
-// mail_plugins has imap_sieve and some imapsieve_mailboxN rule exists.
+// mail_plugins has imap_sieve and some imapsieve_mailboxN rule or
+// imapsieve_url exists.
 func imapSieveHook(st *stack, s *settings.Settings) (imapserver.MailEvents, error) {
 	if !slices.Contains(s.Mail.Plugins, "imap_sieve") {
 		return nil, nil
@@ -47,22 +57,35 @@ func imapSieveHook(st *stack, s *settings.Settings) (imapserver.MailEvents, erro
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("imap: plugin: %w", err)}
 	}
-	if len(cfg.Imapsieve) == 0 {
+	url := strings.TrimSpace(s.Plugin["imapsieve_url"])
+	if len(cfg.Imapsieve) == 0 && url == "" {
 		return nil, nil
 	}
 	plugins := strings.Fields(s.Plugin["sieve_plugins"])
 	c := *cfg
-	c.Extensions = pluginExtensions(cfg.Extensions, plugins)
-	c.GlobalExtensions = pluginExtensions(cfg.GlobalExtensions, plugins)
-	if slices.Contains(plugins, "sieve_imapsieve") {
-		c.GlobalExtensions = append(c.GlobalExtensions, "imapsieve")
+	if len(c.Extensions) == 0 {
+		c.Extensions = sieve.DefaultExtensions
 	}
-	return &imapSieve{
+	c.Extensions = pluginExtensions(c.Extensions, plugins)
+	c.GlobalExtensions = pluginExtensions(cfg.GlobalExtensions, plugins)
+	if slices.Contains(plugins, "sieve_imapsieve") { // the imapsieve extension exists in IMAP only
+		c.Extensions = append(slices.Clip(c.Extensions), "imapsieve")
+	}
+	return &imapSieve{url: url,
 		cfg: &c, cache: sievestore.NewCache(), host: hostname(s), s: s,
 		mailer:  delivery.Sendmail{Path: s.LDA.SendmailPath, SubmissionHost: s.LDA.SubmissionHost, Hostname: hostname(s)},
 		log:     st.log.With("imap"),
 		expunge: cfg.ImapsieveExpungeDiscarded(),
 	}, nil
+}
+
+// imapsieveURL is imapsieve_url when the imap_sieve plugin is loaded: the
+// IMAPSIEVE capability's URL.
+func imapsieveURL(s *settings.Settings) string {
+	if !slices.Contains(s.Mail.Plugins, "imap_sieve") {
+		return ""
+	}
+	return strings.TrimSpace(s.Plugin["imapsieve_url"])
 }
 
 // pluginExtensions drops the extprograms extensions from exts unless
@@ -85,11 +108,12 @@ func pluginExtensions(exts, plugins []string) []string {
 // left as it is.
 func (h *imapSieve) MailEvent(ctx context.Context, s *imapserver.Session, u storage.User, ev imapserver.MailEvent) {
 	rules := h.cfg.ImapsieveMatch(ev.Mailbox, ev.From, ev.Cause)
-	if len(rules) == 0 {
+	log := h.log.With(fmt.Sprintf("imap(%s)", s.User))
+	user := h.mailboxScript(ctx, log, s, u, ev.Mailbox)
+	if len(rules) == 0 && user == "" {
 		return
 	}
-	log := h.log.With(fmt.Sprintf("imap(%s)", s.User))
-	progs := h.compile(ctx, log, rules)
+	progs := h.compile(ctx, log, rules, user)
 	if len(progs) == 0 {
 		return
 	}
@@ -105,35 +129,81 @@ func (h *imapSieve) MailEvent(ctx context.Context, s *imapserver.Session, u stor
 	}
 }
 
-// compile loads the before scripts of rules in order, then their after
-// scripts.
-func (h *imapSieve) compile(ctx context.Context, log *logging.Logger, rules []sieve.ImapsieveRule) []*sieve.Program {
-	var locs []string
-	for _, r := range rules {
-		if r.Before != "" {
-			locs = append(locs, r.Before)
-		}
-	}
-	for _, r := range rules {
-		if r.After != "" {
-			locs = append(locs, r.After)
-		}
-	}
+// compile loads the before scripts of rules in order, the user's
+// mailbox script (a path, "" for none), then the rules' after scripts.
+func (h *imapSieve) compile(ctx context.Context, log *logging.Logger, rules []sieve.ImapsieveRule, user string) []*sieve.Program {
 	var progs []*sieve.Program
-	for _, loc := range locs {
-		path, err := sieve.ImapsieveScriptPath(loc)
-		if err != nil {
-			log.Errorf("imapsieve: %v", err)
-			continue
-		}
-		c, err := h.cache.Compile(ctx, path, true, h.cfg)
+	add := func(path string, global bool) {
+		c, err := h.cache.Compile(ctx, path, global, h.cfg)
 		if err != nil {
 			log.Errorf("imapsieve: script %s: %v", path, err)
-			continue
+			return
 		}
 		progs = append(progs, c.Program)
 	}
+	admin := func(loc string) {
+		if loc == "" {
+			return
+		}
+		path, err := sieve.ImapsieveScriptPath(loc)
+		if err != nil {
+			log.Errorf("imapsieve: %v", err)
+			return
+		}
+		add(path, true)
+	}
+	for _, r := range rules {
+		admin(r.Before)
+	}
+	if user != "" {
+		add(user, false)
+	}
+	for _, r := range rules {
+		admin(r.After)
+	}
 	return progs
+}
+
+// mailboxScript returns the path of the user's script for mailbox, named
+// by its /shared/imapsieve/script METADATA entry or else the server's:
+// "" when imapsieve_url is not set or none is named.
+func (h *imapSieve) mailboxScript(ctx context.Context, log *logging.Logger, s *imapserver.Session, u storage.User, mailbox string) string {
+	ms, ok := u.(storage.MetadataStore)
+	if h.url == "" || !ok {
+		return ""
+	}
+	name := ""
+	for _, box := range []string{mailbox, ""} {
+		entries, err := ms.GetMetadata(ctx, box)
+		if err != nil {
+			log.Errorf("imapsieve: read METADATA of %q: %v", box, err)
+			return ""
+		}
+		for _, e := range entries {
+			if e.Name == imapsieveScriptEntry && len(e.Value) > 0 {
+				name = string(e.Value)
+			}
+		}
+		if name != "" {
+			break
+		}
+	}
+	if name == "" {
+		return ""
+	}
+	var fields auth.Fields
+	if s.Login != nil {
+		fields = s.Login.UserInfo.Fields
+	}
+	st, err := sieveStore(h.s, "imap", s.User, fields)
+	if err == nil && (st.Config().Dir == "" || !sievestore.ValidName(name)) {
+		err = fmt.Errorf("no personal Sieve storage or invalid script name %q", name)
+	}
+	if err != nil {
+		log.Errorf("imapsieve: mailbox %s script: %v", mailbox, err)
+		return ""
+	}
+	return filepath.Join(st.Config().Dir, name+sievestore.Ext)
 }
 
 // env is the Sieve environment of ev for the session's user.

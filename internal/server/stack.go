@@ -199,8 +199,9 @@ func buildIMAP(st *stack, implicitTLS bool) (connServer, error) {
 		return nil, &ConfigError{Err: fmt.Errorf("imap: %w", err)}
 	}
 	srv, err := imapserver.New(imapserver.Options{
-		Auth:       imapserver.LoginAuthenticator(ls),
-		MailEvents: events,
+		Auth:         imapserver.LoginAuthenticator(ls),
+		MailEvents:   events,
+		ImapsieveURL: imapsieveURL(s),
 		OpenUser: func(ctx context.Context, is *imapserver.Session) (storage.User, error) {
 			return st.openUser(ctx, "imap", is.Login)
 		},

@@ -431,7 +431,7 @@ func pluginSupport() map[string]Support {
 		"sieve_filter_socket_dir":       {NotYet, "as sieve_pipe_socket_dir"},
 		"sieve_execute_socket_dir":      {NotYet, "as sieve_pipe_socket_dir"},
 		"imapsieve_expunge_discarded":   {d, "discarded messages are flagged \\Deleted, and expunged only with this set"},
-		"imapsieve_url":                 {NotYet, "per-mailbox scripts from IMAP METADATA are not run"},
+		"imapsieve_url":                 {d, "advertised as IMAPSIEVE=<url>; a mailbox's (else the server's) /shared/imapsieve/script METADATA entry names the user's script, run for every cause between the before and after scripts"},
 	}
 	quota := ""
 	m := map[string]Support{
@@ -485,7 +485,7 @@ func mailPluginSupport() map[string]Support {
 		"imap_quota":        {n, ""},
 		"quota_clone":       {n, ""},
 		"sieve":             {Done, "Sieve at LMTP and LDA delivery: sieve_before, the active script or sieve_default, sieve_after"},
-		"imap_sieve":        {Partial, "IMAPSieve (RFC 6785): imapsieve_mailboxN rules run their before/after scripts on APPEND, COPY/MOVE and flag changes; per-mailbox scripts from IMAP METADATA (imapsieve_url) are not run"},
+		"imap_sieve":        {Done, "IMAPSieve (RFC 6785): imapsieve_mailboxN rules and, with imapsieve_url, per-mailbox scripts from METADATA run on APPEND, COPY/MOVE and flag changes"},
 		"acl":               {n, ""},
 		"imap_acl":          {n, ""},
 		"zlib":              {n, "compression is later work"},
