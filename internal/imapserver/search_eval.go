@@ -214,7 +214,7 @@ func matchHeader(fields []message.Field, k *searchKey) bool {
 		if !strings.EqualFold(string(f.Name), k.field) {
 			continue
 		}
-		if k.folded == "" || strings.Contains(headerSearchValue(f.Value, k.hdrKind), k.folded) {
+		if k.folded == "" || !cannotContain(f.Value, k) && strings.Contains(headerSearchValue(f.Value, k.hdrKind), k.folded) {
 			return true
 		}
 	}

@@ -111,3 +111,67 @@ func headerNames(k *searchKey, names []string) []string {
 	}
 	return names
 }
+
+// cannotContain reports, without decoding, that a header key's search
+// string cannot be in the searchable form of a field's raw value, so the
+// decoding and folding of headerSearchValue can be skipped. It only
+// answers for plain ASCII values (no RFC 2047 encoded word, no quoted
+// pair) and for search strings of characters that no step of that
+// transformation creates or joins: letters, digits, "." "-" "_". For
+// HEADER and SUBJECT, decoding such a value only unfolds (a newline is
+// always followed by white space there), compresses white space and
+// folds case, which never produces a run of those characters that the
+// raw value does not hold case-insensitively. Address keys (FROM, TO, ...)
+// are not filtered: their rewriting adds placeholders and joins tokens.
+func cannotContain(raw []byte, k *searchKey) bool {
+	if len(k.folded) == 0 || k.hdrKind == hdrAddress {
+		return false
+	}
+	for i := 0; i < len(k.folded); i++ {
+		c := k.folded[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= 0x80, c == 0, c == '\r', c == '\\':
+			return false
+		case c == '=' && i+1 < len(raw) && raw[i+1] == '?':
+			return false // an encoded word
+		case c == '\n' && (i+1 == len(raw) || raw[i+1] != ' ' && raw[i+1] != '\t'):
+			return false // dropped without white space: joins its neighbours
+		}
+	}
+	return !containsFoldASCII(raw, k.folded)
+}
+
+// containsFoldASCII reports whether s contains the lower-case ASCII
+// string sub, ignoring ASCII case in s.
+func containsFoldASCII(s []byte, sub string) bool {
+	first := sub[0]
+	upper := first
+	if first >= 'a' && first <= 'z' {
+		upper = first - 'a' + 'A'
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i] != first && s[i] != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
