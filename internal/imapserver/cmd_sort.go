@@ -36,7 +36,7 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return &imapwire.SyntaxError{Msg: "Invalid sort criteria"}
 	}
-	prog, err := parseSearchCharset(d, cmd.fullName())
+	prog, err := parseSearchCharset(d, cmd.fullName(), c.enabled[extUTF8Accept])
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func cmdThread(ctx context.Context, c *conn, cmd *command) error {
 	if !ok {
 		return &imapwire.SyntaxError{Msg: "Unknown thread algorithm"}
 	}
-	prog, err := parseSearchCharset(d, cmd.fullName())
+	prog, err := parseSearchCharset(d, cmd.fullName(), c.enabled[extUTF8Accept])
 	if err != nil {
 		return err
 	}

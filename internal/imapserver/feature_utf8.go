@@ -25,8 +25,8 @@ import (
 //     a plain literal inside the parentheses is accepted too), and a
 //     plain literal whose data is wrapped in "UTF8 (...)", as Python's
 //     imaplib sends it, is unwrapped (unwrapUTF8Literal);
-//   - SEARCH with a CHARSET other than UTF-8 or US-ASCII is BAD (RFC
-//     6855 section 3 and its erratum 4029);
+//   - SEARCH with a CHARSET, and SORT or THREAD with a charset, other
+//     than UTF-8 or US-ASCII is BAD (RFC 6855 section 3, erratum 4029);
 //   - names must be Net-Unicode (no control characters, U+2028, U+2029)
 //     and are normalised to NFC; CREATE announces a normalised name with
 //     LIST ... ("OLDNAME" (sent)) (RFC 9051 sections 5.1 and 6.3.4).

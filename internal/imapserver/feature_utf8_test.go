@@ -76,8 +76,9 @@ func TestUTF8AcceptAppend(t *testing.T) {
 		"* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {20}\r\nSubject: Grüße\r\n\r\n)")
 }
 
-// RFC 6855 section 3 and erratum 4029: SEARCH with a charset other than
-// UTF-8 is BAD once UTF8=ACCEPT is on; IMAP4rev1 sessions may use any.
+// RFC 6855 section 3 and erratum 4029: SEARCH, SORT and THREAD with a
+// charset other than UTF-8 are BAD once UTF8=ACCEPT is on; IMAP4rev1
+// sessions may use any.
 func TestUTF8AcceptSearchCharset(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -89,6 +90,13 @@ func TestUTF8AcceptSearchCharset(t *testing.T) {
 	c.cmd("d SEARCH CHARSET ISO-8859-1 ALL").status("BAD Error in IMAP command SEARCH: CHARSET must be UTF-8")
 	c.cmd("e SEARCH CHARSET UTF-8 SUBJECT \"grüße\"").ok().equal("* SEARCH 1")
 	c.cmd("f SEARCH SUBJECT \"Grüße\"").ok().equal("* SEARCH 1")
+	// SORT and THREAD name a charset always; erratum 4029: BAD unless UTF-8.
+	c.cmd("g SORT (ARRIVAL) ISO-8859-1 ALL").status("BAD Error in IMAP command SORT: CHARSET must be UTF-8")
+	c.cmd("h THREAD REFS ISO-8859-1 ALL").status("BAD Error in IMAP command THREAD: CHARSET must be UTF-8")
+	c.cmd("i SORT (ARRIVAL) UTF-8 ALL").ok().equal("* SORT 1")
+	rev1 := ts.login()
+	rev1.cmd("a SELECT INBOX").ok()
+	rev1.cmd("b SORT (ARRIVAL) ISO-8859-1 ALL").ok().equal("* SORT 1")
 }
 
 // A namespace prefix is a mailbox name too: UTF-8 after UTF8=ACCEPT

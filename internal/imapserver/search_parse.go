@@ -89,12 +89,16 @@ func parseSearch(d *imapwire.Decoder, cmd string) (*searchKey, error) {
 }
 
 // parseSearchCharset reads "charset SP key *(SP key)": SORT and THREAD
-// name the charset without the CHARSET keyword (RFC 5256).
-func parseSearchCharset(d *imapwire.Decoder, cmd string) (*searchKey, error) {
-	p := &searchParser{d: d, cmd: cmd}
+// name the charset without the CHARSET keyword (RFC 5256); with utf8Only
+// (UTF8=ACCEPT) it must be UTF-8.
+func parseSearchCharset(d *imapwire.Decoder, cmd string, utf8Only bool) (*searchKey, error) {
+	p := &searchParser{d: d, cmd: cmd, utf8Only: utf8Only}
 	var cs string
 	if !d.ExpectAString(&cs) || !d.ExpectSP() {
 		return nil, d.Err()
+	}
+	if err := checkSearchCharset(p.utf8Only, p.cmd, cs); err != nil {
+		return nil, err
 	}
 	if err := p.setCharset(cs); err != nil {
 		return nil, err
