@@ -40,6 +40,7 @@ func cmdReplace(ctx context.Context, c *conn, cmd *command) error {
 		return c.storageError("replace", err)
 	}
 	c.stats.expunged++
+	c.appendEvent(ctx, name, res) // imapsieve: the new message was APPENDed
 	return nil
 }
 

@@ -65,4 +65,8 @@ func TestMailEvents(t *testing.T) {
 	if got := rec.take(); !slices.Equal(got, want) {
 		t.Fatalf("events %q, want %q", got, want)
 	}
+	c.cmd("9 REPLACE 1 Junk {3+}\r\ny\r\n").ok() // RFC 8508: the new message is an APPEND
+	if got := rec.take(); !slices.Equal(got, []string{"alice APPEND Junk<- [4] []"}) {
+		t.Fatalf("REPLACE events %q", got)
+	}
 }
