@@ -247,17 +247,79 @@ func compareKey(a, b *SortData, k SortKey) int {
 	return 0
 }
 
-// Sort sorts msgs in place by criteria (ties by sequence number). It
-// sorts indexes and moves each SortData once: the records are large.
+// Sort sorts msgs in place by criteria (ties by sequence number). The
+// records are large, so it sorts small (first key, sequence number,
+// index) records and moves each SortData once; later criteria are only
+// compared on ties of the first.
 func Sort(msgs []SortData, criteria []SortCriterion) {
-	idx := make([]int32, len(msgs))
-	for i := range idx {
-		idx[i] = int32(i)
+	if len(criteria) == 0 {
+		return
 	}
-	slices.SortFunc(idx, func(a, b int32) int { return CompareSortData(&msgs[a], &msgs[b], criteria) })
+	first, rest := criteria[0], criteria[1:]
+	recs := make([]sortRec, len(msgs))
+	for i := range msgs {
+		d := &msgs[i]
+		recs[i] = sortRec{str: keyString(d, first.Key), num: keyNumber(d, first.Key), seq: d.Seq, idx: int32(i)}
+	}
+	slices.SortFunc(recs, func(a, b sortRec) int {
+		r := cmp.Compare(a.num, b.num)
+		if r == 0 {
+			r = strings.Compare(a.str, b.str)
+		}
+		if first.Reverse {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+		if len(rest) > 0 {
+			return CompareSortData(&msgs[a.idx], &msgs[b.idx], rest)
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	sorted := make([]SortData, len(msgs))
-	for i, j := range idx {
-		sorted[i] = msgs[j]
+	for i, r := range recs {
+		sorted[i] = msgs[r.idx]
 	}
 	copy(msgs, sorted)
+}
+
+// sortRec is one message's first sort key during Sort.
+type sortRec struct {
+	str string // string keys
+	num int64  // numeric keys
+	seq uint32
+	idx int32
+}
+
+// keyNumber is the value of a numeric key (0 for string keys).
+func keyNumber(d *SortData, k SortKey) int64 {
+	switch k {
+	case SortArrival:
+		return d.Arrival
+	case SortDate:
+		return d.Date
+	case SortSize:
+		return d.Size
+	}
+	return 0
+}
+
+// keyString is the value of a string key ("" for numeric keys).
+func keyString(d *SortData, k SortKey) string {
+	switch k {
+	case SortSubject:
+		return d.Subject
+	case SortFrom:
+		return d.From
+	case SortTo:
+		return d.To
+	case SortCc:
+		return d.Cc
+	case SortDisplayFrom:
+		return d.DisplayFrom
+	case SortDisplayTo:
+		return d.DisplayTo
+	}
+	return ""
 }
