@@ -103,6 +103,7 @@ type box struct {
 	newStamp      stamp
 	dirty         bool
 	dirsMade      bool // cur/ new/ tmp/ and the control dir were made
+	newSettled    bool // new/ was older than the dirty window at the last scan
 	views         map[*view]struct{}
 	fields        map[uint32]map[string][]byte
 	ix            *mailindex.Index // nil without an index
@@ -278,12 +279,17 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		fresh = b.seedFromIndexLocked(curSt, newSt, b.ul.stamp())
 	}
 	if !fresh {
-		if err := b.scanLocked(ctx); err != nil {
+		// new/ unchanged and settled since the last scan: its files are
+		// the ones the state has there (the common case after a flag
+		// change or save in cur/ only)
+		keepNew := b.loaded && b.newSettled && newSt == b.newStamp
+		if err := b.scanLocked(ctx, keepNew); err != nil {
 			return err
 		}
 	}
 	b.curStamp, b.newStamp = curSt, newSt
-	b.dirty = recentlyChanged(now, curSt) || recentlyChanged(now, newSt)
+	b.newSettled = !recentlyChanged(now, newSt)
+	b.dirty = recentlyChanged(now, curSt) || !b.newSettled
 	if !b.loaded {
 		b.loaded = true
 		if !b.recentKnown {
@@ -346,10 +352,25 @@ type dirEntry struct {
 }
 
 func (b *box) readDirs() (map[string]dirEntry, error) {
+	return b.readDirsKeep(false)
+}
+
+// readDirsKeep reads new/ and cur/; with keepNew, new/ is taken from the
+// state instead of read.
+func (b *box) readDirsKeep(keepNew bool) (map[string]dirEntry, error) {
 	found := map[string]dirEntry{}
+	subs := []string{"new", "cur"}
+	if keepNew {
+		for _, m := range b.msgs {
+			if m.inNew {
+				found[m.base] = dirEntry{name: m.name, inNew: true}
+			}
+		}
+		subs = subs[1:]
+	}
 	// new/ first, then cur/: a file moved from new/ to cur/ meanwhile is
 	// then seen in cur/.
-	for _, sub := range []string{"new", "cur"} {
+	for _, sub := range subs {
 		names, err := b.d.fs.ReadDirNames(filepath.Join(b.p.dir, sub))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -370,8 +391,8 @@ func (b *box) readDirs() (map[string]dirEntry, error) {
 
 // scanLocked reads new/ and cur/ and applies what changed: expunges,
 // renames (flag changes) and new files, which get UIDs.
-func (b *box) scanLocked(ctx context.Context) error {
-	found, err := b.readDirs()
+func (b *box) scanLocked(ctx context.Context, keepNew bool) error {
+	found, err := b.readDirsKeep(keepNew)
 	if err != nil {
 		return err
 	}

@@ -284,3 +284,60 @@ func TestSameTickWriter(t *testing.T) {
 		t.Errorf("after a same-tick delivery the view has %d messages, want 3", n)
 	}
 }
+
+// TestSettledNewDir: while new/ is unchanged and older than the dirty
+// window, a scan for a change in cur/ takes new/ from the state (a
+// read-only view leaves new/ alone); the message in new/ stays, the
+// change in cur/ is seen, and a file an outside writer then drops into
+// new/ changes its stamp and is found.
+func TestSettledNewDir(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 3) // the first has flags: in cur/
+	newDir := filepath.Join(home, "Maildir", "new")
+	if err := os.WriteFile(filepath.Join(newDir, "1795000000.M1P1.outside"), []byte(ifMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute - time.Millisecond)
+	if err := os.Chtimes(newDir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	if n := len(mb.Messages()); n != 4 {
+		t.Fatalf("opened with %d messages, want 4", n)
+	}
+	// an outside process flags the message in cur/
+	curDir := filepath.Join(home, "Maildir", "cur")
+	ents, err := os.ReadDir(curDir)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("cur/ = %v, %v", ents, err)
+	}
+	from := filepath.Join(curDir, ents[0].Name())
+	if err := os.Rename(from, from+"F"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Sync(bg); err != nil {
+		t.Fatal(err)
+	}
+	msgs := mb.Messages()
+	if len(msgs) != 4 || !slices.Contains(msgs[0].Flags, storage.FlagFlagged) {
+		t.Fatalf("after the flag change: %+v", msgs)
+	}
+	if err := os.WriteFile(filepath.Join(newDir, "1795000001.M1P1.outside"), []byte(ifMsg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mb.Sync(bg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mb.Messages()); n != 5 {
+		t.Errorf("after a delivery to new/ the view has %d messages, want 5", n)
+	}
+}
