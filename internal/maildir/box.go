@@ -104,6 +104,7 @@ type box struct {
 	dirty         bool
 	dirsMade      bool // cur/ new/ tmp/ and the control dir were made
 	newSettled    bool // new/ was older than the dirty window at the last scan
+	curSettled    bool // the same for cur/
 	views         map[*view]struct{}
 	fields        map[uint32]map[string][]byte
 	ix            *mailindex.Index // nil without an index
@@ -279,17 +280,19 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		fresh = b.seedFromIndexLocked(curSt, newSt, b.ul.stamp())
 	}
 	if !fresh {
-		// new/ unchanged and settled since the last scan: its files are
-		// the ones the state has there (the common case after a flag
-		// change or save in cur/ only)
+		// A directory unchanged and settled since the last scan holds the
+		// files the state has there: a session's own flag change or save
+		// in cur/ reads cur/ only, a delivery to new/ reads new/ only.
 		keepNew := b.loaded && b.newSettled && newSt == b.newStamp
-		if err := b.scanLocked(ctx, keepNew); err != nil {
+		keepCur := b.loaded && b.curSettled && curSt == b.curStamp
+		if err := b.scanLocked(ctx, keepNew, keepCur); err != nil {
 			return err
 		}
 	}
 	b.curStamp, b.newStamp = curSt, newSt
 	b.newSettled = !recentlyChanged(now, newSt)
-	b.dirty = recentlyChanged(now, curSt) || !b.newSettled
+	b.curSettled = !recentlyChanged(now, curSt)
+	b.dirty = !b.curSettled || !b.newSettled
 	if !b.loaded {
 		b.loaded = true
 		if !b.recentKnown {
@@ -307,6 +310,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 }
 
 func (b *box) resetLocked() {
+	b.newSettled, b.curSettled = false, false // the next scan reads both
 	b.needRebuild = true
 	b.msgs = nil
 	b.byBase = map[string]*msg{}
@@ -352,21 +356,24 @@ type dirEntry struct {
 }
 
 func (b *box) readDirs() (map[string]dirEntry, error) {
-	return b.readDirsKeep(false)
+	return b.readDirsKeep(false, false)
 }
 
-// readDirsKeep reads new/ and cur/; with keepNew, new/ is taken from the
-// state instead of read.
-func (b *box) readDirsKeep(keepNew bool) (map[string]dirEntry, error) {
+// readDirsKeep reads new/ and cur/; with keepNew (keepCur), new/ (cur/)
+// is taken from the state instead of read.
+func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 	found := map[string]dirEntry{}
-	subs := []string{"new", "cur"}
-	if keepNew {
-		for _, m := range b.msgs {
-			if m.inNew {
-				found[m.base] = dirEntry{name: m.name, inNew: true}
-			}
+	var subs []string
+	for _, m := range b.msgs {
+		if (keepNew && m.inNew) || (keepCur && !m.inNew) {
+			found[m.base] = dirEntry{name: m.name, inNew: m.inNew}
 		}
-		subs = subs[1:]
+	}
+	if !keepNew {
+		subs = append(subs, "new")
+	}
+	if !keepCur {
+		subs = append(subs, "cur")
 	}
 	// new/ first, then cur/: a file moved from new/ to cur/ meanwhile is
 	// then seen in cur/.
@@ -391,8 +398,8 @@ func (b *box) readDirsKeep(keepNew bool) (map[string]dirEntry, error) {
 
 // scanLocked reads new/ and cur/ and applies what changed: expunges,
 // renames (flag changes) and new files, which get UIDs.
-func (b *box) scanLocked(ctx context.Context, keepNew bool) error {
-	found, err := b.readDirsKeep(keepNew)
+func (b *box) scanLocked(ctx context.Context, keepNew, keepCur bool) error {
+	found, err := b.readDirsKeep(keepNew, keepCur)
 	if err != nil {
 		return err
 	}

@@ -341,3 +341,39 @@ func TestSettledNewDir(t *testing.T) {
 		t.Errorf("after a delivery to new/ the view has %d messages, want 5", n)
 	}
 }
+
+// TestNewUidValiditySettledDirs: dovecot-uidlist recreated with a new
+// UIDVALIDITY while cur/ and new/ stay unchanged and settled: the next
+// sync starts over and finds every file again.
+func TestNewUidValiditySettledDirs(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 4)
+	old := time.Now().Add(-time.Minute - time.Millisecond)
+	for _, d := range []string{"cur", "new"} {
+		if err := os.Chtimes(filepath.Join(home, "Maildir", d), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	st0, err := u.Status(bg, "INBOX")
+	if err != nil || st0.Messages != 4 {
+		t.Fatalf("status = %+v, %v", st0, err)
+	}
+	ul := filepath.Join(home, "Maildir", "dovecot-uidlist")
+	if err := os.WriteFile(ul, []byte(fmt.Sprintf("3 V%d N1 G0123456789abcdef0123456789abcdef\n", st0.UIDValidity+7)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := u.Status(bg, "INBOX")
+	if err != nil || st.Messages != 4 || st.UIDValidity != st0.UIDValidity+7 {
+		t.Fatalf("after a new UIDVALIDITY: status = %+v, %v", st, err)
+	}
+}
