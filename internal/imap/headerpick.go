@@ -15,6 +15,16 @@ import (
 func PickFields(block []byte, names ...string) []message.Field {
 	var sub []byte // the physical lines of the picked fields
 	take := false
+	var firsts [8]byte // first letters of names, lower-cased; 0: any
+	nf := 0
+	for _, n := range names {
+		if nf == len(firsts) || len(n) == 0 || n[0] >= 0x80 {
+			nf = -1 // too many, or a name that could fold from another byte
+			break
+		}
+		firsts[nf] = lowerASCII(n[0])
+		nf++
+	}
 	for pos := 0; pos < len(block); {
 		next := len(block)
 		if i := bytes.IndexByte(block[pos:], '\n'); i >= 0 {
@@ -37,7 +47,8 @@ func PickFields(block []byte, names ...string) []message.Field {
 		if len(content) == 0 {
 			break // the empty line ending the header
 		}
-		take = nameIn(fieldName(content), names)
+		take = (nf < 0 || content[0] >= 0x80 || bytes.IndexByte(firsts[:nf], lowerASCII(content[0])) >= 0) &&
+			nameIn(fieldName(content), names)
 		if take {
 			sub = append(sub, line...)
 		}
@@ -62,6 +73,13 @@ func fieldName(content []byte) []byte {
 		end--
 	}
 	return content[:end]
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func nameIn(name []byte, names []string) bool {

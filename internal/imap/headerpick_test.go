@@ -12,7 +12,7 @@ import (
 	"roost/internal/message"
 )
 
-var pickNames = [][]string{{"Subject"}, {"date", "FROM"}, {"Message-ID", "References", "In-Reply-To"}, {"X"}, {""}}
+var pickNames = [][]string{{"Subject"}, {"date", "FROM"}, {"Message-ID", "References", "In-Reply-To"}, {"X"}, {""}, {"keywords", "Subject"}}
 
 // checkPick compares PickFields with ParseHeader filtered by name.
 func checkPick(t *testing.T, block []byte) {
@@ -53,7 +53,7 @@ func TestPickFields(t *testing.T) {
 	})
 	r := rand.New(rand.NewPCG(1, 2))
 	parts := []string{"Subject: a", "subject :b", "Date:  x", "From:", "X", "x:y", " cont", "\tcont", "", ":", "Message-ID: <a@b>",
-		"References: <a@b>", " <c@d>", "In-Reply-To:<e@f>", "\r", "SUBJECT\t: tab"}
+		"References: <a@b>", " <c@d>", "In-Reply-To:<e@f>", "\r", "SUBJECT\t: tab", "\u017fubject: long s", "\u212aeywords: kelvin"}
 	for range 20000 {
 		var b bytes.Buffer
 		for range r.IntN(8) {
