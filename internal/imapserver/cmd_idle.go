@@ -96,6 +96,7 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 		case <-delay.C:
 			pending = false
 			c.announceFlags(nil)
+			c.searchUpdates(ctx)
 		case <-tick.C:
 			c.untaggedStatus(typeOK, "", "Still here")
 		case <-c.shutdownCh:
@@ -123,8 +124,12 @@ func (c *conn) idleSync(ctx context.Context) (held bool, err error) {
 		return len(c.sel.pending) > 0, nil
 	}
 	c.holdFlags(ch.Updated)
+	c.searchUpdatesExpunged(ch) // CONTEXT=SEARCH
 	c.announceExpunges(ch.Expunged)
 	c.announceCounts(ch)
+	if len(c.sel.pending) == 0 {
+		c.searchUpdates(ctx) // else after the held flags
+	}
 	c.notifyFetchNew(ch.New) // NOTIFY (feature_notify.go)
 	return len(c.sel.pending) > 0, nil
 }

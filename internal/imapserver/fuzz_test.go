@@ -25,6 +25,8 @@ func FuzzCommand(f *testing.F) {
 		"a CREATE foo/bar\r\nb RENAME foo baz\r\nc DELETE baz\r\n", "a ID (\"name\" NIL)\r\nb ENABLE CONDSTORE\r\n",
 		"a STARTTLS\r\n", "{99999999999}\r\n",
 		"a APPEND INBOX {3+}\r\nabc (\\Seen) ~{3+}\r\na\x00c\r\n", "a APPEND INBOX CATENATE (URL \"/INBOX/;UID=1/;SECTION=1/;PARTIAL=1.2\" TEXT {1+}\r\nx)\r\n",
+		"a SELECT INBOX\r\nb SEARCH RETURN (PARTIAL 1:2 UPDATE CONTEXT) ALL\r\nc CANCELUPDATE \"b\" {1+}\r\nx\r\n",
+		"a SELECT INBOX\r\nb FETCH 1:* (PREVIEW (LAZY) SNIPPET (LAZY=FUZZY) PREVIEW PREVIEW (FUZZY))\r\n",
 		"a REPLACE 1 INBOX {3+}\r\nabc\r\n", "a COMPRESS DEFLATE\r\n", "a LOGIN {3+}\r\n", "\r\n\r\n* * *\r\n", "a UID\r\n",
 		"a SETMETADATA INBOX (/private/comment {3+}\r\nabc /shared/x ~{2+}\r\na\x00 /private/y NIL)\r\nb GETMETADATA (DEPTH infinity MAXSIZE 2) \"\" (/private /shared)\r\nc CREATE J (USE (\\Junk))\r\n",
 		"a ENABLE IMAP4rev2 UTF8=ACCEPT\r\nb CREATE \"Entw\xc3\xbcrfe\"\r\nc APPEND INBOX UTF8 (~{3+}\r\nabc)\r\nd SEARCH CHARSET X ALL\r\ne STATUS INBOX (DELETED)\r\n",
