@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"strings"
 
 	"roost/internal/imap"
 	"roost/internal/imapwire"
@@ -55,14 +56,20 @@ func (c *conn) shown(m storage.Message) storage.Message {
 }
 
 // writeSelectList writes the LIST response RFC 9051 section 6.3.2
-// requires in a SELECT/EXAMINE reply: "* LIST () sep name".
+// requires in a SELECT/EXAMINE reply: "* LIST () sep name", with the
+// name as sent in OLDNAME when it was normalised to NFC (as CREATE
+// announces it, section 6.3.4).
 func (c *conn) writeSelectList() {
 	if !c.rev2() {
 		return
 	}
 	enc := c.untagged().Atom("LIST").SP().Flags(nil).SP()
 	writeSeparator(enc, c.nsFor(c.sel.name).Separator)
-	enc.SP().Mailbox(c.sel.name).CRLF()
+	enc.SP().Mailbox(c.sel.name)
+	if sent := c.dec.SentMailbox(); sent != c.sel.name && !strings.EqualFold(sent, "INBOX") {
+		enc.SP().Special('(').String("OLDNAME").SP().Special('(').Mailbox(sent).Special(')').Special(')')
+	}
+	enc.CRLF()
 }
 
 // searchAnswer reports whether SEARCH answers with ESEARCH and with

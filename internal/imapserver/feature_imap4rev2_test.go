@@ -114,6 +114,19 @@ func TestIMAP4rev2ListNonExistent(t *testing.T) {
 	c.cmd(`e SELECT foo`).status("NO")
 }
 
+// RFC 9051 sections 5.1 and 6.3.2: a denormalised name selects the NFC
+// mailbox, and the LIST response names both.
+func TestIMAP4rev2SelectNormalised(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.login()
+	c.cmd("a ENABLE IMAP4rev2").ok()
+	c.cmd("b CREATE \"Caf\u00e9\"").ok().equal()
+	c.cmd("c SELECT \"Cafe\u0301\"").ok().has("* LIST () \"/\" \"Caf\u00e9\" (\"OLDNAME\" (\"Cafe\u0301\"))")
+	c.cmd("d EXAMINE \"Caf\u00e9\"").ok().has("* LIST () \"/\" \"Caf\u00e9\"")
+	c.cmd("e SELECT inbox").ok().has(`* LIST () "/" INBOX`)
+}
+
 // IDLE under IMAP4rev2 announces new mail with EXISTS alone (RFC 9051
 // section 6.3.13 example, no RECENT).
 func TestIMAP4rev2Idle(t *testing.T) {
