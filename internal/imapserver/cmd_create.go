@@ -44,7 +44,7 @@ func cmdCreate(ctx context.Context, c *conn, cmd *command) error {
 		}
 		return c.storageError("create "+name, err)
 	}
-	c.writeCreateOldName(dec.SentMailbox(), name)
+	c.writeNormalisedName(dec.SentMailbox(), name)
 	return nil
 }
 
@@ -133,6 +133,7 @@ func cmdRename(ctx context.Context, c *conn, cmd *command) error {
 	if err := c.user.Rename(ctx, from, to); err != nil {
 		return c.storageError("rename "+from, err)
 	}
+	c.writeNormalisedName(dec.SentMailbox(), to)
 	return nil
 }
 

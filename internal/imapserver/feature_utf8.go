@@ -127,10 +127,11 @@ func unwrapUTF8Literal(body io.Reader, size int64) (io.Reader, int64, error) {
 	return bytes.NewReader(data), int64(len(data)), nil
 }
 
-// writeCreateOldName announces a name CREATE normalised to NFC: "* LIST
-// () sep name ("OLDNAME" ("sent"))" (RFC 9051 section 6.3.4). Only UTF-8
-// names are normalised (imapwire.Decoder.SetUTF8).
-func (c *conn) writeCreateOldName(sent, name string) {
+// writeNormalisedName announces a name CREATE (or RENAME, as its new
+// name) normalised to NFC: "* LIST () sep name ("OLDNAME" ("sent"))"
+// (RFC 9051 section 6.3.4). Only UTF-8 names are normalised
+// (imapwire.Decoder.SetUTF8).
+func (c *conn) writeNormalisedName(sent, name string) {
 	sep := c.nsFor(name).Separator
 	if !c.utf8Accept() || sep != "" && strings.TrimSuffix(sent, sep) == name || sent == name {
 		return
