@@ -28,8 +28,10 @@ import (
 //   - SEARCH with a CHARSET, and SORT or THREAD with a charset, other
 //     than UTF-8 or US-ASCII is BAD (RFC 6855 section 3, erratum 4029);
 //   - names must be Net-Unicode (no control characters, U+2028, U+2029)
-//     and are normalised to NFC; CREATE announces a normalised name with
-//     LIST ... ("OLDNAME" (sent)) (RFC 9051 sections 5.1 and 6.3.4).
+//     and are normalised to NFC; CREATE and RENAME (and SELECT under
+//     IMAP4rev2) announce a normalised name with LIST ... ("OLDNAME"
+//     (sent)) (RFC 9051 sections 5.1 and 6.3.4); a stored name that is
+//     not NFC Net-Unicode cannot be named back and is listed \Noselect.
 //
 // Dovecot 2.3 implements neither, so the RFCs are the oracle here.
 
