@@ -44,6 +44,10 @@ type notifyState struct {
 	set  *notifySet
 	sub  *storage.ChangeSub
 	last map[string]notifyStatus // last status reported per mailbox
+	// fresh: mailboxes whose baseline was taken during the batch being
+	// written; a message change later in the batch may already be in
+	// it, so it is reported anyway.
+	fresh map[string]bool
 	// async is set while the connection waits for a command and may be
 	// woken to write events (read by the publisher's goroutine).
 	async atomic.Bool
@@ -165,6 +169,7 @@ func (c *conn) sendNotifications(ctx context.Context, inIdle bool) error {
 		return nil
 	}
 	subs := c.subscribedFunc(ctx)
+	st.fresh = nil
 	done := map[string]bool{}
 	syncSel := false
 	for _, ch := range changes {
@@ -182,7 +187,7 @@ func (c *conn) sendNotifications(ctx context.Context, inIdle bool) error {
 			c.notifyMailboxName(ctx, st, ch, subs)
 		case storage.ChangeSubscription:
 			subs = c.subscribedFunc(ctx) // changed: read again when needed
-			c.notifySubscription(st, ch, subs)
+			c.notifySubscription(ctx, st, ch, subs)
 		}
 	}
 	if syncSel && !inIdle {
@@ -254,7 +259,7 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 	case !had:
 		// Not seen before (say, a mailbox renamed into view): this is
 		// the baseline.
-	case old.messages != cur.messages || old.uidNext != cur.uidNext || old.uidValidity != cur.uidValidity:
+	case st.fresh[name] || old.messages != cur.messages || old.uidNext != cur.uidNext || old.uidValidity != cur.uidValidity:
 		items := []string{"MESSAGES", "UIDNEXT", "UNSEEN"}
 		if old.uidValidity != cur.uidValidity {
 			items = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"}
@@ -266,13 +271,18 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 }
 
 // notifyBaseline records the status of a mailbox that came into view
-// (created), so that its first change is reported.
+// (created, or subscribed under SUBSCRIBED), so that its first change is
+// reported.
 func (c *conn) notifyBaseline(ctx context.Context, st *notifyState, name string, subs func(string) bool) {
 	if g := st.groupFor(c, name, subs, false); g == nil || g.events&evMessages == 0 {
 		return
 	}
 	if s, err := c.user.Status(ctx, name); err == nil {
 		st.last[name] = toNotifyStatus(s)
+		if st.fresh == nil {
+			st.fresh = map[string]bool{}
+		}
+		st.fresh[name] = true
 	}
 }
 
@@ -332,7 +342,10 @@ func (c *conn) notifyMailboxName(ctx context.Context, st *notifyState, ch storag
 
 // notifySubscription reports a subscription change with LIST (RFC 5465
 // section 5.5).
-func (c *conn) notifySubscription(st *notifyState, ch storage.Change, subs func(string) bool) {
+func (c *conn) notifySubscription(ctx context.Context, st *notifyState, ch storage.Change, subs func(string) bool) {
+	if _, ok := st.last[ch.Mailbox]; !ok && ch.Subscribed {
+		c.notifyBaseline(ctx, st, ch.Mailbox, subs) // SUBSCRIBED may cover it now
+	}
 	g := st.groupFor(c, ch.Mailbox, subs, true)
 	if g == nil || g.events&evSubscriptionChange == 0 {
 		return

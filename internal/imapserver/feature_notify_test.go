@@ -304,3 +304,52 @@ func TestNotifyOverflow(t *testing.T) {
 	}
 	a.cmd("a3 NOOP").ok().equal()
 }
+
+// TestNotifyFetchAttributes: RFC 5465 section 3's example event group
+// for the selected mailbox, written by the ABNF (events in parentheses):
+// a new message comes with its UID and some header fields.
+func TestNotifyFetchAttributes(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		a := ts.login()
+		a.cmd("a1 SELECT INBOX").ok()
+		a.cmd("a2 notify set (selected (MessageNew (uid body.peek[header.fields (from to subject)]) messageexpunge)) " +
+			"(subtree Lists (MessageNew MessageExpunge))").ok()
+		ts.appendMsg("alice", "INBOX", testMsg)
+		a.expect("* 1 EXISTS")
+		a.expect("* 1 RECENT")
+		a.expect("* 1 FETCH (UID 1 BODY[HEADER.FIELDS (FROM TO SUBJECT)] {36}\r\nFrom: a@example.com\r\nSubject: hi\r\n\r\n)")
+		a.cmd(`a3 FETCH 1 FLAGS`).ok().equal(`* 1 FETCH (FLAGS (\Recent))`) // .PEEK: not \Seen
+	})
+}
+
+// TestNotifyFilters: only the mailboxes a filter names are reported:
+// SUBSCRIBED follows subscriptions as they change, MAILBOXES is exact,
+// SUBTREE takes the children; events not asked for are not reported.
+func TestNotifyFilters(t *testing.T) {
+	t.Parallel()
+	forDrivers(t, func(t *testing.T, driver string) {
+		ts := newDriverServer(t, driver)
+		a, b := ts.login(), ts.login()
+		for _, m := range []string{"Sub", "Plain", "Exact", "Exact/Child", "Tree", "Tree/Child"} {
+			b.cmd("b CREATE " + m).ok()
+		}
+		b.cmd("b SUBSCRIBE Sub").ok()
+		a.cmd("a1 NOTIFY SET (SUBSCRIBED (MessageNew MessageExpunge)) (MAILBOXES Exact (MessageNew MessageExpunge)) " +
+			"(SUBTREE Tree (MessageNew MessageExpunge MailboxName))").ok()
+		for _, m := range []string{"Plain", "Exact/Child", "Sub", "Exact", "Tree/Child"} {
+			ts.appendMsg("alice", m, testMsg)
+		}
+		a.expect("* STATUS Sub (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
+		a.expect("* STATUS Exact (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
+		a.expect("* STATUS Tree/Child (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
+		b.cmd("b CREATE Plain/New").ok() // MailboxName not asked for there
+		b.cmd("b CREATE Tree/New").ok()  // but here
+		a.expect(`* LIST () "/" Tree/New`)
+		b.cmd("b SUBSCRIBE Plain").ok() // SubscriptionChange not asked for
+		ts.appendMsg("alice", "Plain", testMsg)
+		a.expect("* STATUS Plain (MESSAGES 2 UIDNEXT 3 UNSEEN 2)")
+		a.cmd("a2 NOOP").ok().equal()
+	})
+}

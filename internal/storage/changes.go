@@ -88,8 +88,8 @@ func (h *ChangeHub) Len() int {
 	return len(h.subs)
 }
 
-// Publish queues ch on every subscription. A change equal to one still
-// queued is not queued twice.
+// Publish queues ch on every subscription. A message change equal to
+// one still queued replaces it (so the queue holds it once, at the end).
 func (h *ChangeHub) Publish(ch Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -106,8 +106,10 @@ func (s *ChangeSub) add(ch Change) {
 	case len(s.queue) >= MaxQueuedChanges:
 		s.overflow, s.queue = true, nil
 		queued = true
-	case ch.Kind == ChangeMessages && s.hasLocked(ch):
 	default:
+		if ch.Kind == ChangeMessages {
+			s.dropLocked(ch) // keep one, the latest: it may follow changes it must not precede
+		}
 		s.queue = append(s.queue, ch)
 		queued = true
 	}
@@ -124,13 +126,13 @@ func (s *ChangeSub) add(ch Change) {
 	}
 }
 
-func (s *ChangeSub) hasLocked(ch Change) bool {
-	for _, q := range s.queue {
+func (s *ChangeSub) dropLocked(ch Change) {
+	for i, q := range s.queue {
 		if q == ch {
-			return true
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			return
 		}
 	}
-	return false
 }
 
 // C is readable when changes may be queued.
