@@ -9,7 +9,7 @@ import (
 type htmlState int
 
 const (
-	htmlText_ htmlState = iota
+	htmlInText htmlState = iota
 	htmlTag
 	htmlTagDQuoted
 	htmlTagSQuoted
@@ -44,15 +44,10 @@ func (h *htmlText) convert(data []byte) []byte {
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		switch h.state {
-		case htmlText_:
+		case htmlInText:
 			switch c {
 			case '<':
-				n := h.tagStart(data[i+1:])
-				if n == 0 {
-					h.rest = append([]byte(nil), data[i:]...)
-					return out
-				}
-				i += n - 1
+				i += h.tagStart(data[i+1:]) - 1
 			case '&':
 				var n int
 				out, n = htmlEntity(out, data[i+1:])
@@ -71,7 +66,7 @@ func (h *htmlText) convert(data []byte) []byte {
 			case '\'':
 				h.state = htmlTagSQuoted
 			case '>':
-				h.state = htmlText_
+				h.state = htmlInText
 				out = htmlSpace(out)
 			}
 		case htmlTagDQuoted:
@@ -92,18 +87,16 @@ func (h *htmlText) convert(data []byte) []byte {
 			} else {
 				h.state = htmlComment
 			}
-		case htmlCommentEnd2:
-			switch c {
-			case '>':
-				h.state = htmlText_
-			case '-':
-			default:
+		case htmlCommentEnd2: // "--" seen: only '>' ends ("--->" does not)
+			if c == '>' {
+				h.state = htmlInText
+			} else {
 				h.state = htmlComment
 			}
 		case htmlScript, htmlStyle:
-			end := "</script"
+			end := "</script>"
 			if h.state == htmlStyle {
-				end = "</style"
+				end = "</style>"
 			}
 			if c != '<' {
 				break
@@ -116,12 +109,13 @@ func (h *htmlText) convert(data []byte) []byte {
 				break
 			}
 			if hasPrefixFold(end, data[i:]) {
-				h.state = htmlTag
+				h.state = htmlInText
 				i += len(end) - 1
+				out = htmlSpace(out)
 			}
 		case htmlCDATA:
 			if c == ']' && bytes.HasPrefix(data[i:], []byte("]]>")) {
-				h.state = htmlText_
+				h.state = htmlInText
 				i += 2
 				break
 			}
@@ -132,7 +126,7 @@ func (h *htmlText) convert(data []byte) []byte {
 }
 
 // tagStart classifies what follows a '<' and returns how many bytes
-// after it to skip, plus one; 0 when more input is needed.
+// after it to skip, plus one.
 func (h *htmlText) tagStart(d []byte) int {
 	switch {
 	case bytes.HasPrefix(d, []byte("!--")):
@@ -141,15 +135,26 @@ func (h *htmlText) tagStart(d []byte) int {
 	case len(d) >= 8 && hasPrefixFold("![cdata[", d[:8]):
 		h.state = htmlCDATA
 		return 8 + 1
-	case len(d) >= 6 && hasPrefixFold("script", d[:6]):
+	case htmlTagIs(d, "script"):
 		h.state = htmlScript
-		return 6 + 1
-	case len(d) >= 5 && hasPrefixFold("style", d[:5]):
+		return len("script") + 1
+	case htmlTagIs(d, "style"):
 		h.state = htmlStyle
-		return 5 + 1
+		return len("style") + 1
 	}
 	h.state = htmlTag
 	return 1
+}
+
+// htmlTagIs reports whether d starts with the tag name (lower case),
+// ASCII case insensitively, followed by '>', '/' or whitespace
+// ("<scriptx>" is another tag).
+func htmlTagIs(d []byte, name string) bool {
+	if len(d) <= len(name) || !hasPrefixFold(name, d) {
+		return false
+	}
+	c := d[len(name)]
+	return c == '>' || c == '/' || isCSpace(c)
 }
 
 // htmlSpace appends a space unless out ends in whitespace.
@@ -188,12 +193,12 @@ func htmlEntityRune(name string) (rune, bool) {
 	if len(name) > 1 && name[0] == '#' {
 		var n uint64
 		var err error
-		if name[1] == 'x' || name[1] == 'X' {
+		if name[1] == 'x' { // "&#X41;" is not decoded
 			n, err = strconv.ParseUint(name[2:], 16, 32)
 		} else {
 			n, err = strconv.ParseUint(name[1:], 10, 32)
 		}
-		if err != nil || n == 0 || n > utf8.MaxRune {
+		if err != nil || n == 0 || n > utf8.MaxRune || n >= 0xD800 && n <= 0xDFFF {
 			return 0, false
 		}
 		return rune(n), true

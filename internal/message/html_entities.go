@@ -1,7 +1,7 @@
 package message
 
 // htmlEntities are the named character references of HTML 4.01 (section
-// 24), the set Dovecot's html2text decodes.
+// 24) and XHTML's apos, the set Dovecot's html2text decodes.
 var htmlEntities = map[string]rune{
 	"nbsp":     0x00A0,
 	"iexcl":    0x00A1,
@@ -101,6 +101,7 @@ var htmlEntities = map[string]rune{
 	"yuml":     0x00FF,
 	"quot":     0x0022,
 	"amp":      0x0026,
+	"apos":     0x0027,
 	"lt":       0x003C,
 	"gt":       0x003E,
 	"OElig":    0x0152,

@@ -20,7 +20,7 @@ func TestSnippet(t *testing.T) {
 		{"quoted only", h + "\r\n> only\r\n>  quoted\r\n", ">only quoted"},
 		{"bom", h + "\r\n\xef\xbb\xbfHi\r\n", "Hi"},
 		{"html", h + "Content-Type: text/html\r\n\r\n<p>a</p><!-- c --> b <script>x</script> c <style>y</style> d <![CDATA[ e ]]> f\r\n", "a b c d e f"},
-		{"html entities", h + "Content-Type: text/html\r\n\r\n<p>x &amp; &lt;b&gt; &#65;&#x42; &foo; & y</p>\r\n", "x & <b> AB y"},
+		{"html entities", h + "Content-Type: text/html\r\n\r\n<p>x &amp; &lt;b&gt; &#65;&#x42; &apos; &#xD800; &foo; & y</p>\r\n", "x & <b> AB ' y"},
 		{"first text part only", h + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n  \r\n--b1\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b1--\r\n", ""},
 		{"skip image", h + "Content-Type: multipart/mixed; boundary=b1\r\n\r\npreamble\r\n--b1\r\nContent-Type: image/png\r\n\r\nxx\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b1--\r\n", "second"},
 		{"skip rfc822", h + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\ninner\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b1--\r\n", "second"},
@@ -67,4 +67,32 @@ func FuzzSnippet(f *testing.F) {
 			t.Fatalf("%d characters", n)
 		}
 	})
+}
+
+// Dovecot 2.3.19's answers for text/html bodies (FETCH PREVIEW).
+func TestSnippetHTML(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ html, want string }{
+		{`<a title="x>y">link</a> after`, "link after"},
+		{`a<b>c</b>d`, "a c d"},
+		{`<SCRIPT>var x="</b>";</SCRIPT>visible`, "visible"},
+		{`<style type="text/css">p{}</STYLE >shown`, ""},
+		{`<!-- a --->b<!--->c-->d`, "d"},
+		{`<!DOCTYPE html><html>hi</html>`, "hi"},
+		{`AT&T rocks and a < b > c`, "ATT rocks and a c"},
+		{`x &lt y &amp;amp; z`, "x lt y &amp; z"},
+		{`line1<br>line2<br/>line3`, "line1 line2 line3"},
+		{`<![CDATA[raw <b>text</b>]]> after`, "raw <b>text</b> after"},
+		{`<td>a</td><td>b</td>&nbsp;&nbsp;c`, "a b \u00a0\u00a0c"},
+		{`<scriptx>hidden?</scriptx>after`, "hidden? after"},
+		{`&#x41;&#X42;&#67;&#00068;`, "ACD"},
+		{`unterminated <b`, "unterminated"},
+		{`<p>Test &amp; &lt;b&gt; &apos; &#65; &#x42; &nbsp;x &foo; &toolongentity; & y</p>`, "Test & <b> ' A B \u00a0x toolongentity; y"},
+		{`<p>a &#0; b &#x110000; c &#xD800; d &AMP; e &eacute &Eacute; f &#169 g</p>`, "a b c d e eacute \u00c9 f #169 g"},
+	} {
+		msg := "From: a@b\r\nSubject: t\r\nContent-Type: text/html\r\n\r\n" + tc.html + "\r\n"
+		if got := Snippet([]byte(msg), Parse([]byte(msg))); got != tc.want {
+			t.Errorf("%s: Snippet = %q, want %q", tc.html, got, tc.want)
+		}
+	}
 }
