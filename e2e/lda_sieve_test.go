@@ -150,3 +150,40 @@ func TestSieveMultiscriptLMTP(t *testing.T) {
 		}
 	})
 }
+
+// TestLDASieveActionLog: the mail log lines of Sieve actions at LDA delivery are Pigeonhole's
+// ("sieve: msgid=<...>: redirect action: forwarded to <...>", ...), and a vacation reply goes out
+// for a message to the user's address although the LDA was given a bare user name (-d bob: the
+// recipient is bob@hostname, as in dovecot-lda).
+func TestLDASieveActionLog(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, _ := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)))
+		env.makeFolder(t, "bob", "Lists")
+		startServer(t, env.mailEnv, kind)
+		var got []string
+		for _, sc := range []string{"keep;\n", "require \"fileinto\";\nfileinto \"Lists\";\n", "discard;\n",
+			"redirect \"x@example.com\";\n", "require \"vacation\";\nvacation \"away\";\n"} {
+			env.activateScript(t, "bob", "main", sc)
+			msg := "From: s@example.org\nTo: bob@mail.example.net\nSubject: hello\nMessage-ID: <p@example.org>\n\nbody\n"
+			if code, out := ldaRun(t, env, kind, msg, "-d", "bob", "-f", "s@example.org"); code != 0 {
+				t.Fatalf("%s %q: exit %d %q", kind, sc, code, out)
+			}
+		}
+		b, _ := os.ReadFile(env.LogPath())
+		for _, l := range strings.Split(string(b), "\n") {
+			if _, rest, ok := strings.Cut(l, "Info: sieve: msgid=<p@example.org>: "); ok {
+				got = append(got, rest)
+			}
+		}
+		want := []string{"stored mail into mailbox 'INBOX'", "fileinto action: stored mail into mailbox 'Lists'",
+			"discard action: Marked message to be discarded if not explicitly delivered (discard action)",
+			"redirect action: forwarded to <x@example.com>", "vacation action: sent vacation response to <s@example.org>",
+			"stored mail into mailbox 'INBOX'"}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: sieve log lines\n%s\nwant\n%s", kind, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}

@@ -172,7 +172,9 @@ func (d *Deliverer) Deliver(ctx context.Context, env Envelope, rcpt Recipient, t
 	saved := 0
 	for _, a := range actions {
 		if a.Kind == Discard {
-			log.Infof("%s: discarded by filter", msgID(msg))
+			if !a.Sieve {
+				log.Infof("%s: discarded by filter", msgID(msg))
+			}
 			continue
 		}
 		box, err := d.save(ctx, log, m, a)
@@ -263,7 +265,7 @@ func (d *Deliverer) save(ctx context.Context, log *logging.Logger, m *Mail, a Ac
 	box := a.Mailbox
 	err := d.appendTo(ctx, m, box, a.Flags)
 	if err == nil {
-		log.Infof("%s: saved mail to %s", msgID(m.Message), box)
+		logSaved(log, m, a, box)
 		return box, nil
 	}
 	if storage.KindOf(err) != storage.KindNotFound || strings.EqualFold(box, "INBOX") {
@@ -273,7 +275,7 @@ func (d *Deliverer) save(ctx context.Context, log *logging.Logger, m *Mail, a Ac
 	if d.opts.Autocreate || a.Create {
 		if err = d.create(ctx, m.User, box); err == nil {
 			if err = d.appendTo(ctx, m, box, a.Flags); err == nil {
-				log.Infof("%s: saved mail to %s", msgID(m.Message), box)
+				logSaved(log, m, a, box)
 				return box, nil
 			}
 		}
@@ -285,6 +287,19 @@ func (d *Deliverer) save(ctx context.Context, log *logging.Logger, m *Mail, a Ac
 	}
 	log.Infof("%s: saved mail to INBOX", msgID(m.Message))
 	return "INBOX", nil
+}
+
+// logSaved logs a saved message, in Pigeonhole's words for a Sieve
+// action.
+func logSaved(log *logging.Logger, m *Mail, a Action, box string) {
+	switch {
+	case !a.Sieve:
+		log.Infof("%s: saved mail to %s", msgID(m.Message), box)
+	case a.Kind == FileInto:
+		log.Infof("sieve: %s: fileinto action: stored mail into mailbox '%s'", msgID(m.Message), box)
+	default:
+		log.Infof("sieve: %s: stored mail into mailbox '%s'", msgID(m.Message), box)
+	}
 }
 
 func (d *Deliverer) create(ctx context.Context, u storage.User, box string) error {

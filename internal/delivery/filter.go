@@ -36,6 +36,11 @@ type Action struct {
 	Mailbox string
 	Flags   []string
 	Create  bool // create the mailbox if missing (Sieve :create)
+	// Sieve marks an action of the Sieve filter: delivery logs it in
+	// Pigeonhole's words ("sieve: msgid=...: stored mail into mailbox
+	// 'INBOX'", "... fileinto action: stored mail into ..."), and a
+	// discard not at all (the filter logged it).
+	Sieve bool
 }
 
 // Mail is what a Filter sees: the envelope, the recipient, the message and

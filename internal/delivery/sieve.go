@@ -111,7 +111,7 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 	}
 	env := &sieve.Env{
 		Message:   sieve.ParseMessage(raw),
-		Envelope:  sieve.Envelope{From: m.Envelope.Sender, To: m.Recipient.Address, OrigTo: m.Recipient.Original},
+		Envelope:  sieve.Envelope{From: m.Envelope.Sender, To: s.recipient(m), OrigTo: m.Recipient.Original},
 		Mailboxes: mailboxes{m.User},
 		Metadata:  mailboxes{m.User},
 		Tracker:   sievestore.NewTracker(st.Config().Home),
@@ -137,18 +137,27 @@ func (s *Sieve) executor(log *logging.Logger, m *Mail, env *sieve.Env, rec *stor
 	if mailer == nil {
 		mailer = droppedMail{log}
 	}
-	rcpt := m.Recipient.Address
-	if !strings.Contains(rcpt, "@") && s.opts.Hostname != "" {
-		rcpt += "@" + s.opts.Hostname
-	}
+	rcpt := s.recipient(m)
 	postmaster := "postmaster@" + s.opts.Hostname
 	if s.opts.Postmaster != nil {
 		postmaster = s.opts.Postmaster(m.Recipient.Account.User)
 	}
 	rej := &sieveRejecter{rej: Rejection{Mailer: mailer, Postmaster: postmaster, Hostname: s.opts.Hostname, Logger: log, Now: s.opts.Now},
 		env: m.Envelope, rcpt: rcpt, log: log}
-	return &sieve.Executor{Deliverer: rec, Mailer: loggedMailer{mailer, log, msgID(m.Message)}, Tracker: env.Tracker,
-		Hostname: s.opts.Hostname, Rejecter: rej, Postmaster: postmaster}
+	id := msgID(m.Message)
+	return &sieve.Executor{Deliverer: rec, Mailer: mailer, Tracker: env.Tracker,
+		Hostname: s.opts.Hostname, Rejecter: rej, Postmaster: postmaster,
+		Log: func(line string) { log.Infof("sieve: %s: %s", id, line) }}
+}
+
+// recipient is the final recipient address; a bare user name (LDA -d
+// user) gets the hostname as its domain, as dovecot-lda does.
+func (s *Sieve) recipient(m *Mail) string {
+	rcpt := m.Recipient.Address
+	if !strings.Contains(rcpt, "@") && s.opts.Hostname != "" {
+		rcpt += "@" + s.opts.Hostname
+	}
+	return rcpt
 }
 
 // message is what the scripts see: the trace header and the message.
@@ -250,13 +259,13 @@ func (s *Sieve) actions(m *Mail, raw []byte, rec *storeRecorder) []Action {
 		if i := slices.IndexFunc(actions, func(a Action) bool { return a.Kind == kind && a.Mailbox == box }); i >= 0 {
 			continue // a second fileinto into the same mailbox stores once
 		}
-		actions = append(actions, Action{Kind: kind, Mailbox: box, Flags: sv.flags, Create: sv.create})
+		actions = append(actions, Action{Kind: kind, Mailbox: box, Flags: sv.flags, Create: sv.create, Sieve: true})
 		final = sv.msg
 	}
 	m.Message = bytesMessage(final)
 	m.header = nil
 	if len(actions) == 0 {
-		return []Action{{Kind: Discard}}
+		return []Action{{Kind: Discard, Sieve: true}}
 	}
 	return actions
 }
@@ -375,21 +384,6 @@ func (mb mailboxes) Metadata(ctx context.Context, mailbox, name string) (string,
 		}
 	}
 	return "", false, nil
-}
-
-// loggedMailer logs each message sent, as Pigeonhole logs its actions.
-type loggedMailer struct {
-	m   sieve.Mailer
-	log *logging.Logger
-	id  string
-}
-
-func (l loggedMailer) Send(ctx context.Context, from string, to []string, msg []byte) error {
-	if err := l.m.Send(ctx, from, to, msg); err != nil {
-		return err
-	}
-	l.log.Infof("sieve: %s: sent message to <%s>", l.id, strings.Join(to, ">, <"))
-	return nil
 }
 
 type droppedMail struct{ log *logging.Logger }

@@ -26,6 +26,16 @@ type Executor struct {
 	// Postmaster is postmaster_address (From of reports); "" is
 	// postmaster@ Hostname.
 	Postmaster string
+	// Log receives a line for each redirect, vacation reply, discard,
+	// notification and report performed, in Pigeonhole's words ("redirect
+	// action: forwarded to <...>"); nil logs nothing.
+	Log func(line string)
+}
+
+func (x *Executor) logf(format string, args ...any) {
+	if x.Log != nil {
+		x.Log(fmt.Sprintf(format, args...))
+	}
 }
 
 // Rejecter sends the rejection of a message (reason: the reject
@@ -77,7 +87,13 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 			}
 			note(err)
 		case ActRedirect:
-			note(r.sendRedirect(ctx, env, x, a, amsg))
+			if err := r.sendRedirect(ctx, env, x, a, amsg); err != nil {
+				note(err)
+			} else {
+				x.logf("redirect action: forwarded to <%s>", a.Address)
+			}
+		case ActDiscard:
+			x.logf("discard action: Marked message to be discarded if not explicitly delivered (discard action)")
 		case ActReject:
 			note(r.sendReject(ctx, env, x, a, msg))
 		case ActVacation:
@@ -85,7 +101,11 @@ func (r *Result) Execute(ctx context.Context, env *Env, x *Executor) error {
 		case ActNotify:
 			note(sendNotify(ctx, env, x, a, notified))
 		case ActReport:
-			note(r.sendReport(ctx, env, x, a, msg))
+			if err := r.sendReport(ctx, env, x, a, msg); err != nil {
+				note(err)
+			} else {
+				x.logf("report action: sent `%s' report to <%s>", a.Report.FeedbackType, a.Report.Address)
+			}
 		case ActPipe:
 			note(r.executePipe(ctx, env, a, amsg))
 		}
@@ -316,6 +336,7 @@ func (r *Result) sendVacation(ctx context.Context, env *Env, x *Executor, a *Act
 	if err := x.Mailer.Send(ctx, sender, []string{env.Envelope.From}, vacationMessage(env, x, v, me)); err != nil {
 		return fmt.Errorf("send vacation reply: %w", err)
 	}
+	x.logf("vacation action: sent vacation response to <%s>", env.Envelope.From)
 	if x.Tracker != nil && v.Seconds > 0 {
 		return x.Tracker.Mark(ctx, id, env.now().Add(time.Duration(v.Seconds)*time.Second))
 	}
@@ -524,6 +545,9 @@ func sendNotify(ctx context.Context, env *Env, x *Executor, a *Action, notified 
 		if err := x.Mailer.Send(ctx, sender, []string{rcpt}, msg); err != nil {
 			return fmt.Errorf("send notification: %w", err)
 		}
+	}
+	if len(rcpts) > 0 {
+		x.logf("notify action: sent mail notification to <%s>", strings.Join(rcpts, ">, <"))
 	}
 	return nil
 }
