@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"roost/internal/maildir"
 )
@@ -352,4 +354,60 @@ func TestNotifyFilters(t *testing.T) {
 		a.expect("* STATUS Plain (MESSAGES 2 UIDNEXT 3 UNSEEN 2)")
 		a.cmd("a2 NOOP").ok().equal()
 	})
+}
+
+func FuzzNotifyParse(f *testing.F) {
+	for _, s := range []string{
+		"", " STATUS", " (SELECTED (MessageNew (UID FLAGS) MessageExpunge FlagChange))",
+		" (SUBTREE (Lists \"a b\" {3+}\r\nabc) (MessageNew MessageExpunge)) (INBOXES NONE)",
+		" STATUS (MAILBOXES Sent (MailboxName SubscriptionChange AnnotationChange))",
+		" (selected (MessageNew (uid body.peek[header.fields (from to subject)]) messageexpunge))",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		set, err := parseNotifySet(testDecoder(s + "\r\n"))
+		if err != nil {
+			return
+		}
+		if set.fetch != nil && set.selected == nil {
+			t.Fatalf("%q: fetch attributes outside SELECTED", s)
+		}
+		for _, g := range set.groups {
+			if g.filter == filterSelected || g.filter == filterSelectedDelayed {
+				t.Fatalf("%q: selected filter among the others", s)
+			}
+		}
+		_ = set.check()
+	})
+}
+
+// TestNotifyTimeouts: notifications do not count as client activity (the
+// inactivity timer runs from the last command), and a session waiting
+// with NOTIFY on ends at shutdown.
+func TestNotifyTimeouts(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t)
+		c := ts.login()
+		c.cmd("a NOTIFY SET (PERSONAL (MailboxName))").ok()
+		time.Sleep(DefaultAutologout / 2)
+		if err := ts.user("alice").Create(context.Background(), "New", nil); err != nil {
+			t.Fatal(err)
+		}
+		c.expect(`* LIST () "/" New`)
+		time.Sleep(DefaultAutologout/2 + time.Second)
+		c.expect("* BYE Disconnected for inactivity.")
+		c.expectClosed()
+	})
+	ts := newTestServer(t)
+	c := ts.login()
+	c.cmd("a NOTIFY SET (PERSONAL (MailboxName))").ok()
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Shutdown(context.Background()) }()
+	c.expect("* BYE Server shutting down.")
+	c.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }
