@@ -27,7 +27,10 @@
 // dotlocks (dovecot-uidlist.lock, dovecot-keywords.lock). Two box locks
 // are never held at once (Copy snapshots the source, then commits to the
 // destination). Changes are committed to disk first, then broadcast to
-// views through their Notify channels.
+// views through their Notify channels, and to the user's change feed
+// (feed.go, storage.ChangeWatcher, for IMAP NOTIFY): box.mu, then the feed
+// table's and the hub's locks. Driver.Poll also compares the stamps of every
+// mailbox of a user with a watcher, to find other processes' changes.
 //
 // Deviations: at most 26 keywords per mailbox (the file name letters); a
 // 27th is refused with KindLimit, where Dovecot keeps it in its index only.
