@@ -187,3 +187,30 @@ func TestLDASieveActionLog(t *testing.T) {
 		}
 	})
 }
+
+// TestSieveRejectLMTP: at LMTP a Sieve reject is accepted (250) and reported to the sender with
+// the same rejection as at the LDA, through submission_host.
+func TestSieveRejectLMTP(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		sink := newSMTPSink(t)
+		env := newLMTPEnv(t, withSieve(sink.Addr, freePort(t)))
+		env.activateScript(t, "alice", "main", "require \"reject\";\nreject \"no thanks\";\n")
+		startServer(t, env.mailEnv, kind)
+		lmtpDeliver(t, env, "unwanted")
+		sent := sink.messages()
+		if len(sent) != 1 {
+			t.Fatalf("%s: %d messages sent, want 1", kind, len(sent))
+		}
+		for _, want := range []string{"MAIL FROM:<>\n", "RCPT TO:<bob@example.org>\n", "Subject: Rejected: unwanted\r\n",
+			"report-type=disposition-notification;", "Your message to <alice@example.net> was automatically rejected:\r\nno thanks\r\n",
+			"Final-Recipient: rfc822; alice@example.net\r\nOriginal-Message-ID: <unwanted@example.org>\r\n"} {
+			if !strings.Contains(sent[0], want) {
+				t.Errorf("%s: rejection lacks %q:\n%s", kind, want, sent[0])
+			}
+		}
+		if n := len(env.stored(t, "alice", "")); n != 0 {
+			t.Errorf("%s: %d rejected messages stored", kind, n)
+		}
+	})
+}

@@ -91,7 +91,9 @@ func (r Rejection) send(ctx context.Context, env Envelope, rcpt string, msg Mess
 		log.Errorf("msgid=%s: Temporary failure in rejection: %v", id, err)
 		return err
 	}
-	log.Infof("msgid=%s: sent rejection to %s", id, env.Sender)
+	if status != "" { // Pigeonhole logs a Sieve rejection itself
+		log.Infof("msgid=%s: sent rejection to %s", id, env.Sender)
+	}
 	return nil
 }
 
