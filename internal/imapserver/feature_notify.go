@@ -209,6 +209,7 @@ func (c *conn) notifySyncSelected(ctx context.Context, st *notifyState) {
 		c.log.Errorf("notify sync %s: %v", c.sel.name, err)
 		return
 	}
+	c.searchUpdatesExpunged(ch) // CONTEXT=SEARCH
 	c.announceExpunges(ch.Expunged)
 	if g.events&evFlagChange != 0 {
 		c.announceFlags(ch.Updated)
@@ -217,6 +218,9 @@ func (c *conn) notifySyncSelected(ctx context.Context, st *notifyState) {
 	}
 	c.announceCounts(ch)
 	c.notifyFetchNew(ch.New)
+	if len(c.sel.pending) == 0 {
+		c.searchUpdates(ctx) // else with the held flags
+	}
 }
 
 // notifyFetchNew writes MessageNew's fetch attributes for the last n

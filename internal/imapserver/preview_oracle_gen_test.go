@@ -55,6 +55,11 @@ func TestGeneratePreviewOracle(t *testing.T) {
 		for _, cmd := range strings.Split(*previewProbe, ";") {
 			e := g.record("probe", 1, "", "", strings.TrimSpace(cmd))
 			t.Logf("%s\n%s (bye=%v)", cmd, e.resp(), e.Bye)
+			if out := os.Getenv("ROOST_PREVIEW_PROBE_OUT"); out != "" {
+				if err := os.WriteFile(out, e.resp(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		return
 	}
