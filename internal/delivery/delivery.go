@@ -313,11 +313,20 @@ func (d *Deliverer) create(ctx context.Context, u storage.User, box string) erro
 	return nil
 }
 
+// deliveryAppender is a storage.User that files a delivered message
+// durably without numbering it at once (maildir: the next sync does, as
+// for any outside writer); the reply needs no UID.
+type deliveryAppender interface {
+	AppendDelivery(ctx context.Context, name string, msg storage.AppendMessage) error
+}
+
 func (d *Deliverer) appendTo(ctx context.Context, m *Mail, box string, flags []string) error {
 	body := io.MultiReader(strings.NewReader(string(m.header)), io.NewSectionReader(m.Message, 0, m.Message.Size()))
-	_, err := m.User.Append(ctx, box, storage.AppendMessage{
-		Body: body, Size: int64(len(m.header)) + m.Message.Size(), Flags: flags,
-	})
+	am := storage.AppendMessage{Body: body, Size: int64(len(m.header)) + m.Message.Size(), Flags: flags}
+	if da, ok := m.User.(deliveryAppender); ok {
+		return da.AppendDelivery(ctx, box, am)
+	}
+	_, err := m.User.Append(ctx, box, am)
 	return err
 }
 

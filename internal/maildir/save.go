@@ -616,6 +616,49 @@ func (u *user) Append(ctx context.Context, name string, am storage.AppendMessage
 	return storage.AppendResult{UIDValidity: req.uidv, UID: req.uids[0]}, nil
 }
 
+// AppendDelivery files a delivered message (LMTP, LDA) durably into new/
+// and leaves its UID to the next sync of the mailbox, as every outside
+// writer does (Postfix virtual, procmail) and as Dovecot's LMTP does when
+// the uidlist is locked (maildir-save.c, MAILDIR_UIDLIST_SYNC_TRYLOCK):
+// the message file and new/ are fsynced per mail_fsync, and nothing else
+// is written. The reader that next syncs numbers every delivered file at
+// once, with one uidlist lock, append and fdatasync. A message with flags
+// or a date takes Append.
+func (u *user) AppendDelivery(ctx context.Context, name string, am storage.AppendMessage) error {
+	if len(am.Flags) > 0 || !am.InternalDate.IsZero() {
+		_, err := u.Append(ctx, name, am)
+		return err
+	}
+	b, _, err := u.openBox(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer u.d.release(b)
+	b.mu.Lock()
+	err = b.ensureDirs()
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	p, err := b.writeTmp(am.Body, am.Size)
+	if err != nil {
+		return err
+	}
+	defer b.discard([]pending{p})
+	m, err := b.place(p, flagSet{})
+	if err != nil {
+		return err
+	}
+	if b.fsyncOn() {
+		if err := b.syncDirs(true, false); err != nil {
+			_ = b.d.fs.Remove(m.path(b.p.dir))
+			return err
+		}
+	}
+	b.notifyAll()
+	return nil
+}
+
 // computeFields runs the user's FieldFunc on a saved file; nil when there
 // is none or it fails (the fields are then computed on first use).
 func (b *box) computeFields(p pending) map[string][]byte {
