@@ -75,3 +75,35 @@ func TestPreviewLazyNotCached(t *testing.T) {
 		t.Fatalf("preview = %q, %v, %v", text, ok, err)
 	}
 }
+
+// The preview is computed when the message is saved: FETCH PREVIEW reads
+// it from the field cache without opening or parsing the message.
+func TestPreviewFromFieldCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, err := memstore.New(memstore.Options{}).OpenUser(ctx, storage.UserConfig{Username: "alice", Fields: Fields})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	res, err := u.Append(ctx, "INBOX", storage.AppendMessage{Body: strings.NewReader(previewMsg), Size: -1, InternalDate: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := u.Open(ctx, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	for _, lazy := range []bool{false, true} {
+		md := &msgData{mb: mb, uid: res.UID}
+		text, ok, err := md.preview(ctx, lazy)
+		if err != nil || !ok || !strings.HasPrefix(text, "Hi Bob, Yes") {
+			t.Fatalf("preview(lazy=%v) = %q, %v, %v", lazy, text, ok, err)
+		}
+		if md.r != nil || md.root != nil {
+			t.Errorf("preview(lazy=%v) opened the message", lazy)
+		}
+		md.close()
+	}
+}
