@@ -1,6 +1,7 @@
 package mailindex
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -99,45 +100,72 @@ func openCache(fsys vfs.FS, path string, sync bool) (*cache, error) {
 	return c, nil
 }
 
+// loadBuffer is the read-ahead of load: the file is read in one pass
+// without holding it in memory.
+const loadBuffer = 1 << 20
+
 // load indexes the frames; a bad magic empties the file, a torn or
 // corrupt frame cuts the file there.
 func (c *cache) load() error {
-	data, err := io.ReadAll(c.f)
+	fi, err := c.f.Stat()
 	if err != nil {
-		return fmt.Errorf("read field cache: %w", err)
+		return fmt.Errorf("stat field cache: %w", err)
 	}
-	if len(data) < 4 || string(data[:4]) != cacheMagic {
+	size := fi.Size()
+	r := bufio.NewReaderSize(io.NewSectionReader(c.f, 0, size), loadBuffer)
+	var magic [4]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil && !isEOF(err) {
+		return fmt.Errorf("read field cache: %w", err)
+	} else if err != nil || string(magic[:]) != cacheMagic {
 		return c.reset()
 	}
-	good := 4
-	for off := 4; off+8 <= len(data); {
-		n := int(binary.LittleEndian.Uint32(data[off:]))
-		if n < 4 || n > len(data)-off-8 {
+	good := int64(4)
+	var head [8]byte
+	var payload []byte
+	for {
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			if !isEOF(err) {
+				return fmt.Errorf("read field cache: %w", err)
+			}
 			break
 		}
-		payload := data[off+8 : off+8+n]
-		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(data[off+4:]) {
+		n := int64(binary.LittleEndian.Uint32(head[:]))
+		if n < 4 || n > size-good-8 {
+			break
+		}
+		if int64(cap(payload)) < n {
+			payload = make([]byte, n)
+		}
+		payload = payload[:n]
+		if _, err := io.ReadFull(r, payload); err != nil {
+			if !isEOF(err) {
+				return fmt.Errorf("read field cache: %w", err)
+			}
+			break
+		}
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(head[4:]) {
 			break
 		}
 		uid := binary.LittleEndian.Uint32(payload)
 		if old, ok := c.where[uid]; ok {
 			c.dead += old.n
 		}
-		loc := frameLoc{off: int64(off), n: int64(8 + n)}
+		loc := frameLoc{off: good, n: 8 + n}
 		loc.hot, loc.hotN = c.keepHot(payload[4:])
 		c.where[uid] = loc
-		off += 8 + n
-		good = off
+		good += 8 + n
 	}
-	if good != len(data) {
-		if err := c.f.Truncate(int64(good)); err != nil {
+	if good != size {
+		if err := c.f.Truncate(good); err != nil {
 			return fmt.Errorf("truncate field cache: %w", err)
 		}
 	}
-	c.size = int64(good)
+	c.size = good
 	_, err = c.f.Seek(c.size, io.SeekStart)
 	return err
 }
+
+func isEOF(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 
 func (c *cache) reset() error {
 	if err := c.f.Truncate(0); err != nil {

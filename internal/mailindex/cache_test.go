@@ -142,3 +142,36 @@ func TestHotField(t *testing.T) {
 	}
 	check("compacted", func(uid uint32) bool { return uid > 80 })
 }
+
+// TestCacheTornTail: a torn last frame is cut off on open; the frames
+// before it and their hot values stay.
+func TestCacheTornTail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix := open(t, dir)
+	for uid := uint32(1); uid <= 3; uid++ {
+		if err := ix.PutFields(uid, map[string][]byte{"h" + HotSuffix: fmt.Appendf(nil, "v%d", uid), "big": make([]byte, 3<<20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.Close()
+	path := filepath.Join(dir, CacheFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, fi.Size()-100); err != nil {
+		t.Fatal(err)
+	}
+	ix = open(t, dir)
+	defer ix.Close()
+	for uid := uint32(1); uid <= 3; uid++ {
+		v, ok, err := ix.Field(uid, "h"+HotSuffix)
+		if want := uid < 3; err != nil || ok != want || ok && string(v) != fmt.Sprintf("v%d", uid) {
+			t.Errorf("uid %d after a torn tail: %q, %v, %v", uid, v, ok, err)
+		}
+	}
+	if fi2, _ := os.Stat(path); fi2.Size() >= fi.Size()-100 {
+		t.Errorf("torn frame not cut: %d bytes", fi2.Size())
+	}
+}
