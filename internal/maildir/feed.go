@@ -161,12 +161,19 @@ func (u feedUser) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// Rename renames a mailbox and publishes it.
+// Rename renames a mailbox and its children, and publishes each.
 func (u feedUser) Rename(ctx context.Context, from, to string) error {
+	var children []string
+	if m, err := u.resolve(from); err == nil && u.d.feeds.feed(m.ns.loc.root) != nil {
+		children = storage.Children(ctx, u, from, m.ns.sep)
+	}
 	if err := u.user.Rename(ctx, from, to); err != nil {
 		return err
 	}
 	u.publish(storage.Change{Kind: storage.ChangeMailboxName, Mailbox: to, OldName: from})
+	for _, c := range children {
+		u.publish(storage.Change{Kind: storage.ChangeMailboxName, Mailbox: to + c[len(from):], OldName: c})
+	}
 	return nil
 }
 

@@ -51,12 +51,24 @@ func (h feedHandle) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// Rename renames a mailbox and publishes it.
+// Rename renames a mailbox and its children, and publishes each.
 func (h feedHandle) Rename(ctx context.Context, from, to string) error {
+	from, to = h.canonical(from), h.canonical(to)
+	var children []string
+	if h.u.feed.Len() > 0 {
+		sep := "/"
+		if ns, ok := h.u.nsOf(from); ok {
+			sep = ns.Separator
+		}
+		children = storage.Children(ctx, h, from, sep)
+	}
 	if err := h.userHandle.Rename(ctx, from, to); err != nil {
 		return err
 	}
-	h.u.feed.Publish(storage.Change{Kind: storage.ChangeMailboxName, Mailbox: h.canonical(to), OldName: h.canonical(from)})
+	h.u.feed.Publish(storage.Change{Kind: storage.ChangeMailboxName, Mailbox: to, OldName: from})
+	for _, c := range children {
+		h.u.feed.Publish(storage.Change{Kind: storage.ChangeMailboxName, Mailbox: to + c[len(from):], OldName: c})
+	}
 	return nil
 }
 

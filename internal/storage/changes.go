@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -45,6 +46,23 @@ type ChangeWatcher interface {
 	// locks held: it must not block nor call back into storage) each
 	// time a change is queued. The caller closes the subscription.
 	WatchChanges(ctx context.Context, wake func()) *ChangeSub
+}
+
+// Children returns the names of the mailboxes below name (sep is its
+// namespace's separator), for publishing a rename of each.
+func Children(ctx context.Context, u User, name, sep string) []string {
+	infos, err := u.List(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, mi := range infos {
+		if len(mi.Name) > len(name)+len(sep) && mi.Name[:len(name)+len(sep)] == name+sep &&
+			!slices.Contains(mi.Attrs, AttrNonExistent) {
+			out = append(out, mi.Name)
+		}
+	}
+	return out
 }
 
 // MaxQueuedChanges bounds the changes one subscription holds before
