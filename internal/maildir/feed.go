@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"roost/internal/storage"
 )
@@ -27,7 +28,8 @@ import (
 // feedTable maps mail roots to the feeds of watched users. The zero value
 // is ready.
 type feedTable struct {
-	mu    sync.Mutex // guards following
+	n     atomic.Int32 // len(roots): saves skip the lock when nobody watches
+	mu    sync.Mutex   // guards following
 	roots map[string]*userFeed
 }
 
@@ -66,16 +68,20 @@ var _ storage.ChangeWatcher = feedUser{}
 // takes the poll's first look, so that what other processes do from now
 // on is reported.
 func (u feedUser) WatchChanges(ctx context.Context, wake func()) *storage.ChangeSub {
-	f, sub := u.subscribe(wake)
+	f, sub, first := u.subscribe(wake)
 	f.pmu.Lock()
 	defer f.pmu.Unlock()
-	if f.snap == nil {
+	if first || f.snap == nil {
+		// What happened while nobody watched is nobody's news.
+		f.snap, f.resnap = nil, false
 		f.snap, _ = f.look(ctx) // on failure the next poll takes it
 	}
 	return sub
 }
 
-func (u feedUser) subscribe(wake func()) (*userFeed, *storage.ChangeSub) {
+// subscribe adds a subscription to the user's feed; first reports that
+// nobody watched before.
+func (u feedUser) subscribe(wake func()) (*userFeed, *storage.ChangeSub, bool) {
 	t := &u.d.feeds
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -98,7 +104,9 @@ func (u feedUser) subscribe(wake func()) (*userFeed, *storage.ChangeSub) {
 			f.roots = append(f.roots, r)
 		}
 	}
-	return f, f.hub.Subscribe(wake)
+	t.n.Store(int32(len(t.roots)))
+	first := f.hub.Len() == 0
+	return f, f.hub.Subscribe(wake), first
 }
 
 // roots returns the mail roots of the user's private namespaces.
@@ -114,6 +122,9 @@ func (u *user) roots() []string {
 
 // feed returns the feed registered for root, or nil.
 func (t *feedTable) feed(root string) *userFeed {
+	if t.n.Load() == 0 {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.roots[root]
@@ -195,6 +206,7 @@ func (d *Driver) pollFeeds(ctx context.Context) {
 	for r, f := range t.roots {
 		if f.hub.Len() == 0 {
 			delete(t.roots, r)
+			t.n.Store(int32(len(t.roots)))
 			continue
 		}
 		if !slices.Contains(feeds, f) {

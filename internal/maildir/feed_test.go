@@ -139,3 +139,27 @@ func TestChangeFeedOverflow(t *testing.T) {
 		t.Fatalf("second Take = %d changes, overflow %v", len(chs), over)
 	}
 }
+
+// TestChangeFeedRewatch: what other processes did while nobody watched is
+// not reported to the next watcher.
+func TestChangeFeedRewatch(t *testing.T) {
+	t.Parallel()
+	bg := context.Background()
+	home := t.TempDir()
+	d := maildir.New(maildir.Options{})
+	u, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir:LAYOUT=fs", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := u.(storage.ChangeWatcher)
+	w.WatchChanges(bg, nil).Close()
+	if err := os.MkdirAll(filepath.Join(home, "Maildir", "Quiet", "cur"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sub := w.WatchChanges(bg, nil)
+	defer sub.Close()
+	d.Poll(bg)
+	if got := takeAll(t, sub); len(got) != 0 {
+		t.Fatalf("published %v", got)
+	}
+}
