@@ -57,7 +57,7 @@ func evalAllof(r *runner, n *node) (bool, error) {
 
 func checkSize(v *validator, n *node) {
 	if !n.has("over") && !n.has("under") {
-		v.errorf(n.Pos, "the size test requires either the :under or the :over tag")
+		v.errorf(n.Pos, "the size test requires either the :under or the :over tag to be specified")
 	}
 }
 
@@ -154,9 +154,9 @@ func checkIndexTags(v *validator, n *node) {
 	a, ok := n.tags["index"]
 	switch {
 	case !ok && n.has("last") && n.spec.tags["index"].ext == "index":
-		v.errorf(n.tags["last"].Pos, "the :last tag for the %s test requires the :index tag", n.Name)
+		v.errorf(n.tags["last"].Pos, "the :last tag for the %s test cannot be specified without the :index tag", n.Name)
 	case ok && a.Number == 0:
-		v.errorf(a.Pos, "the :index tag for the %s test requires a non-zero number", n.Name)
+		v.errorf(a.Pos, "the :index tag for the %s test cannot be zero", n.Name)
 	}
 }
 
@@ -169,7 +169,7 @@ func checkMimeTags(v *validator, n *node) {
 	}
 	for _, t := range []string{"anychild", "type", "subtype", "contenttype", "param"} {
 		if a, ok := n.tags[t]; ok {
-			v.errorf(a.Pos, "the :%s tag for the %s test requires the :mime tag", t, n.Name)
+			v.errorf(a.Pos, "the :%s tag for the %s test cannot be specified without the :mime tag", t, n.Name)
 			return
 		}
 	}

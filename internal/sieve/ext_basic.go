@@ -109,7 +109,11 @@ func runReject(r *runner, n *node) error {
 
 func checkSet(v *validator, n *node) {
 	name := n.pos[0].Strings[0]
-	if !validVarRef(name) || name[0] >= '0' && name[0] <= '9' {
+	if validVarRef(name) && name[0] >= '0' && name[0] <= '9' {
+		v.errorf(n.pos[0].Pos, "cannot assign to match variable")
+		return
+	}
+	if !validVarRef(name) {
 		v.errorf(n.pos[0].Pos, "invalid variable name '%s'", name)
 		return
 	}

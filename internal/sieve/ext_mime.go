@@ -192,7 +192,7 @@ func checkBreak(v *validator, n *node) {
 				return
 			}
 		}
-		v.errorf(n.Pos, "the break command is not placed inside a foreverypart loop named '%s'", name)
+		v.errorf(n.Pos, "the break command is not placed inside a foreverypart loop named `%s'", name)
 	}
 }
 
@@ -485,20 +485,33 @@ func (r *runner) spamScore(sc ScoreConfig, levels int, percent bool) string {
 func checkAddheader(v *validator, n *node) {
 	name := n.pos[0].Strings[0]
 	if !strings.Contains(name, "${") && !validHeaderName(name) {
-		v.errorf(n.pos[0].Pos, "addheader command: specified field name '%s' is invalid", name)
+		v.errorf(n.pos[0].Pos, "addheader command: specified field name `%s' is invalid", name)
 	}
 	val := n.pos[1].Strings[0]
 	if n.prog.required["variables"] && strings.Contains(val, "${") {
 		return
 	}
 	switch {
-	case !utf8.ValidString(val) || strings.IndexByte(val, 0) >= 0:
-		v.errorf(n.pos[1].Pos, "addheader command: specified value '%s' is invalid", val)
+	case strings.IndexByte(val, 0) >= 0:
+		v.errorf(n.pos[1].Pos, "addheader command: specified value `%s' is invalid (contains NUL character)", val[:strings.IndexByte(val, 0)])
+	case !utf8.ValidString(val):
+		v.errorf(n.pos[1].Pos, "addheader command: specified value `%s' is invalid", strings.ToValidUTF8(val, "?"))
 	case headerTooLarge(v.cfg, len(val)):
 		v.errorf(n.pos[1].Pos, "addheader command: specified header value '%s' is too large (%d bytes)", val, len(val))
 	case strings.ContainsFunc(val, func(c rune) bool { return c < ' ' && c != '\t' && c != '\r' && c != '\n' || c == 0x7f }):
-		v.warnf(n.pos[1].Pos, "addheader command: specified value '%s' is invalid", val)
+		v.warnf(n.pos[1].Pos, "addheader command: specified value `%s' is invalid", controlsAsQuestionMarks(val))
 	}
+}
+
+// controlsAsQuestionMarks shows control characters as '?', as
+// Pigeonhole's messages do (str_sanitize).
+func controlsAsQuestionMarks(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return '?'
+		}
+		return c
+	}, s)
 }
 
 // headerTooLarge reports whether an added header value of size bytes
@@ -509,12 +522,12 @@ func headerTooLarge(c *Config, size int) bool {
 
 func checkDeleteheader(v *validator, n *node) {
 	if n.has("last") && !n.has("index") {
-		v.errorf(n.tags["last"].Pos, "deleteheader command: the :last tag cannot be specified without the :index tag")
-		return
+		v.errorf(n.tags["last"].Pos, "the :last tag for the deleteheader command cannot be specified without the :index tag")
+		return // before the field name check, as Pigeonhole's test suite wants
 	}
 	name := n.pos[0].Strings[0]
 	if !strings.Contains(name, "${") && !validHeaderName(name) {
-		v.errorf(n.pos[0].Pos, "deleteheader command: specified field name '%s' is invalid", name)
+		v.errorf(n.pos[0].Pos, "deleteheader command:specified field name `%s' is invalid", name) // sic, Pigeonhole's
 	}
 }
 

@@ -196,7 +196,7 @@ func checkGlobal(v *validator, n *node) {
 		}
 		ls := strings.ToLower(s)
 		if v.vars.local[ls] && !v.vars.global[ls] {
-			v.errorf(n.pos[0].Pos, "invalid global declaration: variable '%s' was already used locally", s)
+			v.errorf(n.pos[0].Pos, "declaration of new global variable '%s' conflicts with earlier local use", s)
 			continue
 		}
 		if v.vars.global == nil {

@@ -33,7 +33,7 @@ func (v *validator) matchArgs(n *node) {
 			if t == "count" || t == "value" {
 				m.rel = strings.ToLower(a.Strings[0])
 				if !relOps[m.rel] {
-					v.errorf(a.Pos, "invalid relational match type '%s'", a.Strings[0])
+					v.errorf(a.Pos, "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but \"%s\" was found", t, a.Strings[0])
 				}
 			}
 		}
@@ -41,10 +41,15 @@ func (v *validator) matchArgs(n *node) {
 	if a, ok := n.tags["comparator"]; ok {
 		m.cmp = a.Strings[0]
 		ext, known := comparators[m.cmp]
-		if !known || !v.prog.required[ext] && ext == "comparator-i;ascii-numeric" {
+		switch {
+		case strings.Contains(m.cmp, "${") && n.prog.required["variables"]:
+			v.errorf(a.Pos, "this Sieve implementation currently only supports a literal string argument for the :comparator tag")
+		case !known || !v.prog.required[ext] && ext == "comparator-i;ascii-numeric":
 			v.errorf(a.Pos, "unknown comparator '%s'", m.cmp)
-		} else if m.cmp == "i;ascii-numeric" && (m.typ == "contains" || m.typ == "matches" || m.typ == "regex") {
-			v.errorf(a.Pos, "the :%s match type does not support the %s comparator", m.typ, m.cmp)
+		case m.cmp == "i;ascii-numeric" && m.typ == "regex":
+			v.errorf(a.Pos, "regex match type only supports i;octet and i;ascii-casemap comparators")
+		case m.cmp == "i;ascii-numeric" && (m.typ == "contains" || m.typ == "matches"):
+			v.errorf(a.Pos, "the specified %s comparator does not support sub-string matching as required by the :%s match type", m.cmp, m.typ)
 		}
 	}
 	n.match = m

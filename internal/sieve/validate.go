@@ -229,7 +229,7 @@ func (v *validator) requireDependencies(s *syntax.Script) {
 	}
 	for _, c := range s.Commands {
 		if c.Name == "require" && len(c.Args) == 1 && slices.Contains(c.Args[0].Strings, "extracttext") {
-			v.errorf(c.Pos, "require command: the extracttext extension cannot be used without the foreverypart extension")
+			v.errorf(c.Pos, "extracttext extension cannot be used without foreverypart extension")
 			return
 		}
 	}
@@ -448,7 +448,7 @@ func (v *validator) enterLoop(n *node) {
 	name, _ := n.tagStr("name")
 	v.loopNames = append(v.loopNames, name)
 	if v.loops > MaxLoopNesting {
-		v.errorf(n.Pos, "the nested foreverypart loop exceeds the nesting limit (max %d levels)", MaxLoopNesting)
+		v.errorf(n.Pos, "the nested foreverypart loop exceeds the nesting limit (<= %d levels)", MaxLoopNesting)
 	}
 }
 
@@ -524,8 +524,8 @@ func (v *validator) arguments(n *node) bool {
 			return false
 		}
 		if g := td.group; g != "" {
-			if prev, dup := groups[g]; dup && prev != tag {
-				v.errorf(a.Pos, "the %s %s: tagged argument ':%s' conflicts with earlier ':%s'", c.Name, s.kind(), a.Tag, prev)
+			if prev, dup := groups[g]; dup && (prev != tag || g == "size") {
+				v.errorf(a.Pos, "%s", groupConflict(g, a.Tag, prev, c.Name, s.kind()))
 				return false
 			}
 			groups[g] = tag
@@ -538,8 +538,18 @@ func (v *validator) arguments(n *node) bool {
 			n.tags[tag] = a
 			continue
 		}
+		if i+1 < len(args) && args[i+1].Kind == syntax.ArgTag {
+			if !v.knownTag(s, args[i+1].Tag) {
+				v.unknownTag(n, args[i+1])
+			} else if rel := tag == "value" || tag == "count"; rel {
+				v.errorf(a.Pos, "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but none was found", a.Tag)
+			} else {
+				v.errorf(a.Pos, "the :%s tag for the %s %s requires %s as parameter, but a tag was found", a.Tag, c.Name, s.kind(), td.param.describe())
+			}
+			return false
+		}
 		if i+1 >= len(args) || !argFits(td.param, args[i+1]) {
-			if i+1 >= len(args) || args[i+1].Kind == syntax.ArgTag {
+			if i+1 >= len(args) {
 				v.errorf(a.Pos, "the :%s tag for the %s %s requires %s as parameter, but no parameters were found", a.Tag, c.Name, s.kind(), td.param.describe())
 			} else {
 				v.errorf(args[i+1].Pos, "the :%s tag for the %s %s requires %s as parameter, but %s was found", a.Tag, c.Name, s.kind(), td.param.describe(), argDescribe(args[i+1]))
@@ -550,6 +560,23 @@ func (v *validator) arguments(n *node) bool {
 		n.tags[tag] = args[i]
 	}
 	return v.positional(n, args[i:])
+}
+
+// groupConflict words a second tag of one group as Pigeonhole does.
+func groupConflict(group, tag, prev, name, kind string) string {
+	switch group {
+	case "addrpart":
+		return fmt.Sprintf("encountered duplicate ADDRESS-PART argument (:%s) for the %s %s", tag, name, kind)
+	case "size":
+		return "exactly one of the ':under' or ':over' tags must be specified for the size test, but more were found"
+	case "transform":
+		return fmt.Sprintf("encountered duplicate :%s argument for the %s %s", tag, name, kind)
+	case "id":
+		return fmt.Sprintf("conflicting :header and :uniqueid arguments specified for the %s %s", name, kind)
+	case "mimeopt":
+		return fmt.Sprintf("the :type, :subtype, :contenttype, and :param arguments for the %s %s are mutually exclusive, but more than one was specified", name, kind)
+	}
+	return fmt.Sprintf("the %s %s: tagged argument ':%s' conflicts with earlier ':%s'", name, kind, tag, prev)
 }
 
 // knownTag reports whether the command takes the tag (its extension

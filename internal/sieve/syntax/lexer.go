@@ -161,7 +161,7 @@ func (l *lexer) next() token {
 		}
 		id := l.ident()
 		if len(id) > MaxIdentifierLen {
-			l.errorf(p, "tag identifier ':%s...' is too long", id[:MaxIdentifierLen])
+			l.errorf(p, "encountered impossibly long tag identifier ':%s...'", id[:29])
 			return token{kind: tokError, pos: p}
 		}
 		return token{kind: tokTag, pos: p, text: id}
@@ -172,7 +172,7 @@ func (l *lexer) next() token {
 			return l.multiline(p)
 		}
 		if len(id) > MaxIdentifierLen {
-			l.errorf(p, "identifier '%s...' is too long", id[:MaxIdentifierLen])
+			l.errorf(p, "encountered impossibly long identifier '%s...'", id[:29]) // str_sanitize(id, 32)
 			return token{kind: tokError, pos: p}
 		}
 		return token{kind: tokIdent, pos: p, text: id}
@@ -216,7 +216,7 @@ func (l *lexer) number(p Pos) token {
 		n <<= shift
 	}
 	if overflow {
-		l.errorf(p, "number is too large (maximum is %d)", ^uint64(0))
+		l.errorf(p, "number exceeds integer limits (max %d)", ^uint64(0))
 		return token{kind: tokError, pos: p}
 	}
 	return token{kind: tokNumber, pos: p, num: n}
