@@ -13,15 +13,16 @@ const snippetMaxPartBytes = 1 << 20
 
 // Snippet returns the preview of a message (RFC 8970) exactly as Dovecot
 // 2.3 computes it (message_snippet_generate, checked against Dovecot for
-// the shared corpus): the decoded text of the first text/* part (a part
-// without Content-Type counts as text/plain; text/html is converted to
-// text), with runs of whitespace collapsed into one space and lines that
-// start with '>' left out, cut at SnippetMaxChars characters. When all
-// the text is quoted the preview is '>' and the quoted text. In a
-// multipart/alternative a text/plain alternative wins. Parts inside
-// a message/rfc822 part and parts nested in a multipart that is an
-// alternative of a multipart/alternative are not looked at. msg is the
-// message root was parsed from.
+// the shared corpus and probed cases): one part is chosen, the first
+// whose type is text (a part without Content-Type counts as text/plain;
+// in a multipart/alternative a text/plain alternative wins; parts inside
+// message/rfc822, and inside a multipart that is an alternative of a
+// multipart/alternative, are never chosen), and only its decoded text is
+// read (text/html converted to text; a broken "text" type without
+// subtype gives nothing). Runs of whitespace collapse into one space,
+// lines that start with '>' are left out, and the result is cut at
+// SnippetMaxChars characters; when all the text is quoted the preview is
+// '>' and the quoted text. msg is the message root was parsed from.
 func Snippet(msg []byte, root *Part) string {
 	s := newSnippetBuilder()
 	done := false
@@ -35,8 +36,8 @@ func Snippet(msg []byte, root *Part) string {
 		}
 		done = true
 		body, ok := snippetPartText(msg, p)
-		if !ok {
-			return
+		if !ok || sub == "" {
+			return // "Content-Type: text" is chosen but not read, as Dovecot
 		}
 		if sub == "html" {
 			body = (&htmlText{}).convert(body)
