@@ -93,7 +93,7 @@ func (c *conn) notifyOn(ctx context.Context, w storage.ChangeWatcher, set *notif
 		}
 		st.last[mi.Name] = toNotifyStatus(s)
 		if set.status {
-			c.writeNotifyStatus(mi.Name, s, []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"}, g)
+			c.writeNotifyStatus(mi.Name, s, []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"})
 		}
 	}
 	return nil
@@ -268,9 +268,9 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 		if old.uidValidity != cur.uidValidity {
 			items = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"}
 		}
-		c.writeNotifyStatus(name, s, items, g)
+		c.writeNotifyStatus(name, s, items)
 	case g.events&evFlagChange != 0 && (old.unseen != cur.unseen || old.modSeq != cur.modSeq):
-		c.writeNotifyStatus(name, s, []string{"UNSEEN"}, g)
+		c.writeNotifyStatus(name, s, []string{"UNSEEN"})
 	}
 }
 
@@ -292,7 +292,7 @@ func (c *conn) notifyBaseline(ctx context.Context, st *notifyState, name string,
 
 // writeNotifyStatus writes "* STATUS name (items...)", plus HIGHESTMODSEQ
 // once CONDSTORE is enabled (FlagChange enables it, as in Dovecot).
-func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string, g *notifyGroup) {
+func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string) {
 	vals := map[string]uint64{"MESSAGES": uint64(s.Messages), "UIDNEXT": uint64(s.UIDNext),
 		"UIDVALIDITY": uint64(s.UIDValidity), "UNSEEN": uint64(s.Unseen)}
 	enc := c.untagged().Atom("STATUS").SP().Mailbox(name).SP().Special('(')
