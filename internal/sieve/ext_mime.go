@@ -3,6 +3,7 @@ package sieve
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"net/url"
 	"sort"
@@ -206,7 +207,7 @@ func checkExtracttext(v *validator, n *node) {
 		v.errorf(n.Pos, "the extracttext command is not placed inside a foreverypart loop")
 	}
 	if !v.prog.required["variables"] {
-		v.errorf(n.Pos, "the extracttext command requires the variables extension")
+		return // reported at the require (requireDependencies)
 	}
 	checkSet(v, n)
 }
@@ -252,8 +253,11 @@ func checkNotify(v *validator, n *node) {
 		v.errorf(n.Pos, "notify command: local policy prohibits the use of a notify action")
 	}
 	if m := n.pos[0].Strings[0]; !strings.Contains(m, "${") {
-		if err := checkMailtoURI(m); err != "" {
-			v.errorf(n.pos[0].Pos, "notify command: invalid method '%s': %s", m, err)
+		if err := checkMailtoURI(m); err == "unsupported" {
+			scheme, _, _ := strings.Cut(m, ":")
+			v.errorf(n.pos[0].Pos, "notify command: invalid method '%s'", scheme)
+		} else if err != "" {
+			v.errorf(n.pos[0].Pos, "notify command: mailto URI: %s", err)
 		}
 	}
 	if imp, ok := n.tagStr("importance"); ok && imp != "1" && imp != "2" && imp != "3" {
@@ -269,7 +273,7 @@ func checkNotify(v *validator, n *node) {
 	if a, ok := n.tags["options"]; ok {
 		for _, o := range a.Strings {
 			if err := checkNotifyOption(o); err != "" && !strings.Contains(o, "${") {
-				v.errorf(a.Pos, "notify command: invalid option '%s': %s", o, err)
+				v.errorf(a.Pos, "notify command: %s", err)
 			}
 		}
 	}
@@ -280,18 +284,18 @@ func checkNotify(v *validator, n *node) {
 // digits, ".", "-", "+" and "_"; the value has no line breaks).
 func checkNotifyOption(o string) string {
 	name, value, ok := strings.Cut(o, "=")
-	switch {
-	case !ok:
-		return "missing '=' separator"
-	case name == "" || !isAlnum(name[0]):
-		return "invalid option name"
-	case strings.ContainsAny(value, "\r\n"):
-		return "invalid option value"
+	bad := !ok || name == "" || !isAlnum(name[0])
+	for i := 0; i < len(name) && !bad; i++ {
+		bad = !isAlnum(name[i]) && strings.IndexByte(".-+_", name[i]) < 0
 	}
-	for i := 0; i < len(name); i++ {
-		if !isAlnum(name[i]) && strings.IndexByte(".-+_", name[i]) < 0 {
-			return "invalid option name"
-		}
+	switch {
+	case o == "":
+		return "empty option specified"
+	case bad:
+		return "invalid option name specified in option '" + controlsAsQuestionMarks(o) + "'"
+	case strings.ContainsAny(value, "\r\n"):
+		// sic: Pigeonhole repeats the prefix here
+		return "notify command: invalid option value specified in option '" + controlsAsQuestionMarks(o) + "'"
 	}
 	return ""
 }
@@ -300,50 +304,78 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// checkMailtoURI validates a mailto: notification URI (RFC 5436, RFC 6068).
+// checkMailtoURI validates a mailto: notification URI (RFC 5436, RFC 6068)
+// and returns Pigeonhole's reason for refusing it: "unsupported" for
+// another scheme, else a text after "mailto URI: ".
 func checkMailtoURI(uri string) string {
 	scheme, rest, ok := strings.Cut(uri, ":")
 	if !ok {
-		return "invalid URI"
+		return "unsupported"
 	}
 	if !strings.EqualFold(scheme, "mailto") {
-		return "notification method '" + scheme + "' is not supported"
+		return "unsupported"
 	}
 	to, query, _ := strings.Cut(rest, "?")
-	recips := 0
 	if to != "" {
+		if c, bad := firstBad(to, "-._~!$'()*+,:@%"); bad {
+			return fmt.Sprintf("invalid character '%c' in 'to' part", c)
+		}
 		dec, err := url.PathUnescape(to)
 		if err != nil {
-			return "invalid recipient"
+			return "invalid %-encoding in 'to' part"
 		}
 		for _, a := range strings.Split(dec, ",") {
-			if norm, ok := normalizeAddress(a); !ok || !strings.EqualFold(norm, strings.TrimSpace(a)) {
-				return "invalid recipient '" + a + "'"
+			if r := mailtoRecipient(a, true); r != "" {
+				return r
 			}
-			recips++
 		}
 	}
 	if query != "" {
 		for _, kv := range strings.Split(query, "&") {
 			k, v, _ := strings.Cut(kv, "=")
-			if name, err := url.PathUnescape(k); err != nil || !validHeaderName(name) || !allQchars(k) {
-				return "invalid header name '" + k + "'"
+			if c, bad := firstBad(k, "-._~!$'()*+,;:@%"); bad {
+				return fmt.Sprintf("invalid character '%c' in header field name part", c)
 			}
-			if !allQchars(v) {
-				return "invalid header value '" + v + "'"
+			if name, err := url.PathUnescape(k); err != nil || !validHeaderName(name) {
+				return "invalid header field name"
+			}
+			if c, bad := firstBad(v, "-._~!$'()*+,;:@%"); bad {
+				return fmt.Sprintf("invalid character '%c' in header field value part", c)
 			}
 			if strings.EqualFold(k, "to") {
 				dec, _ := url.QueryUnescape(v)
 				for _, a := range strings.Split(dec, ",") {
-					if _, ok := normalizeAddress(a); !ok {
-						return "invalid recipient '" + a + "'"
+					if r := mailtoRecipient(a, false); r != "" {
+						return r
 					}
-					recips++
 				}
 			}
 		}
 	}
 	return ""
+}
+
+// mailtoRecipient checks one recipient of a mailto URI; bare (the 'to'
+// part) allows no display name.
+func mailtoRecipient(a string, bare bool) string {
+	if r := addressReason(a); r != "" {
+		return "invalid recipient '" + a + "': " + r
+	}
+	if norm, ok := normalizeAddress(a); !ok || bare && !strings.EqualFold(norm, strings.TrimSpace(a)) {
+		return "invalid recipient '" + a + "'"
+	}
+	return ""
+}
+
+// firstBad returns the first byte of s that is neither alphanumeric nor
+// in allowed.
+func firstBad(s, allowed string) (byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && strings.IndexByte(allowed, c) < 0 {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // allQchars reports whether s has only RFC 6068 qchars (unreserved,
@@ -366,7 +398,10 @@ func runNotify(r *runner, n *node) error {
 	}
 	m := r.pstr(n, 0)
 	if err := checkMailtoURI(m); err != "" {
-		return r.errorf(n, "notify action: invalid method '%s': %s", m, err)
+		if err == "unsupported" {
+			return r.errorf(n, "notify action: invalid method '%s'", m)
+		}
+		return r.errorf(n, "notify action: invalid method '%s': mailto URI: %s", m, err)
 	}
 	nt := &Notification{Method: m, Importance: "2"}
 	nt.From, _ = r.tstr(n, "from")

@@ -224,12 +224,16 @@ func (v *validator) validate(s *syntax.Script) *Program {
 // requireDependencies reports extensions required without one they
 // depend on (RFC 5703 section 7: extracttext needs foreverypart).
 func (v *validator) requireDependencies(s *syntax.Script) {
-	if !v.prog.required["extracttext"] || v.prog.required["foreverypart"] {
+	if !v.prog.required["extracttext"] {
 		return
 	}
 	for _, c := range s.Commands {
 		if c.Name == "require" && len(c.Args) == 1 && slices.Contains(c.Args[0].Strings, "extracttext") {
-			v.errorf(c.Pos, "extracttext extension cannot be used without foreverypart extension")
+			for _, dep := range []string{"foreverypart", "variables"} {
+				if !v.prog.required[dep] {
+					v.errorf(c.Pos, "extracttext extension cannot be used without %s extension", dep)
+				}
+			}
 			return
 		}
 	}
@@ -593,6 +597,10 @@ func (v *validator) unknownTag(n *node, a *syntax.Arg) {
 	once := "tag:" + s.kind() + c.Name + ":" + strings.ToLower(a.Tag)
 	if !v.reported[once] {
 		v.reported[once] = true
+		if c.Name == "spamtest" && strings.EqualFold(a.Tag, "percent") {
+			v.errorf(a.Pos, "the spamtest test only accepts the :percent argument when the spamtestplus extension is active")
+			return
+		}
 		v.errorf(a.Pos, "unknown tagged argument ':%s' for the %s %s (reported only once at first occurrence)", a.Tag, c.Name, s.kind())
 	}
 }
@@ -628,7 +636,7 @@ func (v *validator) positional(n *node, args []*syntax.Arg) bool {
 	}
 	if len(args) < len(s.pos)-s.optional || len(args) > len(s.pos) {
 		if len(args) == 0 {
-			v.errorf(n.Pos, "%s expects at least one argument, but none was found", what)
+			v.errorf(n.Pos, "%s expects at least one positional argument, but none was found", what)
 		} else {
 			v.errorf(n.Pos, "%s requires %d positional argument(s), but %d is/are specified", what, len(s.pos), len(args))
 		}
