@@ -28,15 +28,24 @@ type searchUpdate struct {
 	uid    bool       // results in UIDs (UID SEARCH/SORT)
 	prog   *searchKey // re-evaluated when the mailbox changes
 	result []uint32   // matching UIDs, ascending
+	state  boxState   // the mailbox state result was computed for
+}
+
+// boxState is what changes when a search result may have: the highest
+// MODSEQ (flags), the message count and UIDNEXT.
+type boxState struct {
+	modSeq   uint64
+	messages int
+	uidNext  uint32
+}
+
+func stateOf(st storage.Status) boxState {
+	return boxState{modSeq: st.HighestModSeq, messages: st.Messages, uidNext: st.UIDNext}
 }
 
 // contextSearches are the UPDATE contexts of the selected mailbox.
 type contextSearches struct {
 	updates []*searchUpdate // in the order they were made
-	// The mailbox state the results were last computed for.
-	modSeq   uint64
-	messages int
-	uidNext  uint32
 }
 
 // contextOption parses the CONTEXT=SEARCH RETURN options (name upper
@@ -106,18 +115,8 @@ func (c *conn) addSearchUpdate(cmd *command, ret imap.SearchReturn, prog *search
 	}
 	result := slices.Clone(uids)
 	slices.Sort(result)
-	cs.updates = append(cs.updates, &searchUpdate{tag: cmd.tag, uid: cmd.uid, prog: prog, result: result})
-	cs.noteState(c.sel.mb.Status())
-}
-
-func (cs *contextSearches) noteState(st storage.Status) {
-	cs.modSeq, cs.messages, cs.uidNext = st.HighestModSeq, st.Messages, st.UIDNext
-}
-
-// changed reports whether the mailbox may have changed since the
-// results were computed.
-func (cs *contextSearches) changed(st storage.Status) bool {
-	return st.HighestModSeq != cs.modSeq || st.Messages != cs.messages || st.UIDNext != cs.uidNext
+	cs.updates = append(cs.updates, &searchUpdate{tag: cmd.tag, uid: cmd.uid, prog: prog, result: result,
+		state: stateOf(c.sel.mb.Status())})
 }
 
 // searchUpdatesExpunged writes REMOVEFROM for the expunged messages that
@@ -175,22 +174,21 @@ func (c *conn) searchUpdates(ctx context.Context) {
 	if c.sel == nil || c.sel.ctxSearch == nil || len(c.sel.ctxSearch.updates) == 0 {
 		return
 	}
-	cs := c.sel.ctxSearch
-	st := c.sel.mb.Status()
-	if !cs.changed(st) {
-		return
-	}
-	cs.noteState(st)
-	for _, u := range cs.updates {
+	now := stateOf(c.sel.mb.Status())
+	for _, u := range c.sel.ctxSearch.updates {
+		if u.state == now {
+			continue
+		}
+		u.state = now
 		s, hits, err := c.runSearch(ctx, u.prog)
 		if err != nil {
 			c.log.Errorf("search update %s: %v", u.tag, err)
 			continue
 		}
-		now := resultUIDs(s, hits)
-		slices.Sort(now)
-		removed, added := diffUIDs(u.result, now)
-		u.result = now
+		result := resultUIDs(s, hits)
+		slices.Sort(result)
+		removed, added := diffUIDs(u.result, result)
+		u.result = result
 		c.writeSearchUpdate(u, c.updateNums(u, removed), c.updateNums(u, added))
 	}
 }

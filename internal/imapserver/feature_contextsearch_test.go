@@ -132,3 +132,21 @@ func TestContextSearchNoUpdate(t *testing.T) {
 		`* ESEARCH (TAG "z") COUNT 1`,
 		`* NO [NOUPDATE "z"] Too many search update contexts.`)
 }
+
+// A change the next SEARCH sees first is still reported for the older
+// contexts once that SEARCH makes a new one.
+func TestContextSearchUpdateDuringSearch(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.appendMsg("alice", "INBOX", ctxMsg("one"))
+	ts.appendMsg("alice", "INBOX", ctxMsg("two"))
+	a, b := ts.login(), ts.login()
+	b.cmd("b1 SELECT INBOX").ok()
+	a.cmd("a1 SELECT INBOX").ok()
+	a.cmd("a2 UID SEARCH RETURN (UPDATE) FLAGGED").ok().equal(`* ESEARCH (TAG "a2") UID`)
+	b.cmd("b2 STORE 2 +FLAGS (\\Flagged)").ok()
+	a.cmd("a3 UID SEARCH RETURN (UPDATE COUNT) FLAGGED").ok().equal(
+		`* ESEARCH (TAG "a3") UID COUNT 1`,
+		`* 2 FETCH (FLAGS (\Flagged))`,
+		`* ESEARCH (TAG "a2") UID ADDTO (0 2)`)
+}
