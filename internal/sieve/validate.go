@@ -552,6 +552,10 @@ func (v *validator) arguments(n *node) bool {
 			}
 			return false
 		}
+		if i+1 >= len(args) && (tag == "value" || tag == "count") {
+			v.errorf(a.Pos, "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but none was found", a.Tag)
+			return false
+		}
 		if i+1 >= len(args) || !argFits(td.param, args[i+1]) {
 			if i+1 >= len(args) {
 				v.errorf(a.Pos, "the :%s tag for the %s %s requires %s as parameter, but no parameters were found", a.Tag, c.Name, s.kind(), td.param.describe())
