@@ -36,5 +36,9 @@
 // script to the next, the chain stops when a script cancels the implicit
 // keep. debug_log messages and run-time errors of the personal script go
 // to the user's Sieve log ("info: DEBUG: ...", "error: ..."), those of
-// global scripts to the main log ("sieve: DEBUG: ...").
+// global scripts to the main log ("sieve: DEBUG: ..."). Sieve actions are
+// logged in Pigeonhole's words ("sieve: msgid=...: fileinto action: stored
+// mail into mailbox 'X'", "... redirect action: forwarded to <...>"). A
+// bare LDA user name (-d user) is the recipient user@hostname, as in
+// dovecot-lda.
 package delivery
