@@ -48,11 +48,10 @@ func parseSieveFlags(env *Env, name string, args []string) (*sieveFlags, []strin
 	return f, fs.Args(), nil
 }
 
+// extensions are the defaults with -x applied, plus vnd.dovecot.debug,
+// which Pigeonhole's tools always enable.
 func (f *sieveFlags) extensions() []string {
-	if f.exts == "" {
-		return nil
-	}
-	return sieve.ExtensionList(f.exts)
+	return append(sieve.ExtensionList(f.exts), "vnd.dovecot.debug")
 }
 
 func (f *sieveFlags) configMap() map[string]string {
@@ -131,6 +130,12 @@ func runSieveTest(ctx context.Context, env *Env, args []string) int {
 		senv.Envelope.From = "sender@example.com"
 	}
 	res := sieve.Run(ctx, prog, senv)
+	for _, d := range res.Debug {
+		fmt.Fprintf(env.Stderr, "info: DEBUG: %s.\n", d)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(env.Stderr, "error: %s.\n", w)
+	}
 	if res.Err != nil {
 		fmt.Fprintln(env.Stderr, res.Err.Error())
 		fmt.Fprintf(env.Stderr, "%s: Info: final result: failed; resolved with successful implicit keep\n", env.Prog)

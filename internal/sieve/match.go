@@ -1,8 +1,10 @@
 package sieve
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	regexpsyntax "regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,7 +63,7 @@ func (v *validator) matchArgs(n *node) {
 		if !n.prog.required["variables"] || !hasVariable(keys.Strings) {
 			for _, k := range keys.Strings {
 				if _, err := compileRegex(k, m.cmp); err != nil {
-					v.errorf(keys.Pos, "invalid regular expression '%s' for regex match: %v", k, err)
+					v.errorf(keys.Pos, "invalid regular expression '%s' for regex match: %s", k, regexReason(err))
 				}
 			}
 		}
@@ -75,6 +77,30 @@ func hasVariable(ss []string) bool {
 		}
 	}
 	return false
+}
+
+// regexReason words a regular expression error as POSIX regerror does
+// (Pigeonhole uses regcomp), where there is a counterpart.
+func regexReason(err error) string {
+	var se *regexpsyntax.Error
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	switch se.Code {
+	case regexpsyntax.ErrMissingParen, regexpsyntax.ErrUnexpectedParen:
+		return "unmatched ( or \\("
+	case regexpsyntax.ErrMissingBracket:
+		return "unmatched [, [^, [:, [., or [="
+	case regexpsyntax.ErrMissingRepeatArgument:
+		return "invalid preceding regular expression"
+	case regexpsyntax.ErrInvalidRepeatSize, regexpsyntax.ErrInvalidRepeatOp:
+		return "invalid content of \\{\\}"
+	case regexpsyntax.ErrInvalidEscape, regexpsyntax.ErrTrailingBackslash:
+		return "trailing backslash (\\)"
+	case regexpsyntax.ErrInvalidCharRange:
+		return "invalid range end"
+	}
+	return strings.TrimPrefix(se.Code.String(), "error parsing regexp: ")
 }
 
 func compileRegex(expr, cmp string) (*regexp.Regexp, error) {
@@ -212,7 +238,7 @@ func (m *matcher) regex(value, key string) bool {
 		var err error
 		re, err = compileRegex(key, m.spec.cmp)
 		if err != nil {
-			m.err = fmt.Errorf("invalid regular expression '%s' for regex match: %w", key, err)
+			m.err = fmt.Errorf("invalid regular expression '%s' for regex match: %s", key, regexReason(err))
 			return false
 		}
 		if m.regexs == nil {
