@@ -23,6 +23,7 @@ type lfWriter struct {
 	vsize     int64 // bytes in CRLF form
 	lastCR    bool  // last byte written was CR
 	buf       []byte
+	drains    int // writes to w
 }
 
 const lfFlushAt = 64 * 1024
@@ -68,6 +69,7 @@ func (l *lfWriter) drain() error {
 	}
 	_, err := l.w.Write(l.buf)
 	l.buf = l.buf[:0]
+	l.drains++
 	return err
 }
 

@@ -1,9 +1,12 @@
 package maildir_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"roost/internal/maildir"
@@ -62,6 +65,62 @@ func TestAppendDelivery(t *testing.T) {
 		r.Close()
 		if want := fmt.Sprintf("Subject: d%d\r\n", order[i]); !strings.HasPrefix(string(buf[:n]), want) || m.UID != uint32(i+1) {
 			t.Errorf("message %d: UID %d, %q; want UID %d, %q", i, m.UID, buf[:n], i+1, want)
+		}
+	}
+}
+
+// TestFieldsAtSave: the fields computed at save time (from the message
+// still in memory when it was written in one piece, else from the file)
+// see the same CRLF content as a later read.
+func TestFieldsAtSave(t *testing.T) {
+	t.Parallel()
+	cfg := storeConfig(t.TempDir(), "maildir:~/Maildir", "/", "")
+	var mu sync.Mutex
+	seen := map[int64][]byte{}
+	cfg.Fields = func(r io.ReaderAt, size int64) (map[string][]byte, error) {
+		buf := make([]byte, size)
+		n, err := r.ReadAt(buf, 0)
+		if int64(n) != size {
+			return nil, fmt.Errorf("read %d of %d: %v", n, size, err)
+		}
+		mu.Lock()
+		seen[size] = buf
+		mu.Unlock()
+		return map[string][]byte{"ALL": buf}, nil
+	}
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{
+		"Subject: a\r\n\r\nline\r\nbare\rcr\nlf only\n",
+		"Subject: b\n\n" + strings.Repeat("x", 100<<10) + "\r\nend\r", // over the 64 KiB buffer
+	}
+	for _, body := range bodies {
+		for _, size := range []int64{int64(len(body)), -1} {
+			r, err := u.Append(bg, "INBOX", storage.AppendMessage{Body: strings.NewReader(body), Size: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mb, err := u.Open(bg, "INBOX", storage.OpenOptions{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := mb.Field(bg, r.UID, "ALL")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, err := mb.Open(bg, r.UID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]byte, rd.Size())
+			rd.ReadAt(want, 0)
+			rd.Close()
+			mb.Close()
+			if !bytes.Equal(got, want) {
+				t.Errorf("size hint %d: fields saw %d bytes %.40q, the file reads %d bytes %.40q", size, len(got), got, len(want), want)
+			}
 		}
 	}
 }

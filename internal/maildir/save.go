@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"roost/internal/storage"
+	"roost/internal/vfs"
 )
 
 // pending is a message written to tmp/ and waiting to be committed.
@@ -21,7 +23,8 @@ type pending struct {
 	vsize  int64
 	flags  []string
 	idate  time.Time
-	linked bool // tmp is a hard link to another message: keep its mtime
+	linked bool   // tmp is a hard link to another message: keep its mtime
+	data   []byte // the stored (LF) content when it was written in one piece
 }
 
 // writeTmp writes body (size bytes, or -1 if unknown) to a new file in
@@ -54,7 +57,11 @@ func (b *box) writeTmp(body io.Reader, size int64) (pending, error) {
 		_ = b.d.fs.Remove(tmp)
 		return pending{}, osError("save message", err)
 	}
-	return pending{tmp: tmp, size: lw.size, vsize: lw.vsize}, nil
+	p := pending{tmp: tmp, size: lw.size, vsize: lw.vsize}
+	if lw.drains == 1 {
+		p.data = lw.buf[:lw.size] // drained once, at flush: still whole
+	}
+	return p, nil
 }
 
 // copyBufSize is the read buffer for a message body of size bytes (-1 or
@@ -665,9 +672,12 @@ func (b *box) computeFields(p pending) map[string][]byte {
 	if b.p.fields == nil {
 		return nil
 	}
-	f, err := b.d.fs.Open(p.tmp)
-	if err != nil {
-		return nil
+	var f vfs.File = &memFile{Reader: bytes.NewReader(p.data), name: p.tmp}
+	if int64(len(p.data)) != p.size {
+		var err error
+		if f, err = b.d.fs.Open(p.tmp); err != nil {
+			return nil
+		}
 	}
 	r, err := newCRLFReader(f, p.size, p.vsize)
 	if err != nil {
@@ -681,3 +691,26 @@ func (b *box) computeFields(p pending) map[string][]byte {
 	}
 	return fields
 }
+
+// memFile is a message still in memory, read as a vfs.File by the CRLF
+// reader (computing the cached fields of a message just written).
+type memFile struct {
+	*bytes.Reader
+	name string
+}
+
+func (m *memFile) Stat() (fs.FileInfo, error) { return memInfo{m}, nil }
+func (m *memFile) Write([]byte) (int, error)  { return 0, fs.ErrPermission }
+func (m *memFile) Close() error               { return nil }
+func (m *memFile) Sync() error                { return nil }
+func (m *memFile) Truncate(int64) error       { return fs.ErrPermission }
+func (m *memFile) Name() string               { return m.name }
+
+type memInfo struct{ m *memFile }
+
+func (i memInfo) Name() string       { return filepath.Base(i.m.name) }
+func (i memInfo) Size() int64        { return i.m.Reader.Size() }
+func (i memInfo) Mode() fs.FileMode  { return 0o600 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }
