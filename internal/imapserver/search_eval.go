@@ -32,6 +32,9 @@ func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searche
 
 // run returns the indexes of the matching messages, in order.
 func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
+	if matchesAll(prog) {
+		return allIndexes(len(s.msgs)), nil
+	}
 	var out []int
 	var ahead *headerAhead
 	names := headerNames(prog, nil)

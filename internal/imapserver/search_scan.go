@@ -175,3 +175,26 @@ func containsFoldASCII(s []byte, sub string) bool {
 	}
 	return false
 }
+
+// matchesAll reports whether k is ALL (an AND of nothing, nested): SORT
+// and THREAD over ALL then skip evaluating every message.
+func matchesAll(k *searchKey) bool {
+	if k.op != opAnd {
+		return false
+	}
+	for _, sub := range k.sub {
+		if !matchesAll(sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// allIndexes is 0..n-1.
+func allIndexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
