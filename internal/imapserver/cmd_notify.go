@@ -116,6 +116,7 @@ func cmdNotify(ctx context.Context, c *conn, cmd *command) error {
 	if !ok {
 		return no("", "NOTIFY is not supported by this mail storage")
 	}
+	prev := c.notify
 	c.notifyOff()
 	if set.events&evFlagChange != 0 {
 		c.enableCondstore() // Dovecot does: STATUS then carries HIGHESTMODSEQ
@@ -123,7 +124,7 @@ func cmdNotify(ctx context.Context, c *conn, cmd *command) error {
 	if set.selected == nil && len(set.groups) == 0 {
 		return nil // NOTIFY SET with no groups: nothing to report
 	}
-	return c.notifyOn(ctx, w, set)
+	return c.notifyOn(ctx, w, set, prev)
 }
 
 // notifySyntax turns a decoding failure into Dovecot's BAD; I/O errors

@@ -57,6 +57,7 @@ type notifyState struct {
 type notifyStatus struct {
 	messages, uidNext, uidValidity, unseen uint32
 	modSeq                                 uint64
+	told                                   bool // the client was told this UIDVALIDITY
 }
 
 func toNotifyStatus(s storage.Status) notifyStatus {
@@ -65,8 +66,9 @@ func toNotifyStatus(s storage.Status) notifyStatus {
 }
 
 // notifyOn starts notifications for set, reporting every covered
-// mailbox's status first with NOTIFY SET STATUS.
-func (c *conn) notifyOn(ctx context.Context, w storage.ChangeWatcher, set *notifySet) error {
+// mailbox's status first with NOTIFY SET STATUS. prev is the NOTIFY SET
+// it replaces, if any: the UIDVALIDITYs it told stay told.
+func (c *conn) notifyOn(ctx context.Context, w storage.ChangeWatcher, set *notifySet, prev *notifyState) error {
 	st := &notifyState{set: set, last: map[string]notifyStatus{}}
 	st.sub = w.WatchChanges(ctx, func() { c.notifyWake(st) })
 	c.notify = st
@@ -91,7 +93,14 @@ func (c *conn) notifyOn(ctx context.Context, w storage.ChangeWatcher, set *notif
 		if err != nil {
 			continue // gone meanwhile
 		}
-		st.last[mi.Name] = toNotifyStatus(s)
+		ns := toNotifyStatus(s)
+		ns.told = set.status
+		if prev != nil {
+			if p, ok := prev.last[mi.Name]; ok && p.told && p.uidValidity == ns.uidValidity {
+				ns.told = true
+			}
+		}
+		st.last[mi.Name] = ns
 		if set.status {
 			c.writeNotifyStatus(mi.Name, s, []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"})
 		}
@@ -258,6 +267,7 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 	}
 	cur := toNotifyStatus(s)
 	old, had := st.last[name]
+	cur.told = old.told && old.uidValidity == cur.uidValidity
 	st.last[name] = cur
 	switch {
 	case !had:
@@ -265,8 +275,12 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 		// the baseline.
 	case st.fresh[name] || old.messages != cur.messages || old.uidNext != cur.uidNext || old.uidValidity != cur.uidValidity:
 		items := []string{"MESSAGES", "UIDNEXT", "UNSEEN"}
-		if old.uidValidity != cur.uidValidity {
+		if !cur.told {
+			// As Dovecot: the first report of a mailbox, or one whose
+			// UIDVALIDITY changed, carries it.
 			items = []string{"MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"}
+			cur.told = true
+			st.last[name] = cur
 		}
 		c.writeNotifyStatus(name, s, items)
 	case g.events&evFlagChange != 0 && (old.unseen != cur.unseen || old.modSeq != cur.modSeq):
@@ -312,10 +326,8 @@ func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string) 
 // LIST (RFC 5465 section 5.4): \NonExistent when deleted, OLDNAME when
 // renamed (RFC 5258 section 3.1).
 func (c *conn) notifyMailboxName(ctx context.Context, st *notifyState, ch storage.Change, subs func(string) bool) {
+	// A rename is reported where the new name is watched (Dovecot).
 	g := st.groupFor(c, ch.Mailbox, subs, false)
-	if (g == nil || g.events&evMailboxName == 0) && ch.OldName != "" {
-		g = st.groupFor(c, ch.OldName, subs, false)
-	}
 	if ch.OldName != "" {
 		if s, ok := st.last[ch.OldName]; ok {
 			delete(st.last, ch.OldName)

@@ -97,7 +97,7 @@ func TestNotifyOtherSession(t *testing.T) {
 		a.expect(`* 1 FETCH (UID 1 FLAGS (\Recent))`)
 
 		ts.appendMsg("alice", "Other", testMsg)
-		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UNSEEN 1 HIGHESTMODSEQ ")
+		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ") // the first report carries it
 		b.cmd("b CREATE Third").ok()
 		a.expect(`* LIST () "/" Third`)
 		b.cmd("b SUBSCRIBE Third").ok()
@@ -157,7 +157,7 @@ func TestNotifyIdle(t *testing.T) {
 		a.expect("* 1 RECENT")
 		a.expect(`* 1 FETCH (UID 1 FLAGS (\Recent))`)
 		ts.appendMsg("alice", "Other", testMsg)
-		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UNSEEN 1 HIGHESTMODSEQ ")
+		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ") // the first report carries it
 		b.cmd("b CREATE Third").ok()
 		a.expect(`* LIST () "/" Third`)
 		a.send("DONE")
@@ -248,7 +248,7 @@ func TestNotifyOwnChanges(t *testing.T) {
 		a.expect("* 1 RECENT")
 		a.expect(`* 1 FETCH (UID 1 FLAGS (\Recent))`)
 		a.cmd("a4 COPY 1 Other").ok()
-		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UNSEEN 1 HIGHESTMODSEQ ")
+		a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ") // the first report carries it
 		r := a.cmd(`a5 STORE 1 +FLAGS (\Seen)`).ok()
 		if len(r.untagged) != 1 || !strings.HasSuffix(r.untagged[0], ` FLAGS (\Seen \Recent))`) {
 			t.Fatalf("untagged %q", r.untagged)
@@ -272,7 +272,7 @@ func TestNotifyOtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	drv.Poll(context.Background())
-	a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UNSEEN 1 HIGHESTMODSEQ ")
+	a.expect("* STATUS Other (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ") // the first report carries it
 	if err := os.MkdirAll(filepath.Join(ts.dir, "alice", "Outside", "cur"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -348,15 +348,15 @@ func TestNotifyFilters(t *testing.T) {
 		for _, m := range []string{"Plain", "Exact/Child", "Sub", "Exact", "Tree/Child"} {
 			ts.appendMsg("alice", m, testMsg)
 		}
-		a.expect("* STATUS Sub (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
-		a.expect("* STATUS Exact (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
-		a.expect("* STATUS Tree/Child (MESSAGES 1 UIDNEXT 2 UNSEEN 1)")
+		a.expect("* STATUS Sub (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ")
+		a.expect("* STATUS Exact (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ")
+		a.expect("* STATUS Tree/Child (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ")
 		b.cmd("b CREATE Plain/New").ok() // MailboxName not asked for there
 		b.cmd("b CREATE Tree/New").ok()  // but here
 		a.expect(`* LIST () "/" Tree/New`)
 		b.cmd("b SUBSCRIBE Plain").ok() // SubscriptionChange not asked for
 		ts.appendMsg("alice", "Plain", testMsg)
-		a.expect("* STATUS Plain (MESSAGES 2 UIDNEXT 3 UNSEEN 2)")
+		a.expect("* STATUS Plain (MESSAGES 2 UIDNEXT 3 UIDVALIDITY ")
 		a.cmd("a2 NOOP").ok().equal()
 	})
 }
