@@ -22,13 +22,15 @@ import (
 // the next command.
 //
 // A mailbox that is not selected is reported with STATUS, as Dovecot
-// words it: (MESSAGES UIDNEXT UNSEEN) when messages came or went,
-// (UNSEEN HIGHESTMODSEQ) for flag changes, HIGHESTMODSEQ once CONDSTORE
-// is enabled, which asking for FlagChange does (as in Dovecot: a flag
-// change is told by its MODSEQ). The session remembers the last status it
+// words it: (MESSAGES UIDNEXT UNSEEN) when messages came or went, with
+// UIDVALIDITY in the first such report of a mailbox the client was not
+// told the status of by NOTIFY SET STATUS, (UNSEEN HIGHESTMODSEQ) for flag
+// changes, HIGHESTMODSEQ once CONDSTORE is enabled, which asking for
+// FlagChange does (as in Dovecot: a flag change is told by its MODSEQ). The session remembers the last status it
 // reported for each such mailbox, so a change seen twice (in process and
 // by the poll) or one that does not alter what the client asked for is
-// not reported; the client's own changes to other mailboxes are reported
+// not reported. Mailbox names are matched by the new name of a rename
+// (Dovecot). The client's own changes to other mailboxes are reported
 // like anybody's (Dovecot does), after the command that made them. The
 // selected mailbox is reported with the usual EXISTS, EXPUNGE and FETCH
 // (plus MessageNew's fetch attributes); with SELECTED-DELAYED, expunges
