@@ -214,3 +214,31 @@ func TestSieveRejectLMTP(t *testing.T) {
 		}
 	})
 }
+
+// TestLDASieveEnvironment: vnd.dovecot.environment at LDA delivery (enabled through
+// sieve_extensions): the user name, the default mailbox (-m) and vnd.dovecot.config items from
+// sieve_env_NAME settings, read through the env variable namespace.
+func TestLDASieveEnvironment(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, _ := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)+
+			"plugin {\n  sieve_extensions = +vnd.dovecot.debug +vnd.dovecot.environment\n  sieve_env_team = blue\n}\n"))
+		env.makeFolder(t, "bob", "Lists")
+		env.activateScript(t, "bob", "main", "require [\"vnd.dovecot.environment\", \"variables\", \"vnd.dovecot.debug\"];\n"+
+			"debug_log \"user=${env.vnd.dovecot.username} box=${env.vnd.dovecot.default_mailbox} team=${env.vnd.dovecot.config.team}\";\n")
+		startServer(t, env.mailEnv, kind)
+		msg := "From: s@example.org\nSubject: hello\nMessage-ID: <e@example.org>\n\nbody\n"
+		if code, out := ldaRun(t, env, kind, msg, "-d", "bob", "-f", "s@example.org", "-m", "Lists"); code != 0 {
+			t.Fatalf("%s: exit %d %q", kind, code, out)
+		}
+		b, err := os.ReadFile(filepath.Join(env.Home("bob"), ".dovecot.sieve.log"))
+		if want := "info: DEBUG: user=bob box=Lists team=blue.\n"; err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s: ~/.dovecot.sieve.log lacks %q: %q %v", kind, want, b, err)
+		}
+		if n := len(env.stored(t, "bob", "Lists")); n != 1 {
+			t.Errorf("%s: Lists holds %d messages, want 1", kind, n)
+		}
+	})
+}
