@@ -23,8 +23,9 @@ type pending struct {
 	vsize  int64
 	flags  []string
 	idate  time.Time
-	linked bool   // tmp is a hard link to another message: keep its mtime
-	data   []byte // the stored (LF) content when it was written in one piece
+	linked bool      // tmp is a hard link to another message: keep its mtime
+	data   []byte    // the stored (LF) content when it was written in one piece
+	mtime  time.Time // the file's mtime after writing (zero: unknown)
 }
 
 // writeTmp writes body (size bytes, or -1 if unknown) to a new file in
@@ -50,6 +51,10 @@ func (b *box) writeTmp(body io.Reader, size int64) (pending, error) {
 	if err == nil && b.fsyncOn() {
 		err = f.Sync()
 	}
+	var mtime time.Time
+	if fi, serr := f.Stat(); err == nil && serr == nil {
+		mtime = fi.ModTime()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -57,7 +62,7 @@ func (b *box) writeTmp(body io.Reader, size int64) (pending, error) {
 		_ = b.d.fs.Remove(tmp)
 		return pending{}, osError("save message", err)
 	}
-	p := pending{tmp: tmp, size: lw.size, vsize: lw.vsize}
+	p := pending{tmp: tmp, size: lw.size, vsize: lw.vsize, mtime: mtime}
 	if lw.drains == 1 {
 		p.data = lw.buf[:lw.size] // drained once, at flush: still whole
 	}
@@ -350,15 +355,24 @@ func (b *box) rereadForSaveLocked(ulPath string) error {
 // place links a tmp file to its final name.
 func (b *box) place(p pending, fl flagSet) (*msg, error) {
 	idate := p.idate
-	if idate.IsZero() {
-		idate = b.d.now()
-	}
-	if !p.linked {
+	switch {
+	case p.linked: // a copy keeps its source's date
+		if fi, err := b.d.fs.Stat(p.tmp); err == nil {
+			idate = fi.ModTime()
+		} else if idate.IsZero() {
+			idate = b.d.now()
+		}
+	case idate.IsZero() && !p.mtime.IsZero():
+		// no date asked for: the time the file was written, as it is
+		// (a utime would dirty the inode again after its fsync)
+		idate = p.mtime
+	default:
+		if idate.IsZero() {
+			idate = b.d.now()
+		}
 		if err := b.d.fs.Chtimes(p.tmp, idate, idate); err != nil {
 			return nil, osError("set internal date", err)
 		}
-	} else if fi, err := b.d.fs.Stat(p.tmp); err == nil {
-		idate = fi.ModTime()
 	}
 	for i := 0; ; i++ {
 		base := b.d.uniqueName(b.d.now()) + ",S=" + strconv.FormatInt(p.size, 10) + ",W=" + strconv.FormatInt(p.vsize, 10)
