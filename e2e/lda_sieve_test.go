@@ -242,3 +242,38 @@ func TestLDASieveEnvironment(t *testing.T) {
 		}
 	})
 }
+
+// TestLDASieveReport: vnd.dovecot.report at LDA delivery sends an RFC 5965 abuse report from
+// <> to the given address, laid out as Pigeonhole's, and logs Pigeonhole's line.
+func TestLDASieveReport(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, sent := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)+"plugin {\n  sieve_extensions = +vnd.dovecot.report\n}\n"))
+		env.activateScript(t, "bob", "main", "require \"vnd.dovecot.report\";\nreport \"abuse\" \"This is spam.\" \"abuse@example.com\";\n")
+		startServer(t, env.mailEnv, kind)
+		msg := "From: s@example.org\nSubject: cheap\nMessage-ID: <rep@example.org>\n\nbuy\n"
+		if code, out := ldaRun(t, env, kind, msg, "-d", "bob", "-f", "s@example.org"); code != 0 {
+			t.Fatalf("%s: exit %d %q", kind, code, out)
+		}
+		msgs := sentMessages(t, sent)
+		if len(msgs) != 1 {
+			t.Fatalf("%s: %d messages sent, want 1", kind, len(msgs))
+		}
+		for _, want := range []string{"ARGS: -i -f <> -- abuse@example.com\n", "From: Postmaster <postmaster@example.net>\r\n",
+			"To: <abuse@example.com>\r\n", "Subject: Report: cheap\r\n", "Auto-Submitted: auto-generated (report)\r\n",
+			"report-type=feedback-report;", "\r\n\r\nThis is spam.\r\n", "Content-Type: message/feedback-report\r\n\r\nVersion: 1\r\nFeedback-Type: abuse\r\n",
+			"Original-Mail-From: <s@example.org>\r\n", "Original-Rcpt-To: <bob@mail.example.net>\r\nDovecot-Reporting-User: <bob@mail.example.net>\r\n",
+			"Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n",
+			"Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\nFrom: s@example.org\n", "buy\n\r\n\r\n--"} {
+			if !strings.Contains(msgs[0], want) {
+				t.Errorf("%s: report lacks %q", kind, want)
+			}
+		}
+		b, _ := os.ReadFile(env.LogPath())
+		if want := "sieve: msgid=<rep@example.org>: report action: sent `abuse' report to <abuse@example.com>"; !strings.Contains(string(b), want) {
+			t.Errorf("%s: log lacks %q", kind, want)
+		}
+	})
+}

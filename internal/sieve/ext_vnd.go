@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -173,8 +174,12 @@ func (r *Result) sendReport(ctx context.Context, env *Env, x *Executor, a *Actio
 	b.WriteString("Auto-Submitted: auto-generated (report)\r\nMIME-Version: 1.0\r\n")
 	fmt.Fprintf(&b, "Content-Type: multipart/report; report-type=feedback-report;\r\n\tboundary=\"%s\"\r\n\r\n", boundary)
 	b.WriteString("This is a MIME-encapsulated message\r\n\r\n")
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"+
-		"Content-Disposition: inline\r\n\r\n%s\r\n\r\n", boundary, crlfText(rep.Message))
+	charset, cte := "us-ascii", "7bit"
+	if !isASCII(rep.Message) {
+		charset, cte = "utf-8", "8bit"
+	}
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: %s\r\n"+
+		"Content-Disposition: inline\r\n\r\n%s\r\n\r\n", boundary, charset, cte, crlfText(rep.Message))
 	fmt.Fprintf(&b, "--%s\r\nContent-Type: message/feedback-report\r\n\r\n", boundary)
 	fmt.Fprintf(&b, "Version: 1\r\nFeedback-Type: %s\r\nUser-Agent: roost Pigeonhole/0.5.19\r\n", rep.FeedbackType)
 	if env.Envelope.From != "" {
@@ -196,12 +201,15 @@ func (r *Result) sendReport(ctx context.Context, env *Env, x *Executor, a *Actio
 	}
 	if rep.HeadersOnly {
 		fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\nContent-Disposition: attachment\r\n\r\n", boundary)
-		b.Write(msg[:root.Header.Physical])
+		h := msg[:root.Header.Physical]
+		h = bytes.TrimSuffix(h, []byte("\n"))
+		h = bytes.TrimSuffix(h, []byte("\r"))
+		b.Write(h) // without the empty line that ends the header
 	} else {
 		fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n", boundary)
 		b.Write(msg)
 	}
-	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	fmt.Fprintf(&b, "\r\n\r\n--%s--\r\n", boundary)
 	return x.Mailer.Send(ctx, "", []string{rep.Address}, []byte(b.String()))
 }
 
@@ -212,6 +220,15 @@ func reportFromHeader(addr string) string {
 		return "Postmaster <" + addr + ">"
 	}
 	return "<" + addr + ">"
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // crlfText turns lone LFs into CRLF.
