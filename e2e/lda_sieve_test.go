@@ -277,3 +277,30 @@ func TestLDASieveReport(t *testing.T) {
 		}
 	})
 }
+
+// TestLDASieveEreject: with sieve_extensions = +ereject, dovecot-lda -e refuses the message of
+// an ereject: the reason on stderr, exit 77 (EX_NOPERM), nothing sent or stored (RFC 5429
+// section 2.1); without -e the ereject is a reject (a rejection to the sender, exit 0). roost
+// only: Debian's Pigeonhole 0.5.19 has no ereject ("ignored unknown extension").
+func TestLDASieveEreject(t *testing.T) {
+	t.Parallel()
+	roostCase(t, func(t testing.TB) {
+		base := newLMTPEnv(t)
+		sink, sent := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)+"plugin {\n  sieve_extensions = +ereject\n}\n"))
+		env.activateScript(t, "bob", "main", "require \"ereject\";\nereject \"Not wanted here.\";\n")
+		startServer(t, env.mailEnv, "roost")
+		msg := "From: s@example.org\nSubject: hello\nMessage-ID: <er@example.org>\n\nbody\n"
+		code, out := ldaRun(t, env, "roost", msg, "-d", "bob", "-f", "s@example.org", "-e")
+		if code != 77 || !strings.Contains(out, "Not wanted here.") || len(sentMessages(t, sent)) != 0 {
+			t.Errorf("-e: exit %d, %q, %d sent; want 77, the reason, 0", code, out, len(sentMessages(t, sent)))
+		}
+		code, out = ldaRun(t, env, "roost", msg, "-d", "bob", "-f", "s@example.org")
+		if msgs := sentMessages(t, sent); code != 0 || len(msgs) != 1 || !strings.Contains(msgs[0], "Not wanted here.") {
+			t.Errorf("without -e: exit %d %q, %d sent; want 0 and one rejection", code, out, len(msgs))
+		}
+		if n := len(env.stored(t, "bob", "")); n != 0 {
+			t.Errorf("%d messages stored", n)
+		}
+	})
+}

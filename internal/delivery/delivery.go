@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 
 	"roost/internal/logging"
@@ -31,6 +32,11 @@ type Users interface {
 // Envelope is the SMTP envelope of a transaction.
 type Envelope struct {
 	Sender string // reverse path without brackets; "" for <>
+	// CanRefuse: the caller can refuse the message at the protocol level
+	// (LMTP's per-recipient reply; the LDA's -e exit code). A Sieve
+	// ereject then refuses it (RFC 5429 section 2.1) instead of sending
+	// a rejection.
+	CanRefuse bool
 }
 
 // Recipient is one recipient, resolved by Resolve.
@@ -170,6 +176,9 @@ func (d *Deliverer) Deliver(ctx context.Context, env Envelope, rcpt Recipient, t
 	actions := d.filter(ctx, log, m)
 	res := Result{Code: 250, Enhanced: "2.0.0", Text: "Saved"}
 	saved := 0
+	if i := slices.IndexFunc(actions, func(a Action) bool { return a.Kind == Refuse }); i >= 0 {
+		return refused(actions[i].Reason)
+	}
 	for _, a := range actions {
 		if a.Kind == Discard {
 			if !a.Sieve {

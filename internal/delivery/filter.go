@@ -28,6 +28,9 @@ const (
 	FileInto
 	// Discard drops the message (Sieve discard).
 	Discard
+	// Refuse fails the delivery permanently with Reason (Sieve ereject,
+	// when Envelope.CanRefuse).
+	Refuse
 )
 
 // Action is one decision of a Filter.
@@ -35,7 +38,8 @@ type Action struct {
 	Kind    ActionKind
 	Mailbox string
 	Flags   []string
-	Create  bool // create the mailbox if missing (Sieve :create)
+	Create  bool   // create the mailbox if missing (Sieve :create)
+	Reason  string // Refuse
 	// Sieve marks an action of the Sieve filter: delivery logs it in
 	// Pigeonhole's words ("sieve: msgid=...: stored mail into mailbox
 	// 'INBOX'", "... fileinto action: stored mail into ..."), and a

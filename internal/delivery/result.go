@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"errors"
+	"strings"
 	"syscall"
 
 	"roost/internal/storage"
@@ -42,6 +43,12 @@ func lookupFailed(err error) Result {
 // permanently with a clear text").
 func tooBig() Result {
 	return Result{Code: 552, Enhanced: "5.2.3", Text: "Mail size is larger than the maximum size allowed by server configuration"}
+}
+
+// refused is a Sieve ereject at the protocol level (RFC 5429 section
+// 2.1.1: 550 5.7.1 with the reason).
+func refused(reason string) Result {
+	return Result{Code: 550, Enhanced: "5.7.1", Text: strings.Join(strings.Fields(reason), " ")}
 }
 
 // TempFailure is the result of an internal error; the client sees no

@@ -127,6 +127,9 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 	if !s.run(ctx, log, st, scripts, env, x) {
 		return nil, nil
 	}
+	if rej, ok := x.Rejecter.(*sieveRejecter); ok && rej.refused != nil {
+		return []Action{{Kind: Refuse, Reason: *rej.refused, Sieve: true}}, nil
+	}
 	return s.actions(m, raw, rec), nil
 }
 
@@ -286,10 +289,18 @@ type sieveRejecter struct {
 	env  Envelope
 	rcpt string
 	log  *logging.Logger
+	// refused is the reason of an ereject to refuse at the protocol
+	// level (Envelope.CanRefuse); nil when none.
+	refused *string
 }
 
-func (r *sieveRejecter) Reject(ctx context.Context, reason string, msg []byte) error {
+func (r *sieveRejecter) Reject(ctx context.Context, reason string, ereject bool, msg []byte) error {
 	m := bytesMessage(msg)
+	if ereject && r.env.CanRefuse {
+		r.refused = &reason
+		r.log.Infof("sieve: %s: reject action: rejected message from <%s> (ereject)", msgID(m), r.env.Sender)
+		return nil
+	}
 	if err := r.rej.SendMDN(ctx, r.env, r.rcpt, m, reason); err != nil {
 		return fmt.Errorf("send rejection: %w", err)
 	}

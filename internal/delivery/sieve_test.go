@@ -199,3 +199,47 @@ func TestSieveMetadata(t *testing.T) {
 		t.Errorf("VIP holds %d messages, want 1", len(got))
 	}
 }
+
+// TestSieveEreject: ereject refuses the message with 550 5.7.1 and the
+// reason where the caller can refuse (LMTP, LDA -e), and is a reject (a
+// rejection sent to the sender, delivery accepted) where it cannot.
+func TestSieveEreject(t *testing.T) {
+	t.Parallel()
+	cfg, err := sieve.ParseConfig(map[string]string{"sieve_extensions": "+ereject"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &sink{}
+	f, err := NewSieve(SieveOptions{
+		Storage: func(_ context.Context, a Account) (*sievestore.Store, error) {
+			c, err := sievestore.ParseConfig(nil, a.Fields["home"])
+			return sievestore.Open(c), err
+		},
+		Config: cfg, Mailer: out, Hostname: "mx.example.net",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, u := newTest(t, nil, Options{Filter: f})
+	activate(t, u, "alice", "require \"ereject\";\nereject \"not wanted\";\n")
+	for _, canRefuse := range []bool{true, false} {
+		r, res := d.Resolve(context.Background(), "alice")
+		if !res.OK() {
+			t.Fatal(res)
+		}
+		r.Address = "alice@example.net"
+		res = d.Deliver(context.Background(), Envelope{Sender: "bob@example.org", CanRefuse: canRefuse}, r, Trace{}, spoolOf(sieveMsg))
+		switch {
+		case canRefuse && (res.Code != 550 || res.Enhanced != "5.7.1" || res.Text != "not wanted"):
+			t.Errorf("refusable: %+v, want 550 5.7.1 not wanted", res)
+		case !canRefuse && !res.OK():
+			t.Errorf("not refusable: %+v, want accepted", res)
+		}
+	}
+	if len(out.sent) != 1 || !strings.Contains(out.sent[0], "not wanted") {
+		t.Errorf("rejections sent: %d, want 1 (the non-refusable delivery)", len(out.sent))
+	}
+	if got := messages(t, u, "alice", "INBOX"); len(got) != 0 {
+		t.Errorf("%d messages stored", len(got))
+	}
+}

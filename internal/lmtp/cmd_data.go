@@ -139,7 +139,7 @@ func (c *conn) finish() {
 		r := smtp.R(451, "4.3.0", "Temporary internal error")
 		all = &r
 	}
-	env := delivery.Envelope{Sender: tx.sender}
+	env := delivery.Envelope{Sender: tx.sender, CanRefuse: true} // a Sieve ereject is refused in the reply
 	for _, rc := range tx.rcpts {
 		addr := "<" + rc.r.Address + ">"
 		if all != nil {

@@ -244,7 +244,7 @@ func ldaDeliver(ctx context.Context, d *delivery.Deliverer, rej *delivery.Reject
 	if req.Final != "" {
 		rcpt.Address = req.Final
 	}
-	env := delivery.Envelope{Sender: sender}
+	env := delivery.Envelope{Sender: sender, CanRefuse: rej == nil} // -e: a Sieve ereject exits 77
 	// The LDA adds no trace header: Postfix pipe's D and R flags do.
 	res = d.Deliver(ctx, env, rcpt, delivery.Trace{}, spool)
 	if res.OK() || res.Temporary() || rej == nil {

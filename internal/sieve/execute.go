@@ -39,9 +39,11 @@ func (x *Executor) logf(format string, args ...any) {
 }
 
 // Rejecter sends the rejection of a message (reason: the reject
-// action's text, msg: the message as edited so far).
+// action's text, msg: the message as edited so far; ereject for the
+// ereject command, which the caller may refuse at the protocol level
+// instead).
 type Rejecter interface {
-	Reject(ctx context.Context, reason string, msg []byte) error
+	Reject(ctx context.Context, reason string, ereject bool, msg []byte) error
 }
 
 // Execute performs the result's actions against env's message. A failed
@@ -183,7 +185,7 @@ func (r *Result) sendRedirect(ctx context.Context, env *Env, x *Executor, a *Act
 
 func (r *Result) sendReject(ctx context.Context, env *Env, x *Executor, a *Action, msg []byte) error {
 	if x.Rejecter != nil {
-		return x.Rejecter.Reject(ctx, a.Reason, msg)
+		return x.Rejecter.Reject(ctx, a.Reason, a.Ereject, msg)
 	}
 	from := env.Envelope.From
 	if from == "" || x.Mailer == nil {
