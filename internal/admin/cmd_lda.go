@@ -19,7 +19,9 @@ const exitNoPerm = 77
 // unknown user; 75 (EX_TEMPFAIL) any temporary failure, including
 // configuration and userdb errors and a rejection that could not be sent,
 // so the MTA retries; 77 (EX_NOPERM) a permanent refusal with -e (the
-// reason on stderr, the MTA bounces); 64 (EX_USAGE) bad flags.
+// reason on stderr, the MTA bounces), including a Sieve ereject (a Sieve
+// reject sends its rejection and exits 0 with -e too, as Debian's
+// dovecot-lda does); 64 (EX_USAGE) bad flags.
 func runLDA(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "lda")
 	var overrides multiFlag

@@ -29,7 +29,10 @@
 // per-recipient reply makes the MTA bounce. A Sieve reject is reported
 // the same way at LDA and LMTP, with a disposition notification instead
 // of the delivery status (SendMDN), as Pigeonhole has Dovecot do it;
-// dovecot-lda -e does not change that (checked against Debian's).
+// dovecot-lda -e does not change that (checked against Debian's). A Sieve
+// ereject is refused at the protocol level where the caller can
+// (Envelope.CanRefuse: LMTP, LDA -e): 550 5.7.1 with the reason (RFC 5429
+// section 2.1); elsewhere it is a reject.
 //
 // Sieve (sieve.go) runs sieve_before, the personal script and sieve_after
 // through sieve.Multiscript: edits and internal flags carry from one
