@@ -265,7 +265,7 @@ var bigboxCommands = []struct{ name, label string }{
 var sortThreadCommands = []struct{ name, label string }{
 	{"select", "SELECT (ms)"}, {"sort_date", "SORT (DATE) (ms)"}, {"sort_subject", "SORT (SUBJECT) (ms)"},
 	{"sort_from", "SORT (FROM) (ms)"}, {"thread_references", "THREAD REFERENCES (ms)"},
-	{"esearch_header", "SEARCH RETURN (MIN MAX COUNT) OR SUBJECT … FROM … (ms)"},
+	{"esearch_header", `ESEARCH: SEARCH RETURN (MIN MAX COUNT) OR SUBJECT "needle" FROM "example" (ms)`},
 }
 
 func bigboxRows(cr *CaseResult) []row { return commandRows(cr, bigboxCommands) }
