@@ -109,6 +109,16 @@ func runReject(r *runner, n *node) error {
 
 func checkSet(v *validator, n *node) {
 	name := n.pos[0].Strings[0]
+	if rest, ok := strings.CutPrefix(strings.ToLower(name), "global."); ok && v.prog.required["include"] {
+		switch {
+		case strings.Contains(rest, "."):
+			v.errorf(n.pos[0].Pos, "invalid variable name within global namespace: encountered sub-namespace")
+			return
+		case rest != "" && rest[0] >= '0' && rest[0] <= '9':
+			v.errorf(n.pos[0].Pos, "invalid variable name within global namespace: encountered numeric variable name")
+			return
+		}
+	}
 	if validVarRef(name) && name[0] >= '0' && name[0] <= '9' {
 		v.errorf(n.pos[0].Pos, "cannot assign to match variable")
 		return

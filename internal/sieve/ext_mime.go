@@ -542,7 +542,7 @@ func checkAddheader(v *validator, n *node) {
 // Pigeonhole's messages do (str_sanitize).
 func controlsAsQuestionMarks(s string) string {
 	return strings.Map(func(c rune) rune {
-		if c < ' ' || c == 0x7f {
+		if c < ' ' { // DEL is kept, as by Dovecot's str_sanitize
 			return '?'
 		}
 		return c

@@ -54,7 +54,7 @@ func checkInclude(v *validator, n *node) {
 		return
 	}
 	if invalidScriptName(name) {
-		v.errorf(n.pos[0].Pos, "include: invalid script name '%s'", name)
+		v.errorf(n.pos[0].Pos, "include: invalid script name '%s'", controlsAsQuestionMarks(name))
 		return
 	}
 	ref := &includeRef{loc: includeLocation(n), name: name}
