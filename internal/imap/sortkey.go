@@ -2,6 +2,7 @@ package imap
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"strings"
@@ -259,10 +260,11 @@ func Sort(msgs []SortData, criteria []SortCriterion) {
 	recs := make([]sortRec, len(msgs))
 	for i := range msgs {
 		d := &msgs[i]
-		recs[i] = sortRec{str: keyString(d, first.Key), num: keyNumber(d, first.Key), seq: d.Seq, idx: int32(i)}
+		recs[i] = newSortRec(d, first.Key)
+		recs[i].idx = int32(i)
 	}
 	slices.SortFunc(recs, func(a, b sortRec) int {
-		r := cmp.Compare(a.num, b.num)
+		r := cmp.Compare(a.pre, b.pre)
 		if r == 0 {
 			r = strings.Compare(a.str, b.str)
 		}
@@ -284,12 +286,28 @@ func Sort(msgs []SortData, criteria []SortCriterion) {
 	copy(msgs, sorted)
 }
 
-// sortRec is one message's first sort key during Sort.
+// sortRec is one message's first sort key during Sort: pre orders as
+// the key does (a number, or the first 8 bytes of a string big-endian),
+// so most comparisons are one integer compare; str decides ties.
 type sortRec struct {
+	pre uint64
 	str string // string keys
-	num int64  // numeric keys
 	seq uint32
 	idx int32
+}
+
+func newSortRec(d *SortData, k SortKey) sortRec {
+	r := sortRec{seq: d.Seq}
+	switch k {
+	case SortArrival, SortDate, SortSize:
+		r.pre = uint64(keyNumber(d, k)) ^ 1<<63 // signed order as unsigned
+	default:
+		r.str = keyString(d, k)
+		var b [8]byte
+		copy(b[:], r.str)
+		r.pre = binary.BigEndian.Uint64(b[:])
+	}
+	return r
 }
 
 // keyNumber is the value of a numeric key (0 for string keys).
