@@ -43,6 +43,9 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 	if !d.ExpectCRLF() {
 		return d.Err()
 	}
+	if err := c.checkUpdateTag(cmd, ret); err != nil {
+		return err
+	}
 	data, err := c.sortData(ctx, prog, imap.FieldsFor(criteria))
 	if err != nil {
 		return err
@@ -60,6 +63,7 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 			c.sel.saved = savedUIDs(ret, data)
 		}
 		c.writeESearch(cmd, ret, nums, false, 0)
+		c.addSearchUpdate(cmd, ret, prog, sortUIDs(data))
 		return nil
 	}
 	enc := c.untagged().Atom("SORT")
