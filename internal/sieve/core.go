@@ -23,9 +23,9 @@ func coreSpecs() []*spec {
 		}},
 		{name: "anyof", test: true, subtests: -1, eval: evalAnyof},
 		{name: "allof", test: true, subtests: -1, eval: evalAllof},
-		{name: "exists", test: true, tags: addTags(nil, "mime"), pos: []posDef{{aStringList, "header names"}}, check: checkMimeTags, eval: evalExists},
+		{name: "exists", test: true, tags: addTags(nil, "mime"), pos: []posDef{{aStringList, "header names"}}, check: checkHeaderTest, eval: evalExists},
 		{name: "header", test: true, tags: addTags(nil, "comparator", "match", "index", "mime", "mimeopts"),
-			pos: []posDef{{aStringList, "header names"}, {aStringList, "key list"}}, check: checkMimeTags, eval: evalHeader},
+			pos: []posDef{{aStringList, "header names"}, {aStringList, "key list"}}, check: checkHeaderTest, eval: evalHeader},
 		{name: "address", test: true, tags: addTags(nil, "comparator", "match", "addrpart", "index", "mime"),
 			pos: []posDef{{aStringList, "header list"}, {aStringList, "key list"}}, check: checkAddress, eval: evalAddress},
 		{name: "envelope", ext: "envelope", test: true, tags: addTags(nil, "comparator", "match", "addrpart"),
@@ -180,11 +180,28 @@ func checkAddress(v *validator, n *node) {
 	if hasVariable(n.pos[0].Strings) {
 		return
 	}
+	warnHeaderNames(v, n)
 	for _, h := range n.pos[0].Strings {
-		if !addressHeaders[strings.ToLower(h)] && !validHeaderName(h) {
-			v.errorf(n.pos[0].Pos, "specified header '%s' is not a valid header name", h)
-		} else if !addressHeaders[strings.ToLower(h)] {
+		if !addressHeaders[strings.ToLower(h)] {
 			v.errorf(n.pos[0].Pos, "specified header '%s' is not allowed for the address test", h)
+		}
+	}
+}
+
+// checkHeaderTest checks header and exists: MIME tags, and a warning for
+// header names that are not valid field names (Pigeonhole's: the test
+// then never matches them).
+func checkHeaderTest(v *validator, n *node) {
+	checkMimeTags(v, n)
+	if !hasVariable(n.pos[0].Strings) {
+		warnHeaderNames(v, n)
+	}
+}
+
+func warnHeaderNames(v *validator, n *node) {
+	for _, h := range n.pos[0].Strings {
+		if !validHeaderName(h) {
+			v.warnf(n.pos[0].Pos, "specified header field name '%s' is invalid", h)
 		}
 	}
 }

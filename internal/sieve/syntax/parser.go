@@ -167,11 +167,13 @@ func (p *parser) commandHead(testDepth int) *Command {
 func (p *parser) testList(c *Command, depth int) bool {
 	c.TestList = true
 	p.advance()
+	after := "'('"
 	for {
 		if p.tok.kind != tokIdent {
-			p.errorf(p.tok.pos, "expected test command after '(' or ',', but found %s", p.tok.describe())
+			p.errorf(p.tok.pos, "expecting test identifier after %s in test list, but found %s", after, p.tok.describe())
 			return false
 		}
+		after = "','"
 		t := p.commandHead(depth)
 		if t == nil {
 			return false

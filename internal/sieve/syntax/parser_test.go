@@ -31,7 +31,7 @@ func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ src, want string }{
 		{"require \"fileinto\";\nif true { fileinto \"x\" }\n", "line 2: expected end of command ';' or the beginning of a compound block '{', but found '}'"},
-		{"if anyof (header :is \"To\" \"a@b\",) { keep; }", "expected test command after '(' or ','"},
+		{"if anyof (header :is \"To\" \"a@b\",) { keep; }", "expecting test identifier after ',' in test list"},
 		{"if size :over 18446744073709551616 { stop; }", "number exceeds integer limits"},
 		{"keep", "expected end of command ';'"},
 		{"vacation text:\nfoo\n", "end of file before end of multi-line string"},
