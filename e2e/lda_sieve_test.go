@@ -304,3 +304,41 @@ func TestLDASieveEreject(t *testing.T) {
 		}
 	})
 }
+
+// TestLDASieveFailureLog: a personal script that does not compile or fails at run time keeps the
+// message; the details go to ~/.dovecot.sieve.log and the mail log has Pigeonhole's pointer to it.
+func TestLDASieveFailureLog(t *testing.T) {
+	t.Parallel()
+	forEachSieveKind(t, func(t testing.TB, kind string) {
+		base := newLMTPEnv(t)
+		sink, _ := sinkScript(t, base.Dir)
+		env := newLMTPEnv(t, withConfig(ldaSieveConf(sink)+"plugin {\n  sieve_max_redirects = 1\n}\n"))
+		startServer(t, env.mailEnv, kind)
+		msg := "From: s@example.org\nSubject: hello\nMessage-ID: <f@example.org>\n\nbody\n"
+		for _, sc := range []string{"require \"fileinto\";\nfileinto \"x\"\nkeep;\n",
+			"redirect \"a@example.com\";\nredirect \"b@example.com\";\n"} {
+			env.activateScript(t, "bob", "main", sc)
+			if code, out := ldaRun(t, env, kind, msg, "-d", "bob", "-f", "s@example.org"); code != 0 {
+				t.Fatalf("%s: exit %d %q", kind, code, out)
+			}
+		}
+		if n := len(env.stored(t, "bob", "")); n != 2 {
+			t.Errorf("%s: INBOX holds %d messages, want 2", kind, n)
+		}
+		home := env.Home("bob")
+		b, _ := os.ReadFile(env.LogPath())
+		for _, want := range []string{
+			"Info: sieve: Failed to compile script `" + home + "/.dovecot.sieve' (view user logfile `" + home + "/.dovecot.sieve.log' for more information)\n",
+			"Info: sieve: Execution of script " + home + "/.dovecot.sieve failed, but implicit keep was successful (user logfile " + home + "/.dovecot.sieve.log may reveal additional details)\n"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s: log lacks %q", kind, want)
+			}
+		}
+		ul, _ := os.ReadFile(filepath.Join(home, ".dovecot.sieve.log"))
+		for _, want := range []string{"main: line 2: error:", "number of redirect actions exceeds policy limit"} {
+			if !strings.Contains(string(ul), want) {
+				t.Errorf("%s: ~/.dovecot.sieve.log lacks %q:\n%s", kind, want, ul)
+			}
+		}
+	})
+}

@@ -184,7 +184,7 @@ func (s *Sieve) run(ctx context.Context, log *logging.Logger, st *sievestore.Sto
 	for i, sc := range scripts {
 		c, err := s.opts.Cache.Compile(ctx, sc.path, !sc.personal, s.opts.Config)
 		if err != nil {
-			s.userError(log, st, sc, fmt.Sprintf("failed to compile script %s", sc.path), err)
+			s.compileFailed(log, st, sc, err)
 			continue
 		}
 		ran = true
@@ -208,7 +208,7 @@ func (s *Sieve) run(ctx context.Context, log *logging.Logger, st *sievestore.Sto
 // for the personal script into the user's log, else the main log.
 func (s *Sieve) logRun(log *logging.Logger, st *sievestore.Store, sc sieveScript, res *sieve.Result) {
 	if res.Err != nil {
-		s.userError(log, st, sc, fmt.Sprintf("execution of script %s failed, but implicit keep was successful", sc.path), res.Err)
+		s.runFailed(log, st, sc, res.Err)
 	}
 	var lines []string
 	for _, d := range res.Debug {
@@ -228,6 +228,46 @@ func (s *Sieve) logRun(log *logging.Logger, st *sievestore.Store, sc sieveScript
 			log.Errorf("sieve: %v", err)
 		}
 	}
+}
+
+// compileFailed logs a script that does not compile as Pigeonhole does:
+// a personal script's errors go to the user's log and the main log says
+// where to look; a global script's errors go to the main log.
+func (s *Sieve) compileFailed(log *logging.Logger, st *sievestore.Store, sc sieveScript, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	var ce *sieve.CompileError
+	if errors.As(err, &ce) {
+		lines = append(lines, ce.Summary())
+	}
+	if sc.personal && st.LogErrors(s.opts.Now(), lines) == nil {
+		log.Infof("sieve: Failed to compile script `%s' (view user logfile `%s' for more information)", s.shownPath(st, sc), st.LogPath())
+		return
+	}
+	for _, l := range lines {
+		log.Errorf("sieve: %s", l)
+	}
+	log.Errorf("sieve: Failed to compile script `%s'", sc.path)
+}
+
+// runFailed logs a script that failed at run time (its implicit keep is
+// performed) as Pigeonhole does.
+func (s *Sieve) runFailed(log *logging.Logger, st *sievestore.Store, sc sieveScript, err error) {
+	if sc.personal && st.LogErrors(s.opts.Now(), []string{err.Error()}) == nil {
+		log.Infof("sieve: Execution of script %s failed, but implicit keep was successful (user logfile %s may reveal additional details)",
+			s.shownPath(st, sc), st.LogPath())
+		return
+	}
+	log.Errorf("sieve: %v", err)
+	log.Errorf("sieve: Execution of script %s failed, but implicit keep was successful", sc.path)
+}
+
+// shownPath is how Pigeonhole names a script in the main log: the
+// personal script by its active link (~/.dovecot.sieve).
+func (s *Sieve) shownPath(st *sievestore.Store, sc sieveScript) string {
+	if a := st.Config().Active; sc.personal && a != "" {
+		return a
+	}
+	return sc.path
 }
 
 // userError logs a script failure: the details to the user's log for the
