@@ -640,7 +640,11 @@ func (v *validator) positional(n *node, args []*syntax.Arg) bool {
 	}
 	if len(args) < len(s.pos)-s.optional || len(args) > len(s.pos) {
 		if len(args) == 0 {
-			v.errorf(n.Pos, "%s expects at least one positional argument, but none was found", what)
+			arg := "argument" // Pigeonhole's wording differs between commands
+			if s.name == "deleteheader" {
+				arg = "positional argument"
+			}
+			v.errorf(n.Pos, "%s expects at least one %s, but none was found", what, arg)
 		} else {
 			v.errorf(n.Pos, "%s requires %d positional argument(s), but %d is/are specified", what, len(s.pos), len(args))
 		}
