@@ -115,6 +115,7 @@ func (s *Sieve) Filter(ctx context.Context, m *Mail) ([]Action, error) {
 		Mailboxes: mailboxes{m.User},
 		Metadata:  mailboxes{m.User},
 		Tracker:   sievestore.NewTracker(st.Config().Home),
+		Home:      st.Config().Home,
 		Scripts:   st,
 		Settings:  s.opts.Config,
 		Now:       s.opts.Now,

@@ -25,6 +25,11 @@ func sieveFilter(st *stack, proto string, s *settings.Settings) (delivery.Filter
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("%s: plugin: %w", proto, err)}
 	}
+	// vnd.dovecot.pipe/filter/execute exist only when sieve_plugins loads
+	// sieve_extprograms, as in Pigeonhole.
+	plugins := strings.Fields(s.Plugin["sieve_plugins"])
+	cfg.Extensions = pluginExtensions(cfg.Extensions, plugins)
+	cfg.GlobalExtensions = pluginExtensions(cfg.GlobalExtensions, plugins)
 	f, err := delivery.NewSieve(delivery.SieveOptions{
 		Storage: func(_ context.Context, a delivery.Account) (*sievestore.Store, error) {
 			return sieveStore(s, proto, a.User, a.Fields)
