@@ -697,8 +697,7 @@ func (b *box) messageLocked(m *msg) storage.Message {
 
 // statusLocked is the mailbox status without view-specific \Recent.
 func (b *box) statusLocked() storage.Status {
-	st := storage.Status{UIDValidity: b.uidValidity, UIDNext: b.nextUID,
-		Messages: len(b.msgs), HighestModSeq: max(b.highestModSeq, 1)}
+	st := b.headStatusLocked()
 	for i, m := range b.msgs {
 		if m.flags.sys&flagSeen == 0 {
 			st.Unseen++
@@ -711,6 +710,14 @@ func (b *box) statusLocked() storage.Status {
 		}
 		st.Size += m.vsize
 	}
+	return st
+}
+
+// headStatusLocked is the status without the per-message counts (a view
+// counts its own).
+func (b *box) headStatusLocked() storage.Status {
+	st := storage.Status{UIDValidity: b.uidValidity, UIDNext: b.nextUID,
+		Messages: len(b.msgs), HighestModSeq: max(b.highestModSeq, 1)}
 	for _, k := range b.kw {
 		if k != "" {
 			st.Keywords = append(st.Keywords, k)

@@ -206,8 +206,8 @@ func (v *view) MessageAt(i int) storage.Message {
 func (v *view) Status() storage.Status {
 	v.b.mu.Lock()
 	defer v.b.mu.Unlock()
-	st := v.b.statusLocked()
-	st.Messages, st.Recent, st.Unseen, st.FirstUnseen, st.Size = len(v.recs), 0, 0, 0, 0
+	st := v.b.headStatusLocked()
+	st.Messages = len(v.recs)
 	for i := range v.recs {
 		r := &v.recs[i]
 		if r.recent {
