@@ -56,3 +56,36 @@ func TestStaleOwnPid(t *testing.T) {
 		t.Errorf("a lock with this pid made before the process started is not stale")
 	}
 }
+
+// TestStaleByAge: a lock unchanged for lockStaleTimeout is stale only
+// when the file it protects has not changed meanwhile either.
+func TestStaleByAge(t *testing.T) {
+	dir := t.TempDir()
+	ul := filepath.Join(dir, "dovecot-uidlist")
+	lp := ul + ".lock"
+	for _, f := range []string{ul, lp} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil { // empty: no pid to check
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	old := now.Add(-lockStaleTimeout - time.Second)
+	if err := os.Chtimes(lp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if staleLock(vfs.OS{}, lp, now, "h") {
+		t.Errorf("old lock over a file changed just now is stale")
+	}
+	if err := os.Chtimes(ul, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if !staleLock(vfs.OS{}, lp, now, "h") {
+		t.Errorf("old lock over an old file is not stale")
+	}
+	if err := os.Remove(ul); err != nil {
+		t.Fatal(err)
+	}
+	if !staleLock(vfs.OS{}, lp, now, "h") {
+		t.Errorf("old lock over a missing file is not stale")
+	}
+}

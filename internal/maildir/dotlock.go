@@ -116,16 +116,20 @@ func writeLockTmp(fsys vfs.FS, lp, host string, content []byte) (string, error) 
 	}
 }
 
-// staleLock reports whether the lock at lp may be overridden: it has not
-// changed for lockStaleTimeout, or it names a process of this host that
-// no longer exists.
+// staleLock reports whether the lock at lp may be overridden: neither it
+// nor the file it protects has changed for lockStaleTimeout (Dovecot's
+// rule: a holder busy rewriting the file keeps its lock), or it names a
+// process of this host that no longer exists.
 func staleLock(fsys vfs.FS, lp string, now time.Time, host string) bool {
 	fi, err := fsys.Stat(lp)
 	if err != nil {
 		return false // vanished: retry creating
 	}
 	if now.Sub(fi.ModTime()) > lockStaleTimeout {
-		return true
+		pf, err := fsys.Stat(strings.TrimSuffix(lp, ".lock"))
+		if err != nil || now.Sub(pf.ModTime()) > lockStaleTimeout {
+			return true // a missing file has not changed either
+		}
 	}
 	f, err := fsys.Open(lp)
 	if err != nil {

@@ -183,6 +183,8 @@ func TestStaleLock(t *testing.T) {
 	}
 	old := time.Now().Add(-3 * time.Minute)
 	os.Chtimes(lock, old, old)
+	// (the uidlist it protects unchanged as long: Dovecot's rule)
+	os.Chtimes(filepath.Join(home, "Maildir", "dovecot-uidlist"), old, old)
 	fill(t, u, 1)
 	// a lock of a dead process of this host
 	host, _ := os.Hostname()
