@@ -12,8 +12,9 @@
 //   - dovecot-uidlist version 3 ("3 V<uidvalidity> N<nextuid> G<guid>",
 //     then "<uid> [ext...] :<base>"), locked by dovecot-uidlist.lock
 //     ("<pid>:<host>" written to ".temp.<host>.<pid>.<n>" and linked, so
-//     never empty; overridden after 2 minutes unchanged or when its
-//     process is gone), appended in place for new messages and rewritten
+//     never empty; overridden when neither it nor dovecot-uidlist changed
+//     for 2 minutes, or when its process is gone), appended in place for
+//     new messages and rewritten
 //     through dovecot-uidlist.tmp and rename.
 //   - dovecot-keywords ("<n> <keyword>", n 0..25 = letters a..z),
 //     subscriptions (version 2: "V\t2\n\n", levels separated by TAB),
