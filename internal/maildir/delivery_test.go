@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +124,34 @@ func TestFieldsAtSave(t *testing.T) {
 				t.Errorf("size hint %d: fields saw %d bytes %.40q, the file reads %d bytes %.40q", size, len(got), got, len(want), want)
 			}
 		}
+	}
+}
+
+// TestDeliveryRemakesDirs: new/ or tmp/ removed behind a cached mailbox's
+// back is made again by the next delivery, as on a first access.
+func TestDeliveryRemakesDirs(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	da := u.(deliveryAppender)
+	deliver := func() {
+		t.Helper()
+		msg := "Subject: x\n\nbody\n"
+		if err := da.AppendDelivery(bg, "INBOX", storage.AppendMessage{Body: strings.NewReader(msg), Size: int64(len(msg))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver()
+	for _, d := range []string{"new", "tmp"} {
+		if err := os.RemoveAll(filepath.Join(home, "Maildir", d)); err != nil {
+			t.Fatal(err)
+		}
+		deliver()
+	}
+	if st, err := u.Status(bg, "INBOX"); err != nil || st.Messages != 2 {
+		t.Fatalf("status = %+v, %v", st, err)
 	}
 }

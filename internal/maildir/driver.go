@@ -157,8 +157,9 @@ func (d *Driver) release(b *box) {
 	b.idleCost = b.memCostLocked()
 	// A box that only received saves (LMTP, APPEND to an unselected
 	// mailbox) is worth keeping too: the next delivery then opens no
-	// index, reads no uidlist and persists no new MODSEQ ceiling.
-	keep := (b.loaded || b.modseqInit) && !b.gone
+	// index, reads no uidlist, persists no new MODSEQ ceiling and makes
+	// no directories.
+	keep := (b.loaded || b.modseqInit || b.dirsMade) && !b.gone
 	b.mu.Unlock()
 	if !keep {
 		d.closeBoxLocked(b)

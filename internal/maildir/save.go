@@ -127,6 +127,13 @@ func (b *box) remakeTmp() bool {
 	return b.ensureDirs() == nil
 }
 
+// remakeDirsLocked makes cur/ new/ tmp/ again after a save found one
+// missing (removed behind the cached box's back); false if that fails.
+func (b *box) remakeDirsLocked() bool {
+	b.dirsMade = false
+	return b.ensureDirs() == nil
+}
+
 func (b *box) discard(ps []pending) {
 	for _, p := range ps {
 		_ = b.d.fs.Remove(p.tmp)
@@ -237,7 +244,11 @@ func (b *box) placeBatchLocked(ctx context.Context, batch []*commitReq, finish f
 				break
 			}
 			var m *msg
-			if m, err = b.place(p, fl); err != nil {
+			m, err = b.place(p, fl)
+			if err != nil && isNotExist(err) && b.remakeDirsLocked() {
+				m, err = b.place(p, fl)
+			}
+			if err != nil {
 				break
 			}
 			placed = append(placed, placedMsg{m: m, req: r, i: i})
@@ -667,6 +678,14 @@ func (u *user) AppendDelivery(ctx context.Context, name string, am storage.Appen
 	}
 	defer b.discard([]pending{p})
 	m, err := b.place(p, flagSet{})
+	if err != nil && isNotExist(err) {
+		b.mu.Lock()
+		ok := b.remakeDirsLocked()
+		b.mu.Unlock()
+		if ok {
+			m, err = b.place(p, flagSet{})
+		}
+	}
 	if err != nil {
 		return err
 	}
