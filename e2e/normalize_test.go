@@ -11,7 +11,7 @@ func TestNormalize(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	raw := strings.Join([]string{
 		`S1: * OK Waiting for authentication process to respond..`,
-		`S1: * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] Dovecot (Debian) ready.`,
+		`S1: * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NOTIFY AUTH=PLAIN] Dovecot (Debian) ready.`,
 		`C1: a1 SELECT INBOX`,
 		`S1: * OK [UIDVALIDITY 1767312345] UIDs valid`,
 		`S1: a1 OK [READ-WRITE] Select completed (0.001 + 0.000 secs).`,
@@ -29,7 +29,7 @@ func TestNormalize(t *testing.T) {
 		`S1: * STATUS x (UIDVALIDITY 99)`,
 	}, "\n")
 	want := strings.Join([]string{
-		`S1: * OK [CAPABILITY AUTH=PLAIN ENABLE ID IDLE IMAP4rev1 LITERAL+ SASL-IR]`,
+		`S1: * OK [CAPABILITY AUTH=PLAIN ENABLE ID IDLE IMAP4rev1 LITERAL+ LOGIN-REFERRALS SASL-IR]`,
 		`C1: a1 SELECT INBOX`,
 		`S1: * OK [UIDVALIDITY <V1>]`,
 		`S1: a1 OK [READ-WRITE]`,

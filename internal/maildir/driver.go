@@ -41,6 +41,9 @@ type Driver struct {
 	host string // escaped for file names
 	pid  string
 	now  func() time.Time
+	// ownClock: Options.Now was given (tests); INTERNALDATE of a save
+	// without a date then comes from it, not from the file's write time.
+	ownClock bool
 
 	uniq atomic.Uint64 // disambiguates unique names within a microsecond
 
@@ -72,6 +75,8 @@ func New(opts Options) *Driver {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	} else {
+		d.ownClock = true
 	}
 	host := opts.Hostname
 	if host == "" {

@@ -373,7 +373,7 @@ func (b *box) place(p pending, fl flagSet) (*msg, error) {
 		} else if idate.IsZero() {
 			idate = b.d.now()
 		}
-	case idate.IsZero() && !p.mtime.IsZero():
+	case idate.IsZero() && !p.mtime.IsZero() && !b.d.ownClock:
 		// no date asked for: the time the file was written, as it is
 		// (a utime would dirty the inode again after its fsync)
 		idate = p.mtime
