@@ -106,9 +106,7 @@ func TestWriteTimeout(t *testing.T) {
 		// The client never reads: the greeting cannot be written.
 		time.Sleep(DefaultWriteTimeout + time.Second)
 		synctest.Wait()
-		ts.srv.mu.Lock()
-		n := len(ts.srv.conns)
-		ts.srv.mu.Unlock()
+		n := ts.srv.conns.Len()
 		if n != 0 {
 			t.Fatalf("%d connections still open", n)
 		}

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
-	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/imapwire"
 	"roost/internal/logging"
 	"roost/internal/storage"
@@ -74,23 +73,16 @@ type conn struct {
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(s.conns.Context())
 	c := &conn{srv: s, ctx: ctx, cancel: cancel, state: stateNotAuth,
 		enabled: map[string]bool{}, cmds: newCommandTable(), shutdownCh: make(chan struct{})}
 	c.raw = nc
 	c.started = s.opts.Now()
-	c.ci = ConnInfo{Service: "imap", Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()),
-		SessionID: s.sessionID()}
+	c.ci = ConnInfo{Service: "imap", Local: connset.AddrPort(nc.LocalAddr()), Remote: connset.AddrPort(nc.RemoteAddr()),
+		SessionID: s.rand.SessionID()}
 	c.log = s.log.With("imap-login")
 	c.setIO(nc)
 	return c
-}
-
-func addrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.AddrPort()
-	}
-	return netip.AddrPort{}
 }
 
 // setIO (re)creates the buffered reader, writer, decoder and encoder on nc.
@@ -119,8 +111,8 @@ func (c *conn) continueLiteral() error {
 	return c.enc.Flush()
 }
 
-// serve runs the connection until logout, disconnect or server close.
-func (c *conn) serve() {
+// Serve runs the connection until logout, disconnect or server close.
+func (c *conn) Serve() {
 	defer c.cancel()
 	defer c.raw.Close()
 	defer c.releaseUserIP()
@@ -232,10 +224,7 @@ func (c *conn) waitCommand() bool {
 	return false
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
+func isTimeout(err error) bool { return connset.IsTimeout(err) }
 
 // bye sends "* BYE text" and records why the session ended.
 func (c *conn) bye(text, reason string) {
@@ -244,8 +233,11 @@ func (c *conn) bye(text, reason string) {
 	c.logout = reason
 }
 
-// shutdown asks the connection to end after its command in flight.
-func (c *conn) shutdown() {
+// Close closes the connection at once (Server.Close).
+func (c *conn) Close() error { return c.raw.Close() }
+
+// Shutdown asks the connection to end after its command in flight.
+func (c *conn) Shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.shuttingDown {

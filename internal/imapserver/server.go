@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
-	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/imapwire"
 	"roost/internal/logging"
 	"roost/internal/storage"
@@ -93,16 +92,8 @@ type Server struct {
 	opts   Options
 	log    *logging.Logger
 	userIP *UserIPCounter
-
-	ctx    context.Context // ended by Close
-	cancel context.CancelFunc
-
-	mu        sync.Mutex // guards following
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closing   bool
-	randMu    sync.Mutex // guards opts.Rand
-	wg        sync.WaitGroup
+	conns  *connset.Set[*conn] // listeners and live connections
+	rand   *connset.Random     // draws from opts.Rand
 }
 
 // New validates opts and returns a Server.
@@ -117,9 +108,8 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("imapserver: ImplicitTLS needs Options.TLS")
 	}
 	setDefaults(&opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{opts: opts, log: opts.Logger, userIP: opts.UserIPCounter, ctx: ctx, cancel: cancel,
-		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
+	s := &Server{opts: opts, log: opts.Logger, userIP: opts.UserIPCounter,
+		conns: connset.New[*conn]("imapserver", ErrServerClosed), rand: connset.NewRandom(opts.Rand)}
 	return s, nil
 }
 
@@ -179,125 +169,17 @@ var ErrServerClosed = errors.New("imapserver: server closed")
 
 // Serve accepts connections on l until Shutdown or Close, serving each
 // in its own goroutine.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("imapserver: accept: %w", err)
-		}
-		s.ServeConn(nc)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.conns.Serve(l, s.ServeConn) }
 
 // ServeConn serves one already-accepted connection in a new goroutine.
 // The Server owns nc from then on.
-func (s *Server) ServeConn(nc net.Conn) {
-	c := s.newConn(nc)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer s.forget(c)
-		c.serve()
-	}()
-}
-
-func (s *Server) forget(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
-// stopListening closes the listeners and marks the server closing.
-func (s *Server) stopListening() []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	return conns
-}
+func (s *Server) ServeConn(nc net.Conn) { s.conns.Go(s.newConn(nc)) }
 
 // Shutdown stops accepting connections, asks every session to finish its
 // command in flight and say "* BYE Server shutting down.", and waits for
 // them until ctx ends; then it closes what is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	for _, c := range s.stopListening() {
-		c.shutdown()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-done
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
 // Close closes every listener and connection at once and waits for the
 // connection goroutines to end.
-func (s *Server) Close() error {
-	conns := s.stopListening()
-	s.cancel()
-	for _, c := range conns {
-		c.raw.Close()
-	}
-	s.wg.Wait()
-	return nil
-}
-
-// sessionID returns a Dovecot-style session id (base64 of 12 random bytes).
-func (s *Server) sessionID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	s.randMu.Lock()
-	defer s.randMu.Unlock()
-	b := make([]byte, 16)
-	for i := range b {
-		b[i] = alphabet[s.opts.Rand.IntN(len(alphabet))]
-	}
-	return string(b)
-}
+func (s *Server) Close() error { return s.conns.Close() }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/delivery"
 	"roost/internal/logging"
 	"roost/internal/smtp"
@@ -82,7 +83,8 @@ func (c *conn) setIO(rw io.ReadWriter) {
 	c.w = smtp.NewWriter(bufio.NewWriter(rw))
 }
 
-func (c *conn) serve() {
+// Serve runs the connection until QUIT, disconnect or server close.
+func (c *conn) Serve() {
 	defer c.nc.Close()
 	defer func() {
 		if v := recover(); v != nil {
@@ -90,7 +92,7 @@ func (c *conn) serve() {
 		}
 	}()
 	var cancel context.CancelFunc
-	c.ctx, cancel = context.WithCancel(c.s.ctx)
+	c.ctx, cancel = context.WithCancel(c.s.conns.Context())
 	defer cancel()
 	defer c.reset()
 	c.log.Infof("Connect from %s", remoteName(c.nc))
@@ -150,7 +152,7 @@ func (c *conn) readFailed(err error) {
 	case errors.Is(err, smtp.ErrLineTooLong):
 		c.reply(smtp.R(500, "5.5.2", "Line too long"))
 		c.w.Flush()
-	case isTimeout(err):
+	case connset.IsTimeout(err):
 		c.reply(smtp.R(421, "4.4.2", c.s.opts.Hostname+" Disconnected for inactivity"))
 		c.w.Flush()
 		c.log.Infof("Disconnect from %s: Connection timed out", remoteName(c.nc))
@@ -161,12 +163,11 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
+// Close closes the connection at once (Server.Close).
+func (c *conn) Close() error { return c.nc.Close() }
 
-func (c *conn) shutdown() {
+// Shutdown asks the connection to end at its next command boundary.
+func (c *conn) Shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopping = true

@@ -6,12 +6,12 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/delivery"
 	"roost/internal/logging"
 )
@@ -74,17 +74,9 @@ type Options struct {
 
 // Server is an LMTP server.
 type Server struct {
-	opts   Options
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	slots userSlots // lmtp_user_concurrency_limit counters
-
-	mu        sync.Mutex // guards following
-	closing   bool
-	conns     map[*conn]struct{}
-	listeners map[net.Listener]struct{}
+	opts  Options
+	conns *connset.Set[*conn] // listeners and live connections
+	slots userSlots           // lmtp_user_concurrency_limit counters
 }
 
 // QuotaChecker is what RcptCheckQuota needs of the delivery package
@@ -152,8 +144,7 @@ func New(opts Options) (*Server, error) {
 	if opts.NewSessionID == nil {
 		opts.NewSessionID = newSessionID
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{opts: opts, ctx: ctx, cancel: cancel, conns: map[*conn]struct{}{}, listeners: map[net.Listener]struct{}{}}, nil
+	return &Server{opts: opts, conns: connset.New[*conn]("lmtp", ErrServerClosed)}, nil
 }
 
 // newSessionID is a Dovecot-style id: 16 random bytes in unpadded base64.
@@ -164,101 +155,16 @@ func newSessionID() string {
 }
 
 // Serve accepts connections on l until Shutdown or Close.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			s.mu.Unlock()
-			if closing {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("lmtp: accept: %w", err)
-		}
-		s.ServeConn(nc)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.conns.Serve(l, s.ServeConn) }
 
 // ServeConn serves one connection in a new goroutine.
-func (s *Server) ServeConn(nc net.Conn) {
-	c := newConn(s, nc)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-		c.serve()
-	}()
-}
-
-func (s *Server) stopListening() []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		out = append(out, c)
-	}
-	return out
-}
+func (s *Server) ServeConn(nc net.Conn) { s.conns.Go(newConn(s, nc)) }
 
 // Shutdown stops accepting, lets transactions in flight finish (an idle
 // connection is closed at its next command boundary with 421) and waits
 // for every connection, or until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	for _, c := range s.stopListening() {
-		c.shutdown()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-done
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
 // Close closes every listener and connection at once and waits for the
 // connection goroutines.
-func (s *Server) Close() error {
-	conns := s.stopListening()
-	s.cancel()
-	for _, c := range conns {
-		c.nc.Close()
-	}
-	s.wg.Wait()
-	return nil
-}
+func (s *Server) Close() error { return s.conns.Close() }

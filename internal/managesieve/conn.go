@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/logging"
 	"roost/internal/login"
 )
@@ -59,17 +59,10 @@ func (c countConn) Write(p []byte) (int, error) {
 
 func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{srv: s, raw: nc, log: s.log.With("managesieve-login")}
-	c.ci = login.ConnInfo{Service: "sieve", Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()),
+	c.ci = login.ConnInfo{Service: "sieve", Local: connset.AddrPort(nc.LocalAddr()), Remote: connset.AddrPort(nc.RemoteAddr()),
 		SessionID: sessionID()}
 	c.setIO(nc)
 	return c
-}
-
-func addrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.AddrPort()
-	}
-	return netip.AddrPort{}
 }
 
 func sessionID() string {
@@ -85,13 +78,17 @@ func (c *conn) setIO(nc net.Conn) {
 	c.bw = bufio.NewWriterSize(cc, 4096)
 }
 
-// shutdown makes the session end after its command in flight.
-func (c *conn) shutdown() {
+// Close closes the connection at once (Server.Close).
+func (c *conn) Close() error { return c.raw.Close() }
+
+// Shutdown makes the session end after its command in flight.
+func (c *conn) Shutdown() {
 	c.closing.Store(true)
 	c.raw.SetReadDeadline(time.Now())
 }
 
-func (c *conn) serve() {
+// Serve runs the session until LOGOUT, disconnect or server close.
+func (c *conn) Serve() {
 	defer c.raw.Close()
 	defer func() {
 		if r := recover(); r != nil {
@@ -100,7 +97,7 @@ func (c *conn) serve() {
 	}()
 	if c.srv.opts.ImplicitTLS {
 		tc := tlsServer(c.raw, c.srv.opts.TLS)
-		if err := tc.HandshakeContext(c.srv.ctx); err != nil {
+		if err := tc.HandshakeContext(c.srv.conns.Context()); err != nil {
 			c.log.Infof("Disconnected: TLS handshake failed: %v", err)
 			return
 		}
@@ -142,7 +139,7 @@ func (c *conn) step() error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(c.srv.ctx)
+	ctx, cancel := context.WithCancel(c.srv.conns.Context())
 	defer cancel()
 	h, ok := c.handler(cmd.name)
 	if !ok && c.session == nil {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/logging"
 	"roost/internal/login"
 	"roost/internal/sieve"
@@ -83,16 +82,9 @@ type Options struct {
 
 // Server is a ManageSieve server.
 type Server struct {
-	opts   Options
-	log    *logging.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	mu        sync.Mutex // guards following
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closing   bool
-	wg        sync.WaitGroup
+	opts  Options
+	log   *logging.Logger
+	conns *connset.Set[*conn] // listeners and live connections
 }
 
 // New validates opts and returns a Server.
@@ -104,9 +96,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("managesieve: implicit TLS without a TLS configuration")
 	}
 	setDefaults(&opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{opts: opts, log: opts.Logger, ctx: ctx, cancel: cancel,
-		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}, nil
+	return &Server{opts: opts, log: opts.Logger, conns: connset.New[*conn]("managesieve", ErrServerClosed)}, nil
 }
 
 func setDefaults(o *Options) {
@@ -168,96 +158,14 @@ func (s *Server) notifyCapability() string {
 var ErrServerClosed = errors.New("managesieve: server closed")
 
 // Serve accepts connections on l until Shutdown or Close.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closing := s.closing
-			delete(s.listeners, l)
-			s.mu.Unlock()
-			if closing {
-				return ErrServerClosed
-			}
-			return fmt.Errorf("managesieve: accept: %w", err)
-		}
-		s.ServeConn(nc)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.conns.Serve(l, s.ServeConn) }
 
 // ServeConn serves one accepted connection in a new goroutine.
-func (s *Server) ServeConn(nc net.Conn) {
-	c := s.newConn(nc)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.conns, c)
-			s.mu.Unlock()
-		}()
-		c.serve()
-	}()
-}
-
-func (s *Server) stopListening() []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		out = append(out, c)
-	}
-	return out
-}
+func (s *Server) ServeConn(nc net.Conn) { s.conns.Go(s.newConn(nc)) }
 
 // Shutdown stops accepting, tells every session BYE after its command in
 // flight, and waits for them until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	for _, c := range s.stopListening() {
-		c.shutdown()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-done
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
 // Close closes every listener and connection and waits for them.
-func (s *Server) Close() error {
-	conns := s.stopListening()
-	s.cancel()
-	for _, c := range conns {
-		c.raw.Close()
-	}
-	s.wg.Wait()
-	return nil
-}
+func (s *Server) Close() error { return s.conns.Close() }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/logging"
 	"roost/internal/login"
 	"roost/internal/storage"
@@ -71,20 +71,13 @@ type stats struct {
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(s.conns.Context())
 	c := &conn{srv: s, raw: nc, ctx: ctx, cancel: cancel, state: stateAuthorization}
-	c.ci = login.ConnInfo{Service: "pop3", Local: addrPort(nc.LocalAddr()), Remote: addrPort(nc.RemoteAddr()),
-		SessionID: s.sessionID()}
+	c.ci = login.ConnInfo{Service: "pop3", Local: connset.AddrPort(nc.LocalAddr()), Remote: connset.AddrPort(nc.RemoteAddr()),
+		SessionID: s.rand.SessionID()}
 	c.log = s.log.With("pop3-login")
 	c.setIO(nc)
 	return c
-}
-
-func addrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.AddrPort()
-	}
-	return netip.AddrPort{}
 }
 
 func (c *conn) setIO(nc net.Conn) {
@@ -93,8 +86,8 @@ func (c *conn) setIO(nc net.Conn) {
 	c.bw = bufio.NewWriterSize(countWriter{nc, &c.out}, 8192)
 }
 
-// serve runs the connection until QUIT, disconnect or server close.
-func (c *conn) serve() {
+// Serve runs the connection until QUIT, disconnect or server close.
+func (c *conn) Serve() {
 	defer c.cancel()
 	defer c.raw.Close()
 	defer func() {
@@ -269,13 +262,13 @@ type closeError struct{ reason string }
 
 func (e *closeError) Error() string { return e.reason }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
+func isTimeout(err error) bool { return connset.IsTimeout(err) }
 
-// shutdown asks the connection to end after its command in flight.
-func (c *conn) shutdown() {
+// Close closes the connection at once (Server.Close).
+func (c *conn) Close() error { return c.raw.Close() }
+
+// Shutdown asks the connection to end after its command in flight.
+func (c *conn) Shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.shuttingDown {

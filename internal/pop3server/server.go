@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"roost/internal/connset"
 	"roost/internal/logging"
 	"roost/internal/login"
 	"roost/internal/storage"
@@ -90,17 +91,11 @@ type Server struct {
 	opts  Options
 	log   *logging.Logger
 	table map[stateKey]commandSpec
+	conns *connset.Set[*conn] // listeners and live connections
+	rand  *connset.Random     // draws from opts.Rand
 
-	ctx    context.Context // ended by Close
-	cancel context.CancelFunc
-
-	mu        sync.Mutex // guards following
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	locked    map[string]bool // users holding a pop3_lock_session lock
-	closing   bool
-	randMu    sync.Mutex // guards opts.Rand
-	wg        sync.WaitGroup
+	mu     sync.Mutex      // guards following
+	locked map[string]bool // users holding a pop3_lock_session lock
 }
 
 // New validates opts and returns a Server.
@@ -118,9 +113,9 @@ func New(opts Options) (*Server, error) {
 	if err := validate(&opts); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{opts: opts, log: opts.Logger, table: commandTable(), ctx: ctx, cancel: cancel,
-		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}, locked: map[string]bool{}}, nil
+	return &Server{opts: opts, log: opts.Logger, table: commandTable(),
+		conns: connset.New[*conn]("pop3server", ErrServerClosed), rand: connset.NewRandom(opts.Rand),
+		locked: map[string]bool{}}, nil
 }
 
 func setDefaults(o *Options) {
@@ -183,115 +178,20 @@ var ErrServerClosed = errors.New("pop3server: server closed")
 
 // Serve accepts connections on l until Shutdown or Close, serving each in
 // its own goroutine.
-func (s *Server) Serve(l net.Listener) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("pop3server: accept: %w", err)
-		}
-		s.ServeConn(nc)
-	}
-}
+func (s *Server) Serve(l net.Listener) error { return s.conns.Serve(l, s.ServeConn) }
 
 // ServeConn serves one already-accepted connection in a new goroutine. The
 // Server owns nc from then on.
-func (s *Server) ServeConn(nc net.Conn) {
-	c := s.newConn(nc)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer s.forget(c)
-		c.serve()
-	}()
-}
-
-func (s *Server) forget(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
-
-func (s *Server) stopListening() []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for l := range s.listeners {
-		l.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	return conns
-}
+func (s *Server) ServeConn(nc net.Conn) { s.conns.Go(s.newConn(nc)) }
 
 // Shutdown stops accepting connections, asks every session to finish its
 // command in flight and say "-ERR [SYS/TEMP] Server shutting down.", and
 // waits for them until ctx ends; then it closes what is left.
-func (s *Server) Shutdown(ctx context.Context) error {
-	for _, c := range s.stopListening() {
-		c.shutdown()
-	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-done
-		return ctx.Err()
-	}
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.conns.Shutdown(ctx) }
 
 // Close closes every listener and connection at once and waits for the
 // connection goroutines to end.
-func (s *Server) Close() error {
-	conns := s.stopListening()
-	s.cancel()
-	for _, c := range conns {
-		c.raw.Close()
-	}
-	s.wg.Wait()
-	return nil
-}
+func (s *Server) Close() error { return s.conns.Close() }
 
 // lockUser takes the in-process pop3_lock_session lock of user.
 func (s *Server) lockUser(user string) (unlock func(), ok bool) {
@@ -308,25 +208,9 @@ func (s *Server) lockUser(user string) (unlock func(), ok bool) {
 	}, true
 }
 
-// randomString returns n characters of alphabet from the server's source.
-func (s *Server) randomString(n int, alphabet string) string {
-	s.randMu.Lock()
-	defer s.randMu.Unlock()
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[s.opts.Rand.IntN(len(alphabet))]
-	}
-	return string(b)
-}
-
-// sessionID returns a Dovecot-style session id.
-func (s *Server) sessionID() string {
-	return s.randomString(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-}
-
 // apopChallenge returns a greeting challenge "<random.pid.time@host>"
 // shaped as Dovecot's.
 func (s *Server) apopChallenge(pid int) string {
-	r := s.randomString(16, "0123456789abcdef")
+	r := s.rand.String(16, "0123456789abcdef")
 	return fmt.Sprintf("<%s.%d.%d@roost>", r, pid, s.opts.Now().Unix())
 }
