@@ -97,8 +97,10 @@ type box struct {
 	highestModSeq uint64
 	modseqCeil    uint64 // persisted ceiling, see modseq.go
 	modseqInit    bool
-	changeSeq     uint64 // bumped by every change, for cheap view syncs
-	firstRecent   uint32 // lowest UID not yet claimed as \Recent
+	changeSeq     uint64    // bumped by every change, for cheap view syncs
+	snap          *snapshot // msgs as view records at snap.seq, shared by views
+	maybeNew      bool      // a message may be in new/ (moveNewLocked walks)
+	firstRecent   uint32    // lowest UID not yet claimed as \Recent
 	curStamp      stamp
 	newStamp      stamp
 	dirty         bool
@@ -132,7 +134,7 @@ func newBox(d *Driver, p boxPaths) *box {
 
 // memCostLocked estimates the heap the box holds, for the idle cache.
 func (b *box) memCostLocked() int64 {
-	const perMsg = 400 // state, uidlist line and index record of one message
+	const perMsg = 424 // state, uidlist line, index record and snapshot record of one message
 	return 4096 + int64(max(len(b.msgs), len(b.ul.recs)))*perMsg
 }
 
@@ -445,6 +447,7 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 			_, letters, _ := splitName(e.name)
 			nf := parseLetters(letters)
 			m.name, m.inNew = e.name, e.inNew
+			b.maybeNew = b.maybeNew || e.inNew
 			b.touchLocked(m.uid)
 			if nf != m.flags {
 				m.flags = nf
@@ -544,10 +547,17 @@ func (b *box) mergeLocked(ms []*msg) {
 	if len(ms) == 0 {
 		return
 	}
+	inOrder := len(b.msgs) == 0 || ms[0].uid > b.msgs[len(b.msgs)-1].uid
+	for i := 1; inOrder && i < len(ms); i++ {
+		inOrder = ms[i-1].uid < ms[i].uid
+	}
 	b.msgs = append(b.msgs, ms...)
-	sort.Slice(b.msgs, func(i, j int) bool { return b.msgs[i].uid < b.msgs[j].uid })
+	if !inOrder {
+		sort.Slice(b.msgs, func(i, j int) bool { return b.msgs[i].uid < b.msgs[j].uid })
+	}
 	for _, m := range ms {
 		b.byBase[m.base] = m
+		b.maybeNew = b.maybeNew || m.inNew
 		b.touchLocked(m.uid)
 	}
 }
@@ -558,6 +568,7 @@ func (b *box) insertLocked(m *msg) {
 	copy(b.msgs[i+1:], b.msgs[i:])
 	b.msgs[i] = m
 	b.byBase[m.base] = m
+	b.maybeNew = b.maybeNew || m.inNew
 	b.touchLocked(m.uid)
 }
 
@@ -573,17 +584,18 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	if err := b.rereadUidlistLocked(ulPath); err != nil {
 		return err
 	}
-	sort.Slice(bases, func(i, j int) bool { return sortCmp(found[bases[i]].name, found[bases[j]].name) < 0 })
+	order := sortedByName(bases, found)
 	var recs []uidRec
 	var added []*msg
-	for _, base := range bases {
+	for _, k := range order {
+		base, e := k.base, found[k.base]
 		if uid := b.ul.lookup(base); uid != 0 {
 			if b.lookup(uid) == nil {
-				b.insertLocked(b.newMsg(uid, base, found[base]))
+				b.insertLocked(b.newMsg(uid, base, e))
 			}
 			continue
 		}
-		m := b.newMsg(b.ul.nextUID, base, found[base])
+		m := b.newMsg(b.ul.nextUID, base, e)
 		b.ul.nextUID++
 		recs = append(recs, uidRec{uid: m.uid, base: base, ext: sizeExt(base, m)})
 		added = append(added, m)
@@ -594,10 +606,40 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
 		return osError("append dovecot-uidlist", err)
 	}
-	for _, m := range added {
-		b.insertLocked(m)
-	}
+	b.mergeLocked(added)
 	return nil
+}
+
+// nameKey is a file name with its sortCmp keys parsed once.
+type nameKey struct {
+	base  string
+	sec   uint64
+	usec  uint64
+	hasUs bool
+	rest  string // base after the leading number
+}
+
+// sortedByName returns bases in Dovecot's numbering order of their file
+// names (sortCmp), parsing each name once instead of per comparison.
+func sortedByName(bases []string, found map[string]dirEntry) []nameKey {
+	keys := make([]nameKey, len(bases))
+	for i, base := range bases {
+		sec, rest := leadingNumber(found[base].name)
+		us, ok := usecs(rest)
+		rb, _, _ := splitName(rest)
+		keys[i] = nameKey{base: base, sec: sec, usec: us, hasUs: ok, rest: rb}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := &keys[i], &keys[j]
+		if a.sec != b.sec {
+			return a.sec < b.sec
+		}
+		if a.hasUs && b.hasUs && a.usec != b.usec {
+			return a.usec < b.usec
+		}
+		return a.rest < b.rest
+	})
+	return keys
 }
 
 // sizeExt returns the uidlist extension fields for sizes the file name

@@ -165,6 +165,7 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 		m.modseq = b.highestModSeq
 		changed = true
 		r := v.vmsgLocked(m)
+		v.ownRecsLocked()
 		v.recs[vi] = r
 		nm := v.messageLocked(r)
 		if v.msgs != nil {

@@ -11,28 +11,86 @@ import (
 
 // view is one session's view of a mailbox.
 type view struct {
-	u      *user
-	b      *box
-	name   string
-	ro     bool
-	notify chan struct{}
-	recs   []vmsg              // the view, ascending UID
-	msgs   []storage.Message   // recs as Messages(), built on first use; nil when not built
-	recent map[uint32]struct{} // \Recent claimed by this view
-	gone   map[uint32]*msg     // expunged from the box, still in the view (last state)
-	seq    syncSeqs
-	closed bool
+	u       *user
+	b       *box
+	name    string
+	ro      bool
+	notify  chan struct{}
+	recs    []vmsg              // the view, ascending UID; shared with snap while snap != nil
+	snap    *snapshot           // the box snapshot recs is, unchanged; nil once the view differs
+	msgs    []storage.Message   // recs as Messages(), built on first use; nil when not built
+	recent  map[uint32]struct{} // \Recent in this view (claimed, or seen read-only)
+	nRecent int                 // messages of recs in recent; -1: count again
+	gone    map[uint32]*msg     // expunged from the box, still in the view (last state)
+	seq     syncSeqs
+	closed  bool
 }
 
 // vmsg is one message of a view, 24 bytes: the box's message, for what
 // never changes (UID, dates, size, file), and the flags and MODSEQ the
-// view last synced. Flag names are looked up only when asked for.
+// view last synced. Flag names are looked up only when asked for; \Recent
+// is the view's own (view.recent), so records can be shared.
 type vmsg struct {
 	m      *msg
 	modseq uint64
 	kw     uint32
 	sys    uint8
-	recent bool
+}
+
+// snapshot is the box's messages as view records at one changeSeq, with
+// their counts. It is never modified: every view in step with the box
+// shares it, so opening a view does no per-message work, and a view about
+// to change its records copies them first (ownRecsLocked).
+type snapshot struct {
+	seq         uint64
+	recs        []vmsg
+	unseen      int
+	firstUnseen int // 1-based, 0 for none
+	size        int64
+}
+
+// snapshotLocked returns the box's snapshot, built if the box changed
+// since the last one.
+func (b *box) snapshotLocked() *snapshot {
+	if b.snap != nil && b.snap.seq == b.changeSeq {
+		return b.snap
+	}
+	s := &snapshot{seq: b.changeSeq, recs: make([]vmsg, len(b.msgs))}
+	for i, m := range b.msgs {
+		s.recs[i] = vmsg{m: m, modseq: m.modseq, kw: m.flags.kw, sys: m.flags.sys}
+		if m.flags.sys&flagSeen == 0 {
+			s.unseen++
+			if s.firstUnseen == 0 {
+				s.firstUnseen = i + 1
+			}
+		}
+		s.size += m.vsize
+	}
+	b.snap = s
+	return s
+}
+
+// useSnapshotLocked makes the view the box's current snapshot.
+func (v *view) useSnapshotLocked() {
+	s := v.b.snapshotLocked()
+	v.recs, v.snap, v.msgs, v.nRecent = s.recs, s, nil, -1
+}
+
+// ownRecsLocked gives the view its own copy of shared records before it
+// changes one in place.
+func (v *view) ownRecsLocked() {
+	if v.snap != nil {
+		v.recs = append([]vmsg(nil), v.recs...)
+		v.snap = nil
+	}
+}
+
+func (v *view) isRecent(uid uint32) bool {
+	if len(v.recent) == 0 {
+		return false
+	}
+	_, ok := v.recent[uid]
+	return ok
 }
 
 func (r *vmsg) uid() uint32 { return r.m.uid }
@@ -94,10 +152,12 @@ func (u *user) Open(ctx context.Context, name string, opts storage.OpenOptions) 
 		u.d.release(b)
 		return nil, err
 	}
-	v.recs = make([]vmsg, len(b.msgs))
-	for i, bm := range b.msgs {
-		v.recs[i] = v.vmsgLocked(bm)
+	if v.ro {
+		for i := len(b.msgs) - 1; i >= 0 && b.msgs[i].uid >= b.firstRecent; i-- {
+			v.recent[b.msgs[i].uid] = struct{}{}
+		}
 	}
+	v.useSnapshotLocked()
 	v.seq.set(b.changeSeq, storage.SyncOptions{})
 	b.views[v] = struct{}{}
 	return v, nil
@@ -116,6 +176,7 @@ func (v *view) refreshLocked(ctx context.Context) error {
 	b.moveNewLocked()
 	for i := len(b.msgs) - 1; i >= 0 && b.msgs[i].uid >= b.firstRecent; i-- {
 		v.recent[b.msgs[i].uid] = struct{}{}
+		v.nRecent = -1
 	}
 	if b.firstRecent < b.nextUID {
 		b.firstRecent = b.nextUID
@@ -126,7 +187,12 @@ func (v *view) refreshLocked(ctx context.Context) error {
 
 // moveNewLocked renames files in new/ to cur/, as Dovecot does when a
 // session opens the mailbox read-write.
+// Only a box that may hold such files (b.maybeNew) is walked.
 func (b *box) moveNewLocked() {
+	if !b.maybeNew {
+		return
+	}
+	left := false
 	for _, m := range b.msgs {
 		if !m.inNew {
 			continue
@@ -136,19 +202,36 @@ func (b *box) moveNewLocked() {
 		if err := b.d.fs.Rename(from, to); err == nil {
 			m.inNew = false
 			b.touchLocked(m.uid)
+		} else {
+			left = true
 		}
 	}
+	b.maybeNew = left
 }
 
 // vmsgLocked is the view's record of a box message in its current state.
 func (v *view) vmsgLocked(bm *msg) vmsg {
-	r := vmsg{m: bm, modseq: bm.modseq, kw: bm.flags.kw, sys: bm.flags.sys}
-	if v.ro {
-		r.recent = bm.uid >= v.b.firstRecent
-	} else {
-		_, r.recent = v.recent[bm.uid]
+	return vmsg{m: bm, modseq: bm.modseq, kw: bm.flags.kw, sys: bm.flags.sys}
+}
+
+// recentChangedLocked updates a read-only view's \Recent for a message
+// it shows: recent while no read-write session has claimed it. It reports
+// whether that changed. A read-write view's claims never change.
+func (v *view) recentChangedLocked(uid uint32) bool {
+	if !v.ro {
+		return false
 	}
-	return r
+	now := uid >= v.b.firstRecent
+	if now == v.isRecent(uid) {
+		return false
+	}
+	if now {
+		v.recent[uid] = struct{}{}
+	} else {
+		delete(v.recent, uid)
+	}
+	v.nRecent = -1
+	return true
 }
 
 // messageLocked turns a view record into a storage.Message.
@@ -156,7 +239,7 @@ func (v *view) messageLocked(r vmsg) storage.Message {
 	return storage.Message{
 		UID:          r.m.uid,
 		Flags:        v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
-		Recent:       r.recent,
+		Recent:       v.isRecent(r.m.uid),
 		ModSeq:       r.modseq,
 		InternalDate: time.Unix(r.m.idate, 0),
 		SaveDate:     time.Unix(r.m.sdate, 0),
@@ -208,11 +291,13 @@ func (v *view) Status() storage.Status {
 	defer v.b.mu.Unlock()
 	st := v.b.headStatusLocked()
 	st.Messages = len(v.recs)
+	st.Recent = v.recentCountLocked()
+	if s := v.snap; s != nil {
+		st.Unseen, st.FirstUnseen, st.Size = s.unseen, s.firstUnseen, s.size
+		return st
+	}
 	for i := range v.recs {
 		r := &v.recs[i]
-		if r.recent {
-			st.Recent++
-		}
 		if r.sys&flagSeen == 0 {
 			st.Unseen++
 			if st.FirstUnseen == 0 {
@@ -222,6 +307,22 @@ func (v *view) Status() storage.Status {
 		st.Size += r.m.vsize
 	}
 	return st
+}
+
+// recentCountLocked is the number of the view's messages with \Recent,
+// counted again only after the view or its claims changed.
+func (v *view) recentCountLocked() int {
+	if v.nRecent >= 0 {
+		return v.nRecent
+	}
+	n := 0
+	for uid := range v.recent {
+		if v.viewIndex(uid) >= 0 {
+			n++
+		}
+	}
+	v.nRecent = n
+	return n
 }
 
 // Sync brings the view up to date and reports what changed.
@@ -277,6 +378,7 @@ func (v *view) diffLocked(ch *storage.Changes, opts storage.SyncOptions) {
 		case i == len(v.recs) || b.msgs[j].uid < v.recs[i].uid():
 			if b.msgs[j].uid > lastUID && !opts.FlagsOnly {
 				out = append(out, v.vmsgLocked(b.msgs[j]))
+				v.recentChangedLocked(b.msgs[j].uid)
 				ch.New++
 			}
 			// a UID below the view's last one that the view never saw
@@ -284,7 +386,7 @@ func (v *view) diffLocked(ch *storage.Changes, opts storage.SyncOptions) {
 			j++
 		default:
 			nm := v.vmsgLocked(b.msgs[j])
-			if nm.modseq != v.recs[i].modseq || nm.recent != v.recs[i].recent {
+			if rc := v.recentChangedLocked(nm.m.uid); rc || nm.modseq != v.recs[i].modseq {
 				ch.Updated = append(ch.Updated, v.messageLocked(nm))
 			}
 			out = append(out, nm)
@@ -292,7 +394,11 @@ func (v *view) diffLocked(ch *storage.Changes, opts storage.SyncOptions) {
 			j++
 		}
 	}
-	v.recs, v.msgs = out, nil
+	v.recs, v.snap, v.msgs, v.nRecent = out, nil, nil, -1
+	if !keep && len(out) == len(b.msgs) {
+		// every box message, each in its current state: the snapshot
+		v.useSnapshotLocked()
+	}
 }
 
 // goneMessageLocked returns the view's entry for a message expunged from
