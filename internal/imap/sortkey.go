@@ -2,8 +2,8 @@ package imap
 
 import (
 	"cmp"
-	"encoding/binary"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -248,26 +248,40 @@ func compareKey(a, b *SortData, k SortKey) int {
 	return 0
 }
 
-// Sort sorts msgs in place by criteria (ties by sequence number). The
-// records are large, so it sorts small (first key, sequence number,
-// index) records and moves each SortData once; later criteria are only
-// compared on ties of the first.
+// Sort sorts msgs in place by criteria (ties by sequence number).
 func Sort(msgs []SortData, criteria []SortCriterion) {
+	order := SortOrder(msgs, criteria)
+	sorted := make([]SortData, len(msgs))
+	for i, k := range order {
+		sorted[i] = msgs[k]
+	}
+	copy(msgs, sorted)
+}
+
+// SortOrder returns the indexes of msgs in the order of criteria (ties
+// by sequence number), leaving msgs as they are. The first key becomes an
+// integer per message (a string key its rank among the distinct values),
+// so the sort moves and compares small pointer-free records; later
+// criteria are only compared on ties of the first.
+func SortOrder(msgs []SortData, criteria []SortCriterion) []int32 {
+	order := make([]int32, len(msgs))
 	if len(criteria) == 0 {
-		return
+		for i := range order {
+			order[i] = int32(i)
+		}
+		return order
 	}
 	first, rest := criteria[0], criteria[1:]
 	recs := make([]sortRec, len(msgs))
 	for i := range msgs {
-		d := &msgs[i]
-		recs[i] = newSortRec(d, first.Key)
-		recs[i].idx = int32(i)
+		recs[i] = sortRec{seq: msgs[i].Seq, idx: int32(i)}
+	}
+	sortPrefixes(recs, msgs, first.Key)
+	if len(rest) == 0 && packedOrder(order, recs, first.Reverse) {
+		return order
 	}
 	slices.SortFunc(recs, func(a, b sortRec) int {
 		r := cmp.Compare(a.pre, b.pre)
-		if r == 0 {
-			r = strings.Compare(a.str, b.str)
-		}
 		if first.Reverse {
 			r = -r
 		}
@@ -279,35 +293,90 @@ func Sort(msgs []SortData, criteria []SortCriterion) {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	sorted := make([]SortData, len(msgs))
 	for i, r := range recs {
-		sorted[i] = msgs[r.idx]
+		order[i] = r.idx
 	}
-	copy(msgs, sorted)
+	return order
 }
 
-// sortRec is one message's first sort key during Sort: pre orders as
-// the key does (a number, or the first 8 bytes of a string big-endian),
-// so most comparisons are one integer compare; str decides ties.
+// packedOrder sorts by one key when each record packs into a uint64 (key
+// above index, so that the index breaks ties): the key's span fits 32
+// bits and sequence numbers ascend with the index. It reports false, with
+// order untouched, when they do not.
+func packedOrder(order []int32, recs []sortRec, reverse bool) bool {
+	if len(recs) == 0 {
+		return true
+	}
+	lo, hi := recs[0].pre, recs[0].pre
+	for i := range recs {
+		lo, hi = min(lo, recs[i].pre), max(hi, recs[i].pre)
+		if i > 0 && recs[i].seq <= recs[i-1].seq || recs[i].idx != int32(i) {
+			return false
+		}
+	}
+	if hi-lo > math.MaxUint32 {
+		return false
+	}
+	keys := make([]uint64, len(recs))
+	for i, r := range recs {
+		k := r.pre - lo
+		if reverse {
+			k = hi - r.pre
+		}
+		keys[i] = k<<32 | uint64(r.idx)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		order[i] = int32(uint32(k))
+	}
+	return true
+}
+
+// sortRec is one message's first sort key during SortOrder: pre orders
+// as the key does (a number, or a string's rank), so every comparison of
+// the first key is one integer compare.
 type sortRec struct {
 	pre uint64
-	str string // string keys
 	seq uint32
 	idx int32
 }
 
-func newSortRec(d *SortData, k SortKey) sortRec {
-	r := sortRec{seq: d.Seq}
+// sortPrefixes sets recs[i].pre from msgs[recs[i].idx] for key k. A
+// string key is ranked: messages share few distinct values (a thread's
+// base subject, a sender), so sorting the distinct values once replaces
+// most string comparisons.
+func sortPrefixes(recs []sortRec, msgs []SortData, k SortKey) {
 	switch k {
 	case SortArrival, SortDate, SortSize:
-		r.pre = uint64(keyNumber(d, k)) ^ 1<<63 // signed order as unsigned
-	default:
-		r.str = keyString(d, k)
-		var b [8]byte
-		copy(b[:], r.str)
-		r.pre = binary.BigEndian.Uint64(b[:])
+		for i := range recs {
+			recs[i].pre = uint64(keyNumber(&msgs[recs[i].idx], k)) ^ 1<<63 // signed order as unsigned
+		}
+		return
 	}
-	return r
+	slot := make(map[string]uint32) // value -> index in distinct
+	var distinct []string
+	for i := range recs {
+		s := keyString(&msgs[recs[i].idx], k)
+		n, ok := slot[s]
+		if !ok {
+			n = uint32(len(distinct))
+			slot[s] = n
+			distinct = append(distinct, s)
+		}
+		recs[i].pre = uint64(n)
+	}
+	bySlot := make([]uint32, len(distinct))
+	for i := range bySlot {
+		bySlot[i] = uint32(i)
+	}
+	slices.SortFunc(bySlot, func(a, b uint32) int { return strings.Compare(distinct[a], distinct[b]) })
+	rank := make([]uint32, len(distinct)) // slot -> rank
+	for r, n := range bySlot {
+		rank[n] = uint32(r)
+	}
+	for i := range recs {
+		recs[i].pre = uint64(rank[recs[i].pre])
+	}
 }
 
 // keyNumber is the value of a numeric key (0 for string keys).

@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"roost/internal/imap"
@@ -57,10 +58,11 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 		return err
 	}
 	f := &fetcher{mb: c.sel.mb, enc: c.enc, req: req, keywords: c.sel.mb.Status().Keywords, loc: time.Local,
-		noRecent: c.rev2()}
+		noRecent: c.rev2(), simple: simpleRequest(req)}
+	next := 0 // uids ascend: each is looked up from the last one's place
 	for _, uid := range uids {
-		seq := c.sel.seqOf(uid)
-		if seq == 0 {
+		var seq uint32
+		if seq, next = seqFrom(c.sel, next, uid); seq == 0 {
 			continue
 		}
 		msg := c.sel.msgAt(int(seq - 1))
@@ -87,6 +89,21 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 		cmd.okCode, cmd.okText = "EXPUNGEISSUED", "Some messages were already expunged."
 	}
 	return nil
+}
+
+// seqFrom returns the sequence number of uid, or 0, looking from index
+// from of the view on (UIDs at lower indexes are below uid), and the
+// index to look from for a higher UID.
+func seqFrom(s *selected, from int, uid uint32) (seq uint32, next int) {
+	n := s.count()
+	if from < n && s.uidAt(from) == uid {
+		return uint32(from + 1), from + 1
+	}
+	i := from + sort.Search(n-from, func(j int) bool { return s.uidAt(from+j) >= uid })
+	if i < n && s.uidAt(i) == uid {
+		return uint32(i + 1), i + 1
+	}
+	return 0, i
 }
 
 // fetchFlushBytes is how much literal data FETCH writes between flushes,

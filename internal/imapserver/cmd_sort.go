@@ -2,6 +2,7 @@ package imapserver
 
 import (
 	"context"
+	"strconv"
 
 	"roost/internal/imap"
 	"roost/internal/imapwire"
@@ -50,27 +51,29 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 	if err != nil {
 		return err
 	}
-	imap.Sort(data, criteria)
-	nums := make([]uint32, len(data))
-	for i := range data {
-		nums[i] = data[i].Seq
+	order := imap.SortOrder(data, criteria)
+	nums := make([]uint32, len(order))
+	uids := make([]uint32, len(order))
+	for i, k := range order {
+		nums[i], uids[i] = data[k].Seq, data[k].UID
 		if cmd.uid {
-			nums[i] = data[i].UID
+			nums[i] = data[k].UID
 		}
 	}
 	if returned {
 		if ret.Save {
-			c.sel.saved = savedUIDs(ret, data)
+			c.sel.saved = savedUIDs(ret, uids)
 		}
 		c.writeESearch(cmd, ret, nums, false, 0)
-		c.addSearchUpdate(cmd, ret, prog, sortUIDs(data))
+		c.addSearchUpdate(cmd, ret, prog, uids)
 		return nil
 	}
-	enc := c.untagged().Atom("SORT")
+	line := make([]byte, 0, 8+len(nums)*7)
+	line = append(line, "* SORT"...)
 	for _, n := range nums {
-		enc.SP().Number(n)
+		line = strconv.AppendUint(append(line, ' '), uint64(n), 10)
 	}
-	enc.CRLF()
+	c.enc.Raw(append(line, "\r\n"...))
 	return nil
 }
 
@@ -88,12 +91,9 @@ func parseSortReturn(d *imapwire.Decoder, cmd *command, ret *imap.SearchReturn) 
 	return true, p.returnOptions()
 }
 
-// savedUIDs is the $ of a sorted result, in ascending UID order.
-func savedUIDs(ret imap.SearchReturn, data []imap.SortData) []uint32 {
-	uids := make([]uint32, len(data))
-	for i := range data {
-		uids[i] = data[i].UID
-	}
+// savedUIDs is the $ of a sorted result (uids in sorted order), in
+// ascending UID order.
+func savedUIDs(ret imap.SearchReturn, uids []uint32) []uint32 {
 	saved := imap.SavedResult(ret, uids)
 	out := append([]uint32(nil), saved...)
 	sortUint32(out)

@@ -24,7 +24,25 @@ type fetcher struct {
 	// was answered with NIL ([EXPUNGEISSUED] in the tagged OK).
 	expungeIssued bool
 	streamed      int64 // literal bytes written since the last flush
+
+	// simple is set when every item comes from the index record (UID,
+	// FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, SAVEDATE): each line is
+	// then built in line, reused, without opening the message.
+	simple bool
+	line   []byte
+	flags  []flagsMemo // encoded flag lists seen in this command
 }
+
+// flagsMemo is one encoded flag list: messages mostly share a few flag
+// sets, so FLAGS is encoded once per set, not once per message.
+type flagsMemo struct {
+	flags  []string
+	recent bool
+	enc    []byte
+}
+
+// maxFlagsMemo bounds fetcher.flags.
+const maxFlagsMemo = 16
 
 // itemValue is one prepared item: either small pre-encoded bytes or a
 // literal streamed from the message.
@@ -80,6 +98,9 @@ func appendFlags(dst []byte, flags []string) []byte {
 // gets Dovecot's NIL replies instead of a broken line. An error returned
 // after writing began means the connection must be closed.
 func (f *fetcher) writeMessage(ctx context.Context, seq uint32, msg storage.Message, seenChanged bool) error {
+	if f.simple {
+		return f.writeSimple(seq, msg, seenChanged)
+	}
 	md := &msgData{mb: f.mb, uid: msg.UID}
 	defer md.close()
 	vals := make([]itemValue, 0, len(f.req.items))
@@ -162,26 +183,9 @@ func nilValue(it *fetchItem) itemValue {
 // prepare computes one item's value.
 func (f *fetcher) prepare(ctx context.Context, md *msgData, msg storage.Message, it *fetchItem) (itemValue, error) {
 	switch it.kind {
-	case fetchUID:
-		return itemValue{name: "UID", raw: strconv.AppendUint(nil, uint64(msg.UID), 10)}, nil
-	case fetchFlags:
-		if f.noRecent {
-			msg.Recent = false // IMAP4rev2 (RFC 9051 appendix E)
-		}
-		return itemValue{name: "FLAGS", raw: appendFlags(nil, flagList(msg, f.keywords))}, nil
-	case fetchInternalDate:
-		d := msg.InternalDate.In(f.loc).Format("02-Jan-2006 15:04:05 -0700")
-		return itemValue{name: "INTERNALDATE", raw: []byte(`"` + d + `"`)}, nil
-	case fetchRFC822Size:
-		return itemValue{name: "RFC822.SIZE", raw: strconv.AppendInt(nil, msg.Size, 10)}, nil
-	case fetchSaveDate: // RFC 8514: NIL when the store has no save date
-		if msg.SaveDate.IsZero() {
-			return itemValue{name: "SAVEDATE", raw: []byte("NIL")}, nil
-		}
-		d := msg.SaveDate.In(f.loc).Format("02-Jan-2006 15:04:05 -0700")
-		return itemValue{name: "SAVEDATE", raw: []byte(`"` + d + `"`)}, nil
-	case fetchModSeq:
-		return itemValue{name: "MODSEQ", raw: []byte("(" + strconv.FormatUint(msg.ModSeq, 10) + ")")}, nil
+	case fetchUID, fetchFlags, fetchInternalDate, fetchRFC822Size, fetchSaveDate, fetchModSeq:
+		name, _ := simpleItemName(it.kind)
+		return itemValue{name: name, raw: f.appendSimple(nil, msg, it.kind)}, nil
 	case fetchBinarySize:
 		b, err := binarySection(ctx, md, it)
 		if err != nil {
@@ -265,4 +269,106 @@ func replaceNULs(b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// simpleItemName is the name of an item that comes from the index
+// record alone; ok is false for other items.
+func simpleItemName(kind fetchKind) (name string, ok bool) {
+	switch kind {
+	case fetchUID:
+		return "UID", true
+	case fetchFlags:
+		return "FLAGS", true
+	case fetchInternalDate:
+		return "INTERNALDATE", true
+	case fetchRFC822Size:
+		return "RFC822.SIZE", true
+	case fetchSaveDate:
+		return "SAVEDATE", true
+	case fetchModSeq:
+		return "MODSEQ", true
+	}
+	return "", false
+}
+
+// simpleRequest reports whether every item of req comes from the index
+// record (simpleItemName).
+func simpleRequest(req *fetchRequest) bool {
+	for _, it := range req.items {
+		if _, ok := simpleItemName(it.kind); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// appendSimple appends the value of an item simpleItemName names.
+func (f *fetcher) appendSimple(dst []byte, msg storage.Message, kind fetchKind) []byte {
+	const dateLayout = "02-Jan-2006 15:04:05 -0700"
+	switch kind {
+	case fetchUID:
+		return strconv.AppendUint(dst, uint64(msg.UID), 10)
+	case fetchFlags:
+		return f.appendFlagList(dst, msg)
+	case fetchInternalDate:
+		dst = msg.InternalDate.In(f.loc).AppendFormat(append(dst, '"'), dateLayout)
+		return append(dst, '"')
+	case fetchRFC822Size:
+		return strconv.AppendInt(dst, msg.Size, 10)
+	case fetchSaveDate: // RFC 8514: NIL when the store has no save date
+		if msg.SaveDate.IsZero() {
+			return append(dst, "NIL"...)
+		}
+		dst = msg.SaveDate.In(f.loc).AppendFormat(append(dst, '"'), dateLayout)
+		return append(dst, '"')
+	case fetchModSeq:
+		dst = strconv.AppendUint(append(dst, '('), msg.ModSeq, 10)
+		return append(dst, ')')
+	}
+	return dst
+}
+
+// appendFlagList appends the message's "(flag ...)", from f.flags when
+// an earlier message had the same flags.
+func (f *fetcher) appendFlagList(dst []byte, msg storage.Message) []byte {
+	recent := msg.Recent && !f.noRecent // IMAP4rev2: no \Recent (RFC 9051 appendix E)
+	for i := range f.flags {
+		if m := &f.flags[i]; m.recent == recent && slices.Equal(m.flags, msg.Flags) {
+			return append(dst, m.enc...)
+		}
+	}
+	msg.Recent = recent
+	enc := appendFlags(nil, flagList(msg, f.keywords))
+	if len(f.flags) < maxFlagsMemo {
+		f.flags = append(f.flags, flagsMemo{flags: slices.Clone(msg.Flags), recent: recent, enc: enc})
+	}
+	return append(dst, enc...)
+}
+
+// writeSimple writes the FETCH line of a simple request (f.simple),
+// built in f.line: the same line writeMessage would write.
+func (f *fetcher) writeSimple(seq uint32, msg storage.Message, seenChanged bool) error {
+	b := strconv.AppendUint(append(f.line[:0], "* "...), uint64(seq), 10)
+	b = append(b, " FETCH ("...)
+	n := 0
+	for i := range f.req.items {
+		it := &f.req.items[i]
+		if it.kind == fetchFlags && f.req.setSeen && !f.req.flags && !seenChanged {
+			continue // implicit FLAGS: only where \Seen changed
+		}
+		if n > 0 {
+			b = append(b, ' ')
+		}
+		n++
+		name, _ := simpleItemName(it.kind)
+		b = append(append(b, name...), ' ')
+		b = f.appendSimple(b, msg, it.kind)
+	}
+	if n == 0 { // as writeMessage
+		b = strconv.AppendUint(append(b, "UID "...), uint64(msg.UID), 10)
+	}
+	b = append(b, ")\r\n"...)
+	f.line = b
+	f.enc.Raw(b)
+	return f.enc.Err()
 }
