@@ -18,7 +18,7 @@ var layers = map[string]int{
 	// L0 leaves
 	"config": 0, "varexpand": 0, "logging": 0, "vfs": 0, "message": 0, "sasl": 0,
 	"pwscheme": 0, "shareddir": 0, "imap": 0, "imapwire": 0, "smtp": 0, "sieve/syntax": 0, "authproto": 0,
-	"deflate": 0, "connset": 0,
+	"deflate": 0, "connset": 0, "dovecottest": 0, "conntest": 0,
 	// L1 core
 	"settings": 1, "mailindex": 1, "storage": 1, "auth": 1, "sieve": 1,
 	// L2 domain: drivers and client twins

@@ -6,24 +6,21 @@ package imap
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
-	"roost/internal/shareddir"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"roost/internal/dovecottest"
+	"roost/internal/shareddir"
 )
 
 var sortThreadGenerate = flag.Bool("sortthread.generate", false, "record "+sortThreadOracleFile+" from a private Dovecot (needs /usr/sbin/dovecot)")
@@ -79,7 +76,7 @@ func TestGenerateSortThreadOracle(t *testing.T) {
 	if !*sortThreadGenerate {
 		t.Skip("run with -sortthread.generate to record the oracle from Dovecot")
 	}
-	if _, err := os.Stat("/usr/sbin/dovecot"); err != nil {
+	if _, err := os.Stat(dovecottest.Binary); err != nil {
 		t.Fatalf("dovecot not installed: %v", err)
 	}
 	dir := sortThreadCorpusDir(t)
@@ -87,7 +84,7 @@ func TestGenerateSortThreadOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := dialDovecot(t, startSortThreadDovecot(t))
+	c := dialDovecot(t, dovecottest.StartIMAP(t, dovecottest.Options{Env: []string{"TZ=UTC"}}))
 	var out []sortThreadRecord
 	for _, box := range boxes {
 		c.mustDo(t, "CREATE "+box.name)
@@ -113,7 +110,7 @@ func TestGenerateSortThreadOracle(t *testing.T) {
 		}
 	}
 	c.mustDo(t, "LOGOUT")
-	if err := writeSortThreadOracle(sortThreadOracleFile, out); err != nil {
+	if err := dovecottest.WriteOracle(sortThreadOracleFile, out); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d lines for %d mailboxes", len(out), len(boxes))
@@ -312,124 +309,6 @@ func sortThreadCorpusDir(t testing.TB) string {
 	return dir
 }
 
-func writeSortThreadOracle(path string, recs []sortThreadRecord) error {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(zw)
-	enc.SetEscapeHTML(false)
-	for i := range recs {
-		if err := enc.Encode(&recs[i]); err != nil {
-			return fmt.Errorf("write oracle: %w", err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("write oracle: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
-}
-
-// startSortThreadDovecot runs a private Dovecot on a free loopback port
-// and returns its address.
-func startSortThreadDovecot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "roost-sortthread-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Logf("dovecot log:\n%s", log)
-		}
-		os.RemoveAll(dir)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	uid, gid := os.Getuid(), os.Getgid()
-	if uid == 0 {
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			t.Fatalf("root needs user nobody for the mail: %v", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(home, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(conf, []byte(sortThreadConf(dir, port, uid, gid)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte("oracle:{PLAIN}secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/usr/sbin/dovecot", "-F", "-c", conf)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	// Dovecot gives no readiness signal but its log; poll the port (the
-	// generator is a tool, not a test of timing).
-	for i := 0; ; i++ {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-			return addr
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("dovecot exited: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if i > 500 {
-			t.Fatalf("dovecot did not listen on %s", addr)
-		}
-	}
-}
-
-func sortThreadConf(dir string, port, uid, gid int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n")
-	fmt.Fprintf(&b, "base_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/dovecot.log\n", dir, dir, dir)
-	fmt.Fprintf(&b, "mail_location = maildir:~/Maildir\n")
-	if os.Getuid() == 0 {
-		b.WriteString("default_internal_user = root\ndefault_login_user = dovenull\nfirst_valid_uid = 0\n")
-	} else {
-		u := os.Getenv("USER")
-		fmt.Fprintf(&b, "default_internal_user = %s\ndefault_login_user = %s\n", u, u)
-	}
-	fmt.Fprintf(&b, "passdb {\n  driver = passwd-file\n  args = %s/passwd\n}\n", dir)
-	fmt.Fprintf(&b, "userdb {\n  driver = static\n  args = uid=%d gid=%d home=%s/home/%%u\n}\n", uid, gid, dir)
-	fmt.Fprintf(&b, "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = %d\n  }\n"+
-		"  inet_listener imaps {\n    port = 0\n  }\n}\n", port)
-	return b.String()
-}
-
 // oracleConn is a minimal IMAP client for the generator.
 type oracleConn struct {
 	nc  net.Conn
@@ -448,7 +327,7 @@ func dialDovecot(t *testing.T, addr string) *oracleConn {
 	if line, err := c.br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "* OK") {
 		t.Fatalf("greeting %q: %v", line, err)
 	}
-	c.mustDo(t, "LOGIN oracle secret")
+	c.mustDo(t, "LOGIN "+dovecottest.User+" "+dovecottest.Password)
 	return c
 }
 

@@ -5,14 +5,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"regexp"
@@ -22,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"roost/internal/conntest"
 	"roost/internal/logging"
 	"roost/internal/maildir"
 	"roost/internal/memstore"
@@ -427,23 +422,7 @@ func (r *result) equal(want ...string) *result {
 // testTLSConfig returns a server config with a fresh self-signed cert,
 // and a client config trusting it.
 func testTLSConfig(t testing.TB) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap.test"},
-		DNSNames: []string{"imap.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	client = &tls.Config{RootCAs: pool, ServerName: "imap.test"}
-	return server, client
+	return conntest.TLSConfig(t, "imap.test")
 }
 
 // startTLS switches the client side to TLS after "OK Begin TLS".

@@ -1,43 +1,11 @@
 package imapserver
 
 import (
-	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
+
+	"roost/internal/conntest"
 )
 
 // TestMain fails the run when goroutines of this package outlive the
 // tests (a connection or IDLE reader that was never waited for).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
-			fmt.Fprintf(os.Stderr, "leaked goroutines:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() string {
-	var stacks string
-	for i := 0; i < 50; i++ {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		stacks = ""
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "roost/internal/imapserver.") && !strings.Contains(g, "leakedGoroutines") &&
-				!strings.Contains(g, "testing.(*M)") {
-				stacks += g + "\n\n"
-			}
-		}
-		if stacks == "" {
-			return ""
-		}
-		time.Sleep(20 * time.Millisecond) // let closing connections finish
-	}
-	return stacks
-}
+func TestMain(m *testing.M) { conntest.Main(m, "roost/internal/imapserver") }

@@ -7,25 +7,21 @@ package imapserver
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"roost/internal/dovecottest"
 	"roost/internal/message"
 )
 
@@ -59,7 +55,7 @@ func TestGenerateOracle(t *testing.T) {
 	if !*oracleGenerate {
 		t.Skip("run with -oracle.generate to record the oracle from Dovecot")
 	}
-	if _, err := os.Stat("/usr/sbin/dovecot"); err != nil {
+	if _, err := os.Stat(dovecottest.Binary); err != nil {
 		t.Fatalf("dovecot not installed: %v", err)
 	}
 	dir := oracleCorpusDir(t)
@@ -67,7 +63,7 @@ func TestGenerateOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := startDovecot(t)
+	addr := dovecottest.StartIMAP(t, dovecottest.Options{})
 	g := &oracleGen{t: t, addr: addr}
 	g.connect(false)
 	var out []oracleExchange
@@ -99,7 +95,7 @@ func TestGenerateOracle(t *testing.T) {
 		}
 	}
 	g.c.do("LOGOUT")
-	if err := writeOracle(oracleFile, out); err != nil {
+	if err := dovecottest.WriteOracle(oracleFile, out); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d exchanges for %d messages", len(out), len(msgs))
@@ -121,7 +117,7 @@ func (g *oracleGen) connect(sel bool) {
 	if g.c, err = newRawClient(nc); err != nil {
 		g.t.Fatal(err)
 	}
-	mustDo(g.t, g.c, "LOGIN oracle secret")
+	mustDo(g.t, g.c, "LOGIN "+dovecottest.User+" "+dovecottest.Password)
 	if sel {
 		g.selectInbox()
 	}
@@ -146,133 +142,6 @@ func (g *oracleGen) record(kind string, uid uint32, item, arg, cmd string) oracl
 	}
 	e.setResp(resp)
 	return e
-}
-
-func writeOracle(path string, exs []oracleExchange) error {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(zw)
-	enc.SetEscapeHTML(false)
-	for i := range exs {
-		if err := enc.Encode(&exs[i]); err != nil {
-			return fmt.Errorf("write oracle: %w", err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("write oracle: %w", err)
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
-}
-
-// startDovecot runs a private Dovecot on a free loopback port, as root
-// users or the current user, and returns its address.
-func startDovecot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "roost-oracle-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Logf("dovecot log:\n%s", log)
-		}
-		os.RemoveAll(dir)
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	uid, gid := mailOwner(t, dir)
-	conf := filepath.Join(dir, "dovecot.conf")
-	if err := os.WriteFile(conf, []byte(dovecotConf(dir, port, uid, gid)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte("oracle:{PLAIN}secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/usr/sbin/dovecot", "-F", "-c", conf)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	// Dovecot gives no readiness signal but its log; poll the port (the
-	// generator is a tool, not a test of timing).
-	for i := 0; ; i++ {
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.Close()
-			return addr
-		}
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Fatalf("dovecot exited: %v\n%s%s", err, stderr.Bytes(), log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if i > 500 {
-			t.Fatalf("dovecot did not listen on %s", addr)
-		}
-	}
-}
-
-// mailOwner returns the uid/gid that owns the test mail: the current
-// user, or nobody when running as root (Dovecot refuses uid 0 for mail).
-func mailOwner(t *testing.T, dir string) (int, int) {
-	t.Helper()
-	uid, gid := os.Getuid(), os.Getgid()
-	if uid == 0 {
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			t.Fatalf("root needs user nobody for the mail: %v", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(home, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	return uid, gid
-}
-
-func dovecotConf(dir string, port, uid, gid int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n")
-	fmt.Fprintf(&b, "base_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/dovecot.log\n", dir, dir, dir)
-	fmt.Fprintf(&b, "mail_location = maildir:~/Maildir\n")
-	if os.Getuid() == 0 {
-		// Login processes refuse to run as root: use Debian's
-		// unprivileged login user.
-		b.WriteString("default_internal_user = root\ndefault_login_user = dovenull\nfirst_valid_uid = 0\n")
-	} else {
-		u := os.Getenv("USER")
-		fmt.Fprintf(&b, "default_internal_user = %s\ndefault_login_user = %s\n", u, u)
-	}
-	fmt.Fprintf(&b, "passdb {\n  driver = passwd-file\n  args = %s/passwd\n}\n", dir)
-	fmt.Fprintf(&b, "userdb {\n  driver = static\n  args = uid=%d gid=%d home=%s/home/%%u\n}\n", uid, gid, dir)
-	fmt.Fprintf(&b, "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = %d\n  }\n"+
-		"  inet_listener imaps {\n    port = 0\n  }\n}\n", port)
-	return b.String()
 }
 
 // oracleSelect picks oracleMessages corpus messages deterministically: up

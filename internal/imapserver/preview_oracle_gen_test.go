@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"roost/internal/dovecottest"
 )
 
 var previewGenerate = flag.Bool("preview.generate", false, "record "+previewOracleFile+" from a private Dovecot (needs /usr/sbin/dovecot)")
@@ -24,7 +26,7 @@ func TestGeneratePreviewOracle(t *testing.T) {
 	if !*previewGenerate {
 		t.Skip("run with -preview.generate to record the preview oracle from Dovecot")
 	}
-	if _, err := os.Stat("/usr/sbin/dovecot"); err != nil {
+	if _, err := os.Stat(dovecottest.Binary); err != nil {
 		t.Fatalf("dovecot not installed: %v", err)
 	}
 	dir := oracleCorpusDir(t)
@@ -32,7 +34,7 @@ func TestGeneratePreviewOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &oracleGen{t: t, addr: startDovecot(t)}
+	g := &oracleGen{t: t, addr: dovecottest.StartIMAP(t, dovecottest.Options{})}
 	g.connect(false)
 	if *previewProbe != "" {
 		paths = paths[:1]
@@ -68,7 +70,7 @@ func TestGeneratePreviewOracle(t *testing.T) {
 		out = append(out, g.record("fetch", uid, "PREVIEW", "", "UID FETCH "+strconv.Itoa(int(uid))+" (PREVIEW)"))
 	}
 	g.c.do("LOGOUT")
-	if err := writeOracle(previewOracleFile, out); err != nil {
+	if err := dovecottest.WriteOracle(previewOracleFile, out); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("recorded previews of %d messages", len(paths))

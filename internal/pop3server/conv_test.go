@@ -3,13 +3,7 @@ package pop3server
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -20,6 +14,7 @@ import (
 	"time"
 
 	"roost/internal/auth"
+	"roost/internal/conntest"
 	"roost/internal/logging"
 	"roost/internal/login"
 	"roost/internal/memstore"
@@ -245,23 +240,10 @@ func equalLines(t testing.TB, what string, got []string, want ...string) {
 	}
 }
 
+// testTLSConfig returns a server config with a fresh self-signed cert,
+// and a client config trusting it.
 func testTLSConfig(t testing.TB) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pop.test"},
-		DNSNames: []string{"pop.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
-		&tls.Config{RootCAs: pool, ServerName: "pop.test"}
+	return conntest.TLSConfig(t, "pop.test")
 }
 
 func (c *tconn) startTLS(cfg *tls.Config) {
