@@ -20,6 +20,7 @@ type searcher struct {
 	maxUID uint32
 	texts  *textCache // may be nil
 	saved  []uint32   // $ (RFC 5182), UIDs ascending
+	memo   headerMemo // header key results by raw field value
 }
 
 func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searcher {
@@ -192,7 +193,7 @@ func (s *searcher) matchText(ctx context.Context, k *searchKey, md *msgData) (bo
 		if err != nil {
 			return false, err
 		}
-		return matchHeader(fields, k), nil
+		return s.memo.matchHeader(fields, k), nil
 	case opBody, opText:
 		if k.folded == "" {
 			return true, nil
@@ -210,16 +211,50 @@ func (s *searcher) matchText(ctx context.Context, k *searchKey, md *msgData) (bo
 	return false, nil
 }
 
+// headerMemo remembers, per header key of one search, whether a raw
+// field value matched: the decoding, address rewriting and folding of
+// headerSearchValue depend on the value alone, and a mailbox repeats
+// values (senders, thread subjects) many times.
+type headerMemo map[*searchKey]map[string]bool
+
+// Bounds of a headerMemo: values longer than maxMemoValue, or past
+// maxMemoValues per key, are evaluated every time.
+const (
+	maxMemoValue  = 512
+	maxMemoValues = 16384
+)
+
 // matchHeader matches the fields named k.field. An empty search string
 // only tests that such a field exists.
-func matchHeader(fields []message.Field, k *searchKey) bool {
+func (m *headerMemo) matchHeader(fields []message.Field, k *searchKey) bool {
 	for _, f := range fields {
 		if !strings.EqualFold(string(f.Name), k.field) {
 			continue
 		}
-		if k.folded == "" || !cannotContain(f.Value, k) && strings.Contains(headerSearchValue(f.Value, k.hdrKind), k.folded) {
+		if k.folded == "" || !cannotContain(f.Value, k) && m.contains(f.Value, k) {
 			return true
 		}
 	}
 	return false
+}
+
+// contains reports whether the searchable form of a raw field value
+// contains k's search string.
+func (m *headerMemo) contains(v []byte, k *searchKey) bool {
+	seen := (*m)[k]
+	if r, ok := seen[string(v)]; ok {
+		return r
+	}
+	r := strings.Contains(headerSearchValue(v, k.hdrKind), k.folded)
+	if len(v) <= maxMemoValue && len(seen) < maxMemoValues {
+		if seen == nil {
+			if *m == nil {
+				*m = headerMemo{}
+			}
+			seen = map[string]bool{}
+			(*m)[k] = seen
+		}
+		seen[string(v)] = r
+	}
+	return r
 }
