@@ -125,7 +125,8 @@ func parseBDAT(args string) (int64, bool, bool) {
 }
 
 // finish delivers the received message to each recipient and answers once
-// per recipient, in RCPT order, each after that copy is durable.
+// per recipient, in RCPT order, each after that copy is durable
+// (deliverAll).
 func (c *conn) finish() {
 	tx := c.tx
 	defer c.reset()
@@ -140,20 +141,12 @@ func (c *conn) finish() {
 		all = &r
 	}
 	env := delivery.Envelope{Sender: tx.sender, CanRefuse: true} // a Sieve ereject is refused in the reply
-	for _, rc := range tx.rcpts {
-		addr := "<" + rc.r.Address + ">"
-		if all != nil {
-			c.reply(smtp.R(all.Code, all.Enhanced, addr+" "+all.Lines[0]))
-			continue
+	if all != nil {
+		for _, rc := range tx.rcpts {
+			c.reply(smtp.R(all.Code, all.Enhanced, "<"+rc.r.Address+"> "+all.Lines[0]))
 		}
-		res := c.s.opts.Delivery.Deliver(c.ctx, env, rc.r, c.trace(tx, rc), tx.spool)
-		rc.done()
-		if res.OK() {
-			c.reply(smtp.R(250, "2.0.0", addr+" "+rc.id+" Saved"))
-		} else {
-			c.reply(smtp.R(res.Code, res.Enhanced, addr+" "+res.Text))
-		}
-		c.w.Flush()
+	} else {
+		c.deliverAll(env, tx)
 	}
 	c.bad = 0
 }

@@ -42,8 +42,11 @@ func runIdle(ctx context.Context, o Options) (*Result, error) {
 	}
 	users := distinctUsers(sessions)
 	if o.DeliverLMTP.Addr != "" {
-		last := notifyAll(o, sessions, func() { lmtpDeliverAll(ctx, o, users, rec) }, rec)
-		return idleResult(&col, o, sessions, t0, last), nil
+		var dv deliverTimes
+		last := notifyAll(o, sessions, func() { dv = lmtpDeliverAll(ctx, o, users, rec) }, rec)
+		res := idleResult(&col, o, sessions, t0, last)
+		dv.record(res)
+		return res, nil
 	}
 	deliverers, err := openDeliverers(ctx, o, users)
 	defer func() {
@@ -65,9 +68,29 @@ func idleResult(col *collector, o Options, sessions []*idleSession, t0 time.Time
 	return res
 }
 
+// deliverTimes is when the LMTP delivery's replies came, from its start,
+// so that the notification times can be read against the delivery's own.
+type deliverTimes struct {
+	data  time.Duration // the message's final dot sent
+	first time.Duration // the first recipient's reply after the dot
+	all   time.Duration // the last recipient's reply
+}
+
+// record adds the delivery's times to res: Values["deliver_data_s"],
+// ["deliver_first_s"] and ["deliver_all_s"], and op "deliver_all".
+func (dv deliverTimes) record(res *Result) {
+	if dv.all == 0 {
+		return
+	}
+	res.Values["deliver_data_s"] = dv.data.Seconds()
+	res.Values["deliver_first_s"] = dv.first.Seconds()
+	res.Values["deliver_all_s"] = dv.all.Seconds()
+}
+
 // lmtpDeliverAll delivers one message to every user in one LMTP
-// transaction.
-func lmtpDeliverAll(ctx context.Context, o Options, users []string, rec *recorder) {
+// transaction and reports when the replies came.
+func lmtpDeliverAll(ctx context.Context, o Options, users []string, rec *recorder) (dv deliverTimes) {
+	t0 := time.Now()
 	tc, err := dialText(ctx, o.DeliverLMTP)
 	if err != nil {
 		rec.fail("deliver", err)
@@ -103,11 +126,19 @@ func lmtpDeliverAll(ctx context.Context, o Options, users []string, rec *recorde
 		rec.fail("deliver", err)
 		return
 	}
-	for _, u := range users {
+	dv.data = time.Since(t0)
+	for i, u := range users {
 		if err := tc.smtpExpect(200); err != nil {
 			rec.fail("deliver to "+u, err)
+			return deliverTimes{}
+		}
+		if i == 0 {
+			dv.first = time.Since(t0)
 		}
 	}
+	dv.all = time.Since(t0)
+	rec.observe("deliver_all", dv.all)
+	return dv
 }
 
 // openIdle logs in o.Sessions sessions, dialConcurrency at a time.
@@ -194,24 +225,22 @@ func openDeliverers(ctx context.Context, o Options, users []string) ([]*imapConn
 }
 
 // notifyAll runs deliver and waits for every session to see one more
-// message; it returns the time until the last session saw it.
+// message; it returns the time until the last session saw it. Every
+// session is already blocked reading when deliver starts, so the load
+// generator spends no CPU on its sessions until the server writes.
 func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder) time.Duration {
-	seen := make([]time.Duration, len(sessions))
+	seen := make([]time.Time, len(sessions))
 	errs := make([]error, len(sessions))
-	start := make(chan struct{})
-	var t0 time.Time
 	var wg sync.WaitGroup
 	for i, s := range sessions {
+		s.ic.c.SetDeadline(time.Now().Add(o.Timeout))
 		wg.Go(func() {
-			<-start
-			s.ic.c.SetDeadline(time.Now().Add(o.Timeout))
 			if errs[i] = s.ic.waitExists(s.before + 1); errs[i] == nil {
-				seen[i] = time.Since(t0)
+				seen[i] = time.Now()
 			}
 		})
 	}
-	t0 = time.Now()
-	close(start)
+	t0 := time.Now()
 	deliver()
 	wg.Wait()
 	var last time.Duration
@@ -220,8 +249,9 @@ func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder
 			rec.fail("notify", errs[i])
 			continue
 		}
-		rec.observe("notify", seen[i])
-		last = max(last, seen[i])
+		d := seen[i].Sub(t0)
+		rec.observe("notify", d)
+		last = max(last, d)
 	}
 	return last
 }
