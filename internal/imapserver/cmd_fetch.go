@@ -85,6 +85,10 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 			}
 		}
 	}
+	f.flushLines()
+	if err := c.enc.Err(); err != nil {
+		return err
+	}
 	if f.expungeIssued {
 		cmd.okCode, cmd.okText = "EXPUNGEISSUED", "Some messages were already expunged."
 	}

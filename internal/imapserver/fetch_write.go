@@ -26,8 +26,9 @@ type fetcher struct {
 	streamed      int64 // literal bytes written since the last flush
 
 	// simple is set when every item comes from the index record (UID,
-	// FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, SAVEDATE): each line is
-	// then built in line, reused, without opening the message.
+	// FLAGS, INTERNALDATE, RFC822.SIZE, MODSEQ, SAVEDATE): lines are
+	// then built in line without opening the message, and written in
+	// batches (flushLines).
 	simple bool
 	line   []byte
 	flags  []flagsMemo // encoded flag lists seen in this command
@@ -345,10 +346,10 @@ func (f *fetcher) appendFlagList(dst []byte, msg storage.Message) []byte {
 	return append(dst, enc...)
 }
 
-// writeSimple writes the FETCH line of a simple request (f.simple),
-// built in f.line: the same line writeMessage would write.
+// writeSimple adds the FETCH line of a simple request (f.simple) to the
+// lines gathered in f.line: the same line writeMessage would write.
 func (f *fetcher) writeSimple(seq uint32, msg storage.Message, seenChanged bool) error {
-	b := strconv.AppendUint(append(f.line[:0], "* "...), uint64(seq), 10)
+	b := strconv.AppendUint(append(f.line, "* "...), uint64(seq), 10)
 	b = append(b, " FETCH ("...)
 	n := 0
 	for i := range f.req.items {
@@ -367,8 +368,23 @@ func (f *fetcher) writeSimple(seq uint32, msg storage.Message, seenChanged bool)
 	if n == 0 { // as writeMessage
 		b = strconv.AppendUint(append(b, "UID "...), uint64(msg.UID), 10)
 	}
-	b = append(b, ")\r\n"...)
-	f.line = b
-	f.enc.Raw(b)
+	f.line = append(b, ")\r\n"...)
+	if len(f.line) >= fetchBatchBytes {
+		f.flushLines()
+	}
 	return f.enc.Err()
+}
+
+// fetchBatchBytes is how many bytes of simple FETCH lines are gathered
+// before they go to the encoder: a batch larger than the connection's
+// buffer is written to the socket in one write.
+const fetchBatchBytes = 64 << 10
+
+// flushLines passes the gathered lines of a simple request to the
+// encoder; cmdFetch calls it after the last message.
+func (f *fetcher) flushLines() {
+	if len(f.line) > 0 {
+		f.enc.Raw(f.line)
+		f.line = f.line[:0]
+	}
 }
