@@ -11,6 +11,7 @@ package connset
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"time"
 )
 
 // Conn is one served connection as the Set sees it.
@@ -191,6 +193,18 @@ func AddrPort(a net.Addr) netip.AddrPort {
 		return ta.AddrPort()
 	}
 	return netip.AddrPort{}
+}
+
+// Handshake runs a TLS server handshake on nc, bounded by ctx and by
+// timeout (the protocol's login timeout), and returns the TLS connection.
+func Handshake(ctx context.Context, nc net.Conn, cfg *tls.Config, timeout time.Duration) (*tls.Conn, error) {
+	tc := tls.Server(nc, cfg)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
 }
 
 // IsTimeout reports whether err is a passed read or write deadline.

@@ -1,6 +1,6 @@
 // Package conntest holds what the protocol servers' tests share: a
-// TestMain that fails the run on leaked goroutines, and a fresh
-// self-signed TLS pair. It is imported only from _test.go files.
+// TestMain that fails the run on leaked goroutines, a fresh self-signed
+// TLS pair and the client side of STARTTLS. It is imported only from _test.go files.
 package conntest
 
 import (
@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -77,4 +78,17 @@ func TLSConfig(t testing.TB, host string) (server, client *tls.Config) {
 	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	client = &tls.Config{RootCAs: pool, ServerName: host}
 	return server, client
+}
+
+// StartTLS runs a client TLS handshake on nc, bounded by ten seconds,
+// and returns the TLS connection.
+func StartTLS(t testing.TB, nc net.Conn, cfg *tls.Config) *tls.Conn {
+	t.Helper()
+	tc := tls.Client(nc, cfg)
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	nc.SetDeadline(time.Time{})
+	return tc
 }

@@ -3,7 +3,6 @@ package imapserver
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -145,10 +144,8 @@ func (c *conn) Serve() {
 // switches I/O to it.
 func (c *conn) handshake() error {
 	var leaf []byte
-	tc := tls.Server(c.raw, recordingTLSConfig(c.srv.opts.TLS, &leaf))
-	ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.LoginTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, err := connset.Handshake(c.ctx, c.raw, recordingTLSConfig(c.srv.opts.TLS, &leaf), c.srv.opts.LoginTimeout)
+	if err != nil {
 		return err
 	}
 	cs := tc.ConnectionState()

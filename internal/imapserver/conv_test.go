@@ -428,11 +428,6 @@ func testTLSConfig(t testing.TB) (server, client *tls.Config) {
 // startTLS switches the client side to TLS after "OK Begin TLS".
 func (c *tconn) startTLS(cfg *tls.Config) {
 	c.t.Helper()
-	tc := tls.Client(c.nc, cfg)
-	c.nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := tc.Handshake(); err != nil {
-		c.t.Fatalf("TLS handshake: %v", err)
-	}
-	c.nc.SetDeadline(time.Time{})
+	tc := conntest.StartTLS(c.t, c.nc, cfg)
 	c.nc, c.br = tc, bufio.NewReader(tc)
 }

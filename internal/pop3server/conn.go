@@ -3,7 +3,6 @@ package pop3server
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -123,11 +122,11 @@ func (c *conn) Serve() {
 	}
 }
 
+// handshake runs a TLS server handshake on the raw connection and
+// switches I/O to it.
 func (c *conn) handshake() error {
-	tc := tls.Server(c.raw, c.srv.opts.TLS)
-	ctx, cancel := context.WithTimeout(c.ctx, c.srv.opts.LoginTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
+	tc, err := connset.Handshake(c.ctx, c.raw, c.srv.opts.TLS, c.srv.opts.LoginTimeout)
+	if err != nil {
 		return err
 	}
 	c.ci.TLS = true
