@@ -13,7 +13,17 @@ import (
 // are skipped without being copied. The block ends at the first empty
 // line, as for ParseHeader.
 func PickFields(block []byte, names ...string) []message.Field {
-	var sub []byte // the physical lines of the picked fields
+	sub := PickLines(nil, block, names...)
+	if sub == nil {
+		return nil
+	}
+	return message.ParseHeader(sub)
+}
+
+// PickLines appends to dst the physical lines of the fields PickFields
+// picks from block; PickFields of the result with the same names returns
+// the same fields. dst stays nil when no field is picked.
+func PickLines(dst, block []byte, names ...string) []byte {
 	take := false
 	var firsts [8]byte // first letters of names, lower-cased; 0: any
 	nf := 0
@@ -35,7 +45,7 @@ func PickFields(block []byte, names ...string) []message.Field {
 			// continues the previous field (message's headerReader:
 			// the line after a newline starts with LWSP)
 			if take {
-				sub = append(sub, line...)
+				dst = append(dst, line...)
 			}
 			pos = next
 			continue
@@ -50,14 +60,11 @@ func PickFields(block []byte, names ...string) []message.Field {
 		take = (nf < 0 || content[0] >= 0x80 || bytes.IndexByte(firsts[:nf], lowerASCII(content[0])) >= 0) &&
 			nameIn(fieldName(content), names)
 		if take {
-			sub = append(sub, line...)
+			dst = append(dst, line...)
 		}
 		pos = next
 	}
-	if sub == nil {
-		return nil
-	}
-	return message.ParseHeader(sub)
+	return dst
 }
 
 // fieldName is a field line's name as message's header reader sees it:

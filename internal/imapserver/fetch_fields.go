@@ -65,7 +65,7 @@ type msgData struct {
 	data []byte // whole message, read when parsed
 
 	hdr   []message.Field // root header fields, read on demand
-	block []byte          // cached header block read ahead (search_scan.go), or nil
+	block []byte          // cached header block read ahead (search_scan.go; only names' lines when names is set), or nil
 	names []string        // when set, hdr holds only these fields (search_scan.go)
 	parts []partText      // folded search text per part, computed on demand
 }

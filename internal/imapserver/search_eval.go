@@ -41,6 +41,9 @@ func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
 	names := headerNames(prog, nil)
 	if names != nil {
 		ahead = newHeaderAhead(s.mb, len(s.msgs), func(k int) uint32 { return s.msgs[k].UID })
+		if ahead != nil {
+			ahead.pick = names // md.names: headerFields picks these fields only
+		}
 	}
 	for i := range s.msgs {
 		if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"roost/internal/imap"
 	"roost/internal/storage"
 )
 
@@ -33,6 +34,10 @@ type headerAhead struct {
 	arena  []byte
 	spans  [][2]int // arena offsets per chunk message; start -1: not cached
 	failed bool     // a scan failed: read each message through Field
+	// pick, when set, keeps only the lines of these header fields of
+	// each block (imap.PickLines): SEARCH reads a few fields, and the
+	// rest of the block is not copied.
+	pick []string
 }
 
 // newHeaderAhead returns a reader of the header blocks of n messages, or
@@ -76,6 +81,9 @@ func (h *headerAhead) fill(ctx context.Context, k int) bool {
 	for j := h.lo; j < h.hi; j++ {
 		h.uids = append(h.uids, h.uidAt(j))
 	}
+	if h.arena == nil {
+		h.arena = make([]byte, 0, 64<<10) // an empty block is non-nil
+	}
 	h.arena, h.spans = h.arena[:0], h.spans[:0]
 	err := h.fs.ScanField(ctx, h.uids, h.name, func(_ int, val []byte, ok bool) {
 		if !ok {
@@ -83,7 +91,11 @@ func (h *headerAhead) fill(ctx context.Context, k int) bool {
 			return
 		}
 		start := len(h.arena)
-		h.arena = append(h.arena, val...)
+		if h.pick != nil {
+			h.arena = imap.PickLines(h.arena, val, h.pick...)
+		} else {
+			h.arena = append(h.arena, val...)
+		}
 		h.spans = append(h.spans, [2]int{start, len(h.arena)})
 	})
 	if err != nil || len(h.spans) != len(h.uids) {
