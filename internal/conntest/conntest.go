@@ -1,6 +1,6 @@
 // Package conntest holds what the protocol servers' tests share: a
-// TestMain that fails the run on leaked goroutines, a fresh self-signed
-// TLS pair and the client side of STARTTLS. It is imported only from _test.go files.
+// TestMain that fails the run on leaked goroutines, a goroutine-safe log
+// sink, a fresh self-signed TLS pair and the client side of STARTTLS. It is imported only from _test.go files.
 package conntest
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -91,4 +92,24 @@ func StartTLS(t testing.TB, nc net.Conn, cfg *tls.Config) *tls.Conn {
 	}
 	nc.SetDeadline(time.Time{})
 	return tc
+}
+
+// LogBuffer is a goroutine-safe log sink: servers write to it from their
+// connection goroutines while the test reads it.
+type LogBuffer struct {
+	mu sync.Mutex // guards b
+	b  strings.Builder
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,24 +112,6 @@ func (l *saslLoginExchange) Next(ctx context.Context, resp []byte) ([]byte, *Ses
 	return nil, s, err
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testDrivers are the storage drivers conversation scenarios run on;
 // "+tls" runs the scenario over implicit TLS.
 var testDrivers = []string{"memstore", "maildir", "maildir+tls"}
@@ -154,7 +135,7 @@ type testServer struct {
 	srv       *Server
 	drv       storage.Driver
 	dir       string // maildir root, when drv is maildir
-	log       *syncBuffer
+	log       *conntest.LogBuffer
 	auth      *testAuth
 	opts      Options
 	clientTLS *tls.Config // set when the server runs implicit TLS
@@ -174,7 +155,7 @@ func newTestServer(t testing.TB, mod ...func(*Options)) *testServer {
 // ("memstore" or "maildir", in a temporary directory).
 func newDriverServer(t testing.TB, driver string, mod ...func(*Options)) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, log: &syncBuffer{},
+	ts := &testServer{t: t, log: &conntest.LogBuffer{},
 		auth: &testAuth{users: map[string]string{"alice": "secret", "bob": "hunter2", "broken": "x"}, insecure: true}}
 	opts := Options{
 		Auth:     ts.auth,

@@ -64,34 +64,17 @@ func newLogin(t testing.TB, insecureOK bool) *login.Service {
 	return ls
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testServer struct {
 	t   testing.TB
 	srv *Server
 	drv *memstore.Driver
-	log *syncBuffer
+	log *conntest.LogBuffer
 }
 
 // newTestServer starts a server over memstore; mod may adjust options.
 func newTestServer(t testing.TB, mod ...func(*Options)) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, drv: memstore.New(memstore.Options{}), log: &syncBuffer{}}
+	ts := &testServer{t: t, drv: memstore.New(memstore.Options{}), log: &conntest.LogBuffer{}}
 	opts := Options{
 		Auth: newLogin(t, true),
 		OpenUser: func(ctx context.Context, s *login.Session) (storage.User, error) {
