@@ -71,7 +71,8 @@
 // which runs on the goroutine that changed the mail and only moves the
 // read deadline). During IDLE a second, short-lived
 // goroutine owns the buffered reader until it has read the client's line;
-// cmdIdle always waits for it. Lock order: Server.mu, then conn.mu.
+// cmdIdle always waits for it. conn.mu is taken alone: Shutdown collects
+// the connections under connset's lock and asks each after releasing it.
 //
 // Deviations: pre-login and post-login run in one process (DESIGN.md
 // section 2), so imap-login and imap log prefixes are both written by

@@ -32,7 +32,8 @@
 // format; pop3_reuse_xuidl takes the X-UIDL header.
 //
 // Concurrency: a conn's fields are owned by its goroutine, except conn.mu's
-// (read by Server.Shutdown). Lock order: Server.mu, then conn.mu.
+// (read by Server.Shutdown). conn.mu is taken alone: Shutdown collects
+// the connections under connset's lock and asks each after releasing it.
 //
 // pop3_lock_session: a storage.User that implements SessionLocker takes
 // Dovecot's dovecot-pop3-session.lock (the Maildir driver does), so a
