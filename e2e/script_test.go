@@ -35,6 +35,10 @@ import (
 //	!eof            read until the server closes the connection
 //	!close          close the connection from the client side
 //
+// In a command line `<UIDVALIDITY>` stands for the UIDVALIDITY the server last sent on that
+// connection (SELECT, EXAMINE, STATUS): QRESYNC parameters need the real value; the transcript
+// keeps the placeholder.
+//
 // A comment line `# env: tls` runs the script with ssl = yes and a self-signed certificate; a
 // tagged OK to STARTTLS then upgrades the connection. `# env: conf KEY = VALUE` adds a setting
 // (Dovecot's NOTIFY needs mailbox_list_index = yes).
@@ -216,7 +220,7 @@ func (r *scriptRun) command(id int, parts []part) error {
 	}
 	for _, p := range parts {
 		if p.literal == nil {
-			if err := c.send(p.text + "\r\n"); err != nil {
+			if err := r.sendFilled(id, c, p.text+"\r\n"); err != nil {
 				return err
 			}
 			break
@@ -255,6 +259,32 @@ func (r *scriptRun) command(id int, parts []part) error {
 	if f := strings.Fields(parts[0].text); !wasPending && len(f) == 2 && strings.EqualFold(f[1], "STARTTLS") &&
 		strings.HasPrefix(resp, tag+" OK") {
 		return c.startTLS()
+	}
+	return nil
+}
+
+// uidValidityPlaceholder is replaced by the connection's last UIDVALIDITY before sending.
+const uidValidityPlaceholder = "<UIDVALIDITY>"
+
+var sentUIDValidity = regexp.MustCompile(`^S(\d+): .*\bUIDVALIDITY (\d+)`)
+
+// sendFilled sends data with uidValidityPlaceholder filled in from the transcript of connection
+// id, and records data as written in the script.
+func (r *scriptRun) sendFilled(id int, c *rawConn, data string) error {
+	if !strings.Contains(data, uidValidityPlaceholder) {
+		return c.send(data)
+	}
+	v := "0"
+	for i := len(r.tr.lines) - 1; i >= 0; i-- {
+		if m := sentUIDValidity.FindStringSubmatch(r.tr.lines[i]); m != nil && m[1] == strconv.Itoa(id) {
+			v = m[2]
+			break
+		}
+	}
+	c.tr.add('C', c.id, data)
+	c.c.SetWriteDeadline(time.Now().Add(stepTimeout))
+	if _, err := io.WriteString(c.c, strings.ReplaceAll(data, uidValidityPlaceholder, v)); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ func cmdSelect(ctx context.Context, c *conn, cmd *command) error {
 	}
 	c.sel = &selected{mb: mb, name: name, readOnly: readOnly || mb.ReadOnly()}
 	c.state = stateSelected
+	if c.condstore() {
+		c.enableModSeqs()
+	}
 	c.sel.lastFullModSeq = c.writeSelectResponses()
 	if qr != nil {
 		if err := c.writeQresync(ctx, qr); err != nil {
@@ -75,7 +78,7 @@ func (c *conn) writeSelectResponses() uint64 {
 	}
 	c.untaggedStatus(typeOK, "UIDVALIDITY "+strconv.FormatUint(uint64(st.UIDValidity), 10), "UIDs valid")
 	c.untaggedStatus(typeOK, "UIDNEXT "+strconv.FormatUint(uint64(st.UIDNext), 10), "Predicted next UID")
-	if c.condstore() {
+	if c.modseqsShown() {
 		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(st.HighestModSeq, 10), "Highest")
 	}
 	c.writeSelectList()

@@ -83,6 +83,7 @@ func (c *conn) writeStatus(ctx context.Context, name string, want map[string]boo
 		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size), "HIGHESTMODSEQ": st.HighestModSeq}
 	if want["HIGHESTMODSEQ"] {
 		c.enableCondstore() // RFC 7162 section 3.1
+		c.enableStatusModSeqs(ctx, name)
 	}
 	enc := c.untagged().Atom("STATUS").SP().Mailbox(name).SP().Special('(')
 	first := true

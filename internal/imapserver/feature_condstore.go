@@ -23,7 +23,58 @@ const (
 )
 
 func (c *conn) condstore() bool { return c.enabled[extCondstore] }
-func (c *conn) qresync() bool   { return c.enabled[extQresync] }
+
+// modseqMailbox is a mailbox whose MODSEQs start when a client first asks
+// for them, as in Dovecot's index: until then every message shares the
+// HIGHESTMODSEQ; once enabled, SELECT reports HIGHESTMODSEQ even to a
+// client without CONDSTORE.
+type modseqMailbox interface {
+	ModSeqsEnabled() bool
+	EnableModSeqs(ctx context.Context) error
+}
+
+// modseqUser enables MODSEQs in a mailbox not selected (STATUS).
+type modseqUser interface {
+	EnableModSeqs(ctx context.Context, name string) error
+}
+
+// expungeHolder reports whether a view keeps back expunges it has not
+// announced yet (Dovecot's sync_delayed_expunges).
+type expungeHolder interface {
+	ExpungesPending() bool
+}
+
+// enableModSeqs starts MODSEQs in the selected mailbox.
+func (c *conn) enableModSeqs() {
+	if m, ok := c.sel.mb.(modseqMailbox); ok {
+		if err := m.EnableModSeqs(c.ctx); err != nil {
+			c.log.Errorf("enable modseqs: %v", err)
+		}
+	}
+}
+
+// modseqsShown reports whether SELECT sends HIGHESTMODSEQ.
+func (c *conn) modseqsShown() bool {
+	if c.condstore() {
+		return true
+	}
+	m, ok := c.sel.mb.(modseqMailbox)
+	return ok && m.ModSeqsEnabled()
+}
+
+// enableStatusModSeqs starts MODSEQs in name for STATUS HIGHESTMODSEQ.
+func (c *conn) enableStatusModSeqs(ctx context.Context, name string) {
+	if c.sel != nil && c.sel.name == name {
+		c.enableModSeqs()
+		return
+	}
+	if u, ok := c.user.(modseqUser); ok {
+		if err := u.EnableModSeqs(ctx, name); err != nil {
+			c.log.Errorf("enable modseqs: %v", err)
+		}
+	}
+}
+func (c *conn) qresync() bool { return c.enabled[extQresync] }
 
 // enableCondstore turns CONDSTORE on; with a mailbox selected Dovecot
 // tells the client where it stands with "* OK [HIGHESTMODSEQ n]".
@@ -33,6 +84,7 @@ func (c *conn) enableCondstore() {
 	}
 	c.enabled[extCondstore] = true
 	if c.sel != nil {
+		c.enableModSeqs()
 		hi := c.sel.mb.Status().HighestModSeq
 		c.untaggedStatus(typeOK, "HIGHESTMODSEQ "+strconv.FormatUint(hi, 10), "Highest")
 		c.sel.lastFullModSeq = hi
@@ -50,9 +102,10 @@ func (c *conn) noteModSeq(m uint64) {
 // sendHighestModSeq tells a QRESYNC client the new HIGHESTMODSEQ after a
 // sync when no FETCH response carried it, as Dovecot's
 // imap_sync_send_highestmodseq: in the tagged OK when it has no response
-// code, otherwise untagged. After a sync that kept expunges back
-// (noExpunges) nothing is sent: the client must not learn a MODSEQ that
-// covers an expunge it was not told of.
+// code, otherwise untagged. After a sync that kept expunges back, a
+// FETCH response may have carried a MODSEQ that covers an expunge the
+// client was not told of: it then gets the last fully synced
+// HIGHESTMODSEQ again, so that it does not skip the expunge.
 func (c *conn) sendHighestModSeq(st *status, noExpunges bool) {
 	if c.sel == nil || !c.qresync() {
 		return
@@ -61,13 +114,26 @@ func (c *conn) sendHighestModSeq(st *status, noExpunges bool) {
 	fetched := c.sel.fetchModSeq
 	c.sel.fetchModSeq = 0
 	if noExpunges {
+		h, ok := c.sel.mb.(expungeHolder)
+		if !ok {
+			return // cannot tell: send nothing, as after held-back expunges
+		}
+		noExpunges = h.ExpungesPending()
+	}
+	var send uint64
+	switch {
+	case noExpunges && fetched > c.sel.lastFullModSeq:
+		send = c.sel.lastFullModSeq
+	case !noExpunges && hi > c.sel.lastFullModSeq && hi > fetched:
+		send = hi
+	}
+	if !noExpunges {
+		c.sel.lastFullModSeq = hi
+	}
+	if send == 0 {
 		return
 	}
-	defer func() { c.sel.lastFullModSeq = hi }()
-	if hi <= c.sel.lastFullModSeq || hi <= fetched {
-		return
-	}
-	code := "HIGHESTMODSEQ " + strconv.FormatUint(hi, 10)
+	code := "HIGHESTMODSEQ " + strconv.FormatUint(send, 10)
 	if st != nil && st.typ == typeOK && st.code == "" {
 		st.code = code
 		return

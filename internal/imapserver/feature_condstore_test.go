@@ -10,7 +10,7 @@ import (
 // whole expunge history): expunges as VANISHED, HIGHESTMODSEQ in the
 // tagged OK after a sync, UID FETCH (CHANGEDSINCE n VANISHED), SELECT
 // (QRESYNC (...)) with and without known UIDs and seq-match-data. The
-// shapes are Dovecot 2.3's (e2e/testdata/imap-modseq/13-qresync.dovecot).
+// shapes are Dovecot 2.3's (e2e/testdata/imap/13-qresync.dovecot).
 func TestQresync(t *testing.T) {
 	t.Parallel()
 	c := newH5Client(t)

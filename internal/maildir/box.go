@@ -97,6 +97,10 @@ type box struct {
 	highestModSeq uint64
 	modseqCeil    uint64 // persisted ceiling, see modseq.go
 	modseqInit    bool
+	modseqOn      bool   // a client asked for MODSEQs (modseq.go)
+	modseqFloor   uint64 // HIGHESTMODSEQ when that happened
+	modseqTxn     bool   // changes share one MODSEQ (modseqTxnLocked)
+	modseqBumped  bool
 	changeSeq     uint64    // bumped by every change, for cheap view syncs
 	snap          *snapshot // msgs as view records at snap.seq, shared by views
 	maybeNew      bool      // a message may be in new/ (moveNewLocked walks)
@@ -401,6 +405,7 @@ func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 // scanLocked reads new/ and cur/ and applies what changed: expunges,
 // renames (flag changes) and new files, which get UIDs.
 func (b *box) scanLocked(ctx context.Context, keepNew, keepCur bool) error {
+	defer b.modseqTxnLocked()()
 	found, err := b.readDirsKeep(keepNew, keepCur)
 	if err != nil {
 		return err

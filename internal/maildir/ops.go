@@ -135,6 +135,7 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 		return res, err
 	}
 	changed := false
+	defer b.modseqTxnLocked()()
 	for _, uid := range sortedUIDs(uids) {
 		vi := v.viewIndex(uid)
 		if vi < 0 {
@@ -144,7 +145,7 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 		if m == nil {
 			continue // expunged meanwhile; announced by the next Sync
 		}
-		if opts.UnchangedSince != 0 && m.modseq > opts.UnchangedSince {
+		if opts.UnchangedSince != 0 && b.effModseqLocked(m.modseq) > opts.UnchangedSince {
 			res.Modified = append(res.Modified, uid)
 			continue
 		}
@@ -257,6 +258,7 @@ func (v *view) Expunge(ctx context.Context, uids []uint32) error {
 		}
 	}
 	changed := false
+	defer b.modseqTxnLocked()()
 	for _, uid := range sortedUIDs(uids) {
 		if v.viewIndex(uid) < 0 {
 			continue

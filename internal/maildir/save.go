@@ -438,6 +438,7 @@ func (b *box) addSavedLocked(placed []*msg) {
 	if !b.loaded && !b.recentKnown {
 		b.learnRecentLocked(placed[0].uid)
 	}
+	defer b.modseqTxnLocked()()
 	for _, m := range placed {
 		b.bumpModseqLocked()
 		m.modseq = b.highestModSeq

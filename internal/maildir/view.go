@@ -240,7 +240,7 @@ func (v *view) messageLocked(r vmsg) storage.Message {
 		UID:          r.m.uid,
 		Flags:        v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
 		Recent:       v.isRecent(r.m.uid),
-		ModSeq:       r.modseq,
+		ModSeq:       v.b.effModseqLocked(r.modseq),
 		InternalDate: time.Unix(r.m.idate, 0),
 		SaveDate:     time.Unix(r.m.sdate, 0),
 		Size:         r.m.vsize,
