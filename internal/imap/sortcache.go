@@ -69,6 +69,10 @@ func DecodeSortKeys(keys []byte, arrival time.Time, size int64, fields SortField
 	if fields&FieldDate != 0 && flags&keyHasDate != 0 {
 		d.Date = date
 	}
+	if fields&FieldSubject != 0 {
+		d.ReplyOrForward = flags&keyReplyOrForward != 0
+	}
+	left := fields & FieldsHeader &^ FieldDate // fields still to read
 	for _, f := range []struct {
 		bits SortFields
 		dst  *string
@@ -76,13 +80,14 @@ func DecodeSortKeys(keys []byte, arrival time.Time, size int64, fields SortField
 		{FieldSubject, &d.Subject}, {FieldFrom, &d.From}, {FieldTo, &d.To}, {FieldCc, &d.Cc},
 		{FieldDisplayFrom, &d.DisplayFrom}, {FieldDisplayTo, &d.DisplayTo}, {FieldThreadIDs, &d.MessageID},
 	} {
+		if left == 0 {
+			return d, !r.bad // the rest of the record is not needed
+		}
 		s := r.bytes()
 		if fields&f.bits != 0 && len(s) > 0 {
 			*f.dst = string(s)
 		}
-	}
-	if fields&FieldSubject != 0 {
-		d.ReplyOrForward = flags&keyReplyOrForward != 0
+		left &^= f.bits
 	}
 	n := r.uvarint()
 	if fields&FieldThreadIDs != 0 && n > 0 && n <= uint64(len(r.b)) {

@@ -299,10 +299,10 @@ func SortOrder(msgs []SortData, criteria []SortCriterion) []int32 {
 	return order
 }
 
-// packedOrder sorts by one key when each record packs into a uint64 (key
-// above index, so that the index breaks ties): the key's span fits 32
-// bits and sequence numbers ascend with the index. It reports false, with
-// order untouched, when they do not.
+// packedOrder sorts by one key when the key's span fits 32 bits and
+// sequence numbers ascend with the index: a stable radix sort of the
+// key then leaves ties in sequence order. It reports false, with order
+// untouched, when they do not.
 func packedOrder(order []int32, recs []sortRec, reverse bool) bool {
 	if len(recs) == 0 {
 		return true
@@ -317,19 +317,56 @@ func packedOrder(order []int32, recs []sortRec, reverse bool) bool {
 	if hi-lo > math.MaxUint32 {
 		return false
 	}
-	keys := make([]uint64, len(recs))
+	keys := make([]uint32, len(recs))
 	for i, r := range recs {
-		k := r.pre - lo
+		keys[i] = uint32(r.pre - lo)
 		if reverse {
-			k = hi - r.pre
+			keys[i] = uint32(hi - r.pre)
 		}
-		keys[i] = k<<32 | uint64(r.idx)
+		order[i] = r.idx
 	}
-	slices.Sort(keys)
-	for i, k := range keys {
-		order[i] = int32(uint32(k))
-	}
+	radixSort(order, keys, uint32(hi-lo))
 	return true
+}
+
+// radixSort sorts order by keys (keys[i] belongs to order[i]), stably:
+// counting passes over 16-bit digits for large inputs, max being the
+// largest key; a comparison sort of key and position for small ones.
+func radixSort(order []int32, keys []uint32, max uint32) {
+	if len(order) < 1<<12 {
+		packed := make([]uint64, len(order))
+		for i := range packed {
+			packed[i] = uint64(keys[i])<<32 | uint64(i)
+		}
+		slices.Sort(packed)
+		out := slices.Clone(order)
+		for i, p := range packed {
+			order[i] = out[uint32(p)]
+		}
+		return
+	}
+	out := order
+	tmpOrder, tmpKeys := make([]int32, len(order)), make([]uint32, len(keys))
+	count := make([]int, 1<<16)
+	for shift := uint(0); shift == 0 || shift < 32 && max>>shift != 0; shift += 16 {
+		clear(count)
+		for _, k := range keys {
+			count[k>>shift&0xffff]++
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for i, k := range keys {
+			d := k >> shift & 0xffff
+			tmpOrder[count[d]], tmpKeys[count[d]] = order[i], k
+			count[d]++
+		}
+		order, tmpOrder = tmpOrder, order
+		keys, tmpKeys = tmpKeys, keys
+	}
+	copy(out, order)
 }
 
 // sortRec is one message's first sort key during SortOrder: pre orders
