@@ -82,8 +82,12 @@ func (c *conn) writeStatus(ctx context.Context, name string, want map[string]boo
 		"UIDNEXT": uint64(st.UIDNext), "UIDVALIDITY": uint64(st.UIDValidity),
 		"UNSEEN": uint64(st.Unseen), "SIZE": uint64(st.Size), "HIGHESTMODSEQ": st.HighestModSeq}
 	if want["HIGHESTMODSEQ"] {
+		if c.condstore() {
+			// Dovecot opens the mailbox with the session's CONDSTORE: only
+			// then does STATUS start its MODSEQs.
+			c.enableStatusModSeqs(ctx, name)
+		}
 		c.enableCondstore() // RFC 7162 section 3.1
-		c.enableStatusModSeqs(ctx, name)
 	}
 	enc := c.untagged().Atom("STATUS").SP().Mailbox(name).SP().Special('(')
 	first := true

@@ -286,7 +286,13 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 		}
 		c.writeNotifyStatus(name, s, items)
 	case g.events&evFlagChange != 0 && (old.unseen != cur.unseen || old.modSeq != cur.modSeq):
-		c.writeNotifyStatus(name, s, []string{"UNSEEN"})
+		var items []string // as Dovecot: UNSEEN only when it changed
+		if old.unseen != cur.unseen {
+			items = []string{"UNSEEN"}
+		}
+		if len(items) > 0 || c.condstore() {
+			c.writeNotifyStatus(name, s, items)
+		}
 	}
 }
 
@@ -319,7 +325,10 @@ func (c *conn) writeNotifyStatus(name string, s storage.Status, items []string) 
 		enc.Atom(it).SP().Number64(vals[it])
 	}
 	if c.condstore() {
-		enc.SP().Atom("HIGHESTMODSEQ").SP().Number64(s.HighestModSeq)
+		if len(items) > 0 {
+			enc.SP()
+		}
+		enc.Atom("HIGHESTMODSEQ").SP().Number64(s.HighestModSeq)
 	}
 	enc.Special(')').CRLF()
 }
