@@ -46,9 +46,10 @@ type notifyState struct {
 	set  *notifySet
 	sub  *storage.ChangeSub
 	last map[string]notifyStatus // last status reported per mailbox
-	// fresh: mailboxes whose baseline was taken during the batch being
-	// written; a message change later in the batch may already be in
-	// it, so it is reported anyway.
+	// fresh: mailboxes whose baseline was taken after they came into view
+	// and whose next message change has not been handled yet: the
+	// baseline may already include that change (it can arrive in this
+	// batch or a later one), so it is reported anyway.
 	fresh map[string]bool
 	// async is set while the connection waits for a command and may be
 	// woken to write events (read by the publisher's goroutine).
@@ -180,7 +181,6 @@ func (c *conn) sendNotifications(ctx context.Context, inIdle bool) error {
 		return nil
 	}
 	subs := c.subscribedFunc(ctx)
-	st.fresh = nil
 	done := map[string]bool{}
 	syncSel := false
 	for _, ch := range changes {
@@ -269,13 +269,15 @@ func (c *conn) notifyMessages(ctx context.Context, st *notifyState, name string,
 	}
 	cur := toNotifyStatus(s)
 	old, had := st.last[name]
+	fresh := st.fresh[name]
+	delete(st.fresh, name)
 	cur.told = old.told && old.uidValidity == cur.uidValidity
 	st.last[name] = cur
 	switch {
 	case !had:
 		// Not seen before (say, a mailbox renamed into view): this is
 		// the baseline.
-	case st.fresh[name] || old.messages != cur.messages || old.uidNext != cur.uidNext || old.uidValidity != cur.uidValidity:
+	case fresh || old.messages != cur.messages || old.uidNext != cur.uidNext || old.uidValidity != cur.uidValidity:
 		items := []string{"MESSAGES", "UIDNEXT", "UNSEEN"}
 		if !cur.told {
 			// As Dovecot: the first report of a mailbox, or one whose
