@@ -138,7 +138,7 @@ func newBox(d *Driver, p boxPaths) *box {
 
 // memCostLocked estimates the heap the box holds, for the idle cache.
 func (b *box) memCostLocked() int64 {
-	const perMsg = 424 // state, uidlist line, index record and snapshot record of one message
+	const perMsg = 340 // state, uidlist line and snapshot record of one message
 	return 4096 + int64(max(len(b.msgs), len(b.ul.recs)))*perMsg
 }
 
@@ -304,6 +304,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		if !b.recentKnown {
 			b.initRecentLocked()
 		}
+		b.releaseIndexRecordsLocked()
 	}
 	var st []byte
 	if !b.dirty {

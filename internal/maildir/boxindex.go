@@ -35,7 +35,26 @@ func (b *box) openIndexLocked() {
 		b.needRebuild = true
 	}
 	b.ix = ix
+	if b.loaded {
+		b.releaseIndexRecordsLocked()
+	}
 }
+
+// releaseIndexRecordsLocked makes the box's messages the index's records
+// (one copy of per-message state): called once the box state is loaded,
+// as from then on it reflects every change the index is told.
+func (b *box) releaseIndexRecordsLocked() {
+	if b.ix != nil {
+		b.ix.ReleaseRecords(boxRecords{b})
+	}
+}
+
+// boxRecords are a box's messages as index records, for a checkpoint
+// (which runs under b.mu, inside flushIndexLocked).
+type boxRecords struct{ b *box }
+
+func (r boxRecords) NumRecords() int                 { return len(r.b.msgs) }
+func (r boxRecords) RecordAt(i int) mailindex.Record { return recordFromMsg(r.b.msgs[i]) }
 
 // dropIndexLocked closes and removes a failing index; it is rebuilt on
 // the next open.
@@ -155,7 +174,10 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		nh.Stamp = stamp
 	}
 	var err error
-	if b.needRebuild || h.UIDValidity != b.uidValidity {
+	if (b.needRebuild || h.UIDValidity != b.uidValidity) && b.loaded {
+		err = b.ix.RebuildFromSource(nh) // the box's messages (releaseIndexRecordsLocked)
+		b.needRebuild = false
+	} else if b.needRebuild || h.UIDValidity != b.uidValidity {
 		recs := make([]mailindex.Record, len(b.msgs))
 		for i, m := range b.msgs {
 			recs[i] = recordFromMsg(m)

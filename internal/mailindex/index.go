@@ -89,7 +89,8 @@ type Index struct {
 	sync    bool
 	hdr     Header
 	gen     uint64
-	recs    []Record // ascending UID
+	recs    []Record // ascending UID; nil once src supplies them
+	src     RecordSource
 	log     vfs.File
 	logSize int64
 	cache   *cache
@@ -136,7 +137,30 @@ func Open(fsys vfs.FS, dir string, opts Options) (*Index, error) {
 func (ix *Index) Header() Header { return ix.hdr }
 
 // Records returns the records in UID order; the slice must not be modified.
+// After ReleaseRecords it returns nil.
 func (ix *Index) Records() []Record { return ix.recs }
+
+// RecordSource supplies the records, in ascending UID order, to a
+// checkpoint of an index that released its own (ReleaseRecords).
+type RecordSource interface {
+	NumRecords() int
+	RecordAt(i int) Record
+}
+
+// ReleaseRecords drops the records kept in memory once the caller holds
+// the same state: from then on the index keeps only its header, history
+// and log position, and every checkpoint writes the records src gives,
+// which must reflect every transaction committed so far. It keeps one
+// copy of per-message state in the process instead of two.
+func (ix *Index) ReleaseRecords(src RecordSource) {
+	ix.src, ix.recs = src, nil
+}
+
+// sliceSource is a RecordSource over a slice.
+type sliceSource []Record
+
+func (s sliceSource) NumRecords() int       { return len(s) }
+func (s sliceSource) RecordAt(i int) Record { return s[i] }
 
 // Close closes the files.
 func (ix *Index) Close() error {
@@ -197,15 +221,17 @@ func (ix *Index) decodeIndex(data []byte) error {
 	return nil
 }
 
-func encodeIndex(gen uint64, h Header, recs []Record, floor uint64, hist []Expunged) []byte {
+func encodeIndex(gen uint64, h Header, recs RecordSource, floor uint64, hist []Expunged) []byte {
 	var e encoder
-	e.b = make([]byte, 0, 64+len(recs)*(recFixedSize+64)+len(hist)*12)
+	n := recs.NumRecords()
+	e.b = make([]byte, 0, 64+n*(recFixedSize+64)+len(hist)*12)
 	e.b = append(e.b, indexMagic...)
 	e.u64(gen)
 	e.header(h)
-	e.u32(uint32(len(recs)))
-	for i := range recs {
-		e.record(&recs[i])
+	e.u32(uint32(n))
+	for i := 0; i < n; i++ {
+		r := recs.RecordAt(i)
+		e.record(&r)
 	}
 	e.history(floor, hist)
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
@@ -277,6 +303,9 @@ func (ix *Index) apply(tx *Tx) {
 		ix.hdr = *tx.Header
 	}
 	ix.addHistory(tx.Expunged)
+	if ix.src != nil {
+		return // the source holds the records
+	}
 	if len(tx.Expunges) > 0 {
 		gone := make(map[uint32]bool, len(tx.Expunges))
 		for _, u := range tx.Expunges {
@@ -338,20 +367,54 @@ func (ix *Index) Commit(tx *Tx) error {
 func (ix *Index) Rebuild(h Header, recs []Record) error {
 	ix.hdr = h
 	ix.hist, ix.histFloor = nil, h.HighestModSeq
-	ix.recs = append(ix.recs[:0], recs...)
-	sort.Slice(ix.recs, func(i, j int) bool { return ix.recs[i].UID < ix.recs[j].UID })
+	sorted := sort.SliceIsSorted(recs, func(i, j int) bool { return recs[i].UID < recs[j].UID })
+	if ix.src == nil || !sorted {
+		ix.recs = append(ix.recs[:0], recs...)
+		sort.Slice(ix.recs, func(i, j int) bool { return ix.recs[i].UID < ix.recs[j].UID })
+		recs = ix.recs
+	}
 	live := make(map[uint32]bool, len(recs))
 	for _, r := range recs {
 		live[r.UID] = true
 	}
 	ix.cache.retain(live)
-	return ix.Checkpoint()
+	src := sliceSource(recs)
+	err := ix.checkpoint(&src)
+	if ix.src != nil {
+		ix.recs = nil
+	}
+	return err
+}
+
+// RebuildFromSource is Rebuild with the records of the source given to
+// ReleaseRecords, without a copy of them.
+func (ix *Index) RebuildFromSource(h Header) error {
+	if ix.src == nil {
+		return errors.New("rebuild index: no record source")
+	}
+	ix.hdr = h
+	ix.hist, ix.histFloor = nil, h.HighestModSeq
+	n := ix.src.NumRecords()
+	live := make(map[uint32]bool, n)
+	for i := 0; i < n; i++ {
+		live[ix.src.RecordAt(i).UID] = true
+	}
+	ix.cache.retain(live)
+	return ix.checkpoint(ix.src)
 }
 
 // Checkpoint writes the index file and empties the log.
 func (ix *Index) Checkpoint() error {
+	if ix.src != nil {
+		return ix.checkpoint(ix.src)
+	}
+	src := sliceSource(ix.recs)
+	return ix.checkpoint(&src)
+}
+
+func (ix *Index) checkpoint(recs RecordSource) error {
 	gen := ix.gen + 1
-	data := encodeIndex(gen, ix.hdr, ix.recs, ix.histFloor, ix.hist)
+	data := encodeIndex(gen, ix.hdr, recs, ix.histFloor, ix.hist)
 	tmp := ix.path(IndexFile + ".tmp")
 	if err := writeFile(ix.fsys, tmp, data, ix.sync); err != nil {
 		_ = ix.fsys.Remove(tmp)

@@ -167,8 +167,8 @@ func TestCacheCompaction(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(encodeIndex(1, Header{UIDValidity: 1, Stamp: []byte("x")}, []Record{rec(1), rec(2)}, 0, nil))
-	f.Add(encodeIndex(1, Header{UIDValidity: 1}, []Record{rec(2)}, 5, []Expunged{{1, 7}}))
+	f.Add(encodeIndex(1, Header{UIDValidity: 1, Stamp: []byte("x")}, &sliceSource{rec(1), rec(2)}, 0, nil))
+	f.Add(encodeIndex(1, Header{UIDValidity: 1}, &sliceSource{rec(2)}, 5, []Expunged{{1, 7}}))
 	f.Add(encodeTx(&Tx{Upserts: []Record{rec(1)}, Expunges: []uint32{3}}))
 	f.Add(encodeTx(&Tx{Expunges: []uint32{3}, Expunged: []Expunged{{3, 9}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -235,4 +235,53 @@ func TestExpungeHistory(t *testing.T) {
 		t.Fatalf("newest entries: %v %v", uids, ok)
 	}
 	ix.Close()
+}
+
+// TestReleaseRecords: after ReleaseRecords the index keeps no records;
+// the log replays on open and a checkpoint writes what the source holds.
+func TestReleaseRecords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix := open(t, dir)
+	h := Header{UIDValidity: 42, UIDNext: 4, HighestModSeq: 9}
+	if err := ix.Rebuild(h, []Record{rec(1), rec(2), rec(3)}); err != nil {
+		t.Fatal(err)
+	}
+	state := sliceSource{rec(1), rec(2), rec(3)}
+	ix.ReleaseRecords(&state)
+	if ix.Records() != nil {
+		t.Fatalf("records kept after release: %d", len(ix.Records()))
+	}
+	h.UIDNext = 5
+	state = sliceSource{rec(2), rec(3), rec(4)}
+	if err := ix.Commit(&Tx{Header: &h, Upserts: []Record{rec(4)}, Expunges: []uint32{1}}); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ix = open(t, dir) // the log replays onto the checkpoint
+	if got := ix.Records(); !reflect.DeepEqual(got, []Record(state)) {
+		t.Fatalf("records after replay = %+v", got)
+	}
+	ix.ReleaseRecords(&state)
+	state = append(state, rec(5))
+	if err := ix.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ix = open(t, dir)
+	if got := ix.Records(); !reflect.DeepEqual(got, []Record(state)) {
+		t.Fatalf("records after checkpoint = %+v", got)
+	}
+	ix.ReleaseRecords(&state)
+	state = sliceSource{rec(7)}
+	h.UIDValidity = 43
+	if err := ix.RebuildFromSource(h); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ix = open(t, dir)
+	defer ix.Close()
+	if got := ix.Records(); !reflect.DeepEqual(got, []Record(state)) || ix.Header().UIDValidity != 43 {
+		t.Fatalf("records after rebuild = %+v, header %+v", got, ix.Header())
+	}
 }
