@@ -111,11 +111,26 @@ func (c *conn) idleLoop(ctx context.Context, lines <-chan idleLine) (idleLine, e
 	}
 }
 
+// wakeSyncer is a mailbox that can answer a wake-up of its Notify channel
+// with a sync that shares the disk scan another session of the mailbox
+// made for the same change (maildir).
+type wakeSyncer interface {
+	SyncWoken(ctx context.Context) (*storage.Changes, error)
+}
+
+// wokenSync syncs mb after its Notify channel fired.
+func wokenSync(ctx context.Context, mb storage.Mailbox) (*storage.Changes, error) {
+	if ws, ok := mb.(wakeSyncer); ok {
+		return ws.SyncWoken(ctx)
+	}
+	return mb.Sync(ctx)
+}
+
 // idleSync syncs the selected mailbox during IDLE: expunges, EXISTS and
 // RECENT are written at once, flag changes are held for announceFlags.
 // held reports whether any are held.
 func (c *conn) idleSync(ctx context.Context) (held bool, err error) {
-	ch, err := c.sel.mb.Sync(ctx)
+	ch, err := wokenSync(ctx, c.sel.mb)
 	if err != nil {
 		if storage.KindOf(err) == storage.KindNotFound {
 			return false, c.mailboxGone()

@@ -102,6 +102,8 @@ type box struct {
 	modseqTxn     bool   // changes share one MODSEQ (modseqTxnLocked)
 	modseqBumped  bool
 	changeSeq     uint64    // bumped by every change, for cheap view syncs
+	notifyGen     uint64    // bumped by every notifyLocked
+	refreshGen    uint64    // notifyGen when a view last refreshed the box from disk
 	snap          *snapshot // msgs as view records at snap.seq, shared by views
 	maybeNew      bool      // a message may be in new/ (moveNewLocked walks)
 	firstRecent   uint32    // lowest UID not yet claimed as \Recent
@@ -151,10 +153,12 @@ func (b *box) notifyAll() {
 // notifyLocked wakes every view except skip, and the user's change feed.
 func (b *box) notifyLocked(skip *view) {
 	b.d.feeds.publishMessages(b.p.root, b.p.name)
+	b.notifyGen++
 	for v := range b.views {
 		if v == skip {
 			continue
 		}
+		v.woken = b.notifyGen
 		select {
 		case v.notify <- struct{}{}:
 		default:

@@ -24,6 +24,7 @@ type view struct {
 	gone    map[uint32]*msg     // expunged from the box, still in the view (last state)
 	seq     syncSeqs
 	closed  bool
+	woken   uint64 // box.notifyGen of the last wake not yet synced; 0 for none
 }
 
 // vmsg is one message of a view, 24 bytes: the box's message, for what
@@ -170,8 +171,17 @@ func (v *view) refreshLocked(ctx context.Context) error {
 	if err := b.refreshLocked(ctx); err != nil {
 		return err
 	}
+	b.refreshGen = b.notifyGen
+	v.claimLocked()
+	return nil
+}
+
+// claimLocked is the part of refreshLocked that reads no directory: a
+// read-write view moves new/ files to cur/ and claims \Recent.
+func (v *view) claimLocked() {
+	b := v.b
 	if v.ro {
-		return nil
+		return
 	}
 	b.moveNewLocked()
 	for i := len(b.msgs) - 1; i >= 0 && b.msgs[i].uid >= b.firstRecent; i-- {
@@ -182,7 +192,6 @@ func (v *view) refreshLocked(ctx context.Context) error {
 		b.firstRecent = b.nextUID
 		b.flushIndexLocked(nil)
 	}
-	return nil
 }
 
 // moveNewLocked renames files in new/ to cur/, as Dovecot does when a
@@ -336,17 +345,44 @@ func (v *view) SyncWith(ctx context.Context, opts storage.SyncOptions) (*storage
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !opts.FlagsOnly {
+		v.woken = 0
 		if err := v.refreshLocked(ctx); err != nil {
 			return nil, err
 		}
 	}
+	return v.changesLocked(opts), nil
+}
+
+// changesLocked brings the view up to the box's state and reports what
+// changed.
+func (v *view) changesLocked(opts storage.SyncOptions) *storage.Changes {
 	ch := &storage.Changes{}
-	if v.seq.upToDate(b.changeSeq, opts) {
-		return ch, nil
+	if v.seq.upToDate(v.b.changeSeq, opts) {
+		return ch
 	}
 	v.diffLocked(ch, opts)
-	v.seq.set(b.changeSeq, opts)
-	return ch, nil
+	v.seq.set(v.b.changeSeq, opts)
+	return ch
+}
+
+// SyncWoken is Sync answering a wake-up of Notify (IDLE): when the box
+// was refreshed from disk after that wake-up, by the first of the
+// mailbox's views to sync, the view takes that refresh and reads no
+// directory, so one scan per change serves every session of the mailbox.
+// Changes made on disk since are found by the driver's Poll, which wakes
+// the views again; a Sync (NOOP, a command) always looks at the disk.
+func (v *view) SyncWoken(ctx context.Context) (*storage.Changes, error) {
+	b := v.b
+	b.mu.Lock()
+	shared := v.woken != 0 && b.refreshGen >= v.woken
+	if !shared {
+		b.mu.Unlock()
+		return v.Sync(ctx)
+	}
+	defer b.mu.Unlock()
+	v.woken = 0
+	v.claimLocked()
+	return v.changesLocked(storage.SyncOptions{}), nil
 }
 
 // diffLocked replaces the view's messages with the box's, recording
