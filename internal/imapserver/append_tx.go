@@ -12,6 +12,7 @@ import (
 // one, appendUndo, which saves each message at once and expunges them
 // again on rollback.
 func (c *conn) beginAppend(ctx context.Context, name string) (storage.AppendTransaction, error) {
+	c.condstoreOpens(ctx, name)
 	if ta, ok := c.user.(storage.TransactionalAppender); ok {
 		return ta.BeginAppend(ctx, name)
 	}

@@ -27,6 +27,7 @@ func cmdCopy(ctx context.Context, c *conn, cmd *command) error {
 	if move && c.sel.readOnly {
 		return no("", "Mailbox is read-only.")
 	}
+	c.condstoreOpens(ctx, dest)
 	res, err := c.sel.mb.Copy(ctx, uids, dest, move)
 	if err != nil {
 		return c.destError(cmd.fullName(), err)

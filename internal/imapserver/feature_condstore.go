@@ -69,9 +69,18 @@ func (c *conn) enableStatusModSeqs(ctx context.Context, name string) {
 		return
 	}
 	if u, ok := c.user.(modseqUser); ok {
-		if err := u.EnableModSeqs(ctx, name); err != nil {
+		if err := u.EnableModSeqs(ctx, name); err != nil && storage.KindOf(err) != storage.KindNotFound {
 			c.log.Errorf("enable modseqs: %v", err)
 		}
+	}
+}
+
+// condstoreOpens starts MODSEQs in a mailbox that a CONDSTORE session
+// saves into (APPEND, COPY, MOVE), before the save: Dovecot opens it with
+// the session's features.
+func (c *conn) condstoreOpens(ctx context.Context, name string) {
+	if c.condstore() {
+		c.enableStatusModSeqs(ctx, name)
 	}
 }
 func (c *conn) qresync() bool { return c.enabled[extQresync] }
