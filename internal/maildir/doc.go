@@ -23,6 +23,13 @@
 // roost's own files (roost.modseq, roost.index*) never collide with
 // Dovecot's; Dovecot's dovecot.index* files are never read.
 //
+// MODSEQs (modseq.go) are numbered as Dovecot's index numbers them: an
+// empty mailbox at 1, one per change, and none per message until a client
+// first uses them (all messages then share the HIGHESTMODSEQ of that
+// moment); roost.modseq records that moment. Each server counts its own:
+// a store moved from Dovecot to roost keeps its UIDs and flags, not its
+// MODSEQs.
+//
 // Concurrency: one box (shared state) per mailbox directory, held by the
 // Driver and shared by every view. Lock order: Driver.mu, box.mu, then the
 // dotlocks (dovecot-uidlist.lock, dovecot-keywords.lock). Two box locks
