@@ -1,6 +1,9 @@
 package imapserver
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -146,4 +149,68 @@ i BAD Error in IMAP command SELECT: Unknown select parameter FOO
 	c.expect(`j SELECT INBOX (QRESYNC (1 1))`, `
 j BAD Error in IMAP command SELECT: Unknown select parameter QRESYNC
 `)
+}
+
+// TestQresyncOffline: a QRESYNC client away across a server restart
+// learns what was expunged meanwhile from the index's expunge history
+// (VANISHED (EARLIER)); with the index deleted, from the UIDs of its
+// known set that no longer exist (RFC 7162 section 3.2.5.2).
+func TestQresyncOffline(t *testing.T) {
+	t.Parallel()
+	ts := newDriverServer(t, "maildir")
+	for i := 0; i < 5; i++ {
+		ts.appendMsg("alice", "INBOX", testMsg)
+	}
+	a := ts.login()
+	a.cmd("a ENABLE QRESYNC").ok()
+	a.cmd("b SELECT INBOX").ok()
+	a.cmd(`c STORE 5 +FLAGS.SILENT (\Deleted)`).ok()
+	a.cmd("d EXPUNGE").ok() // before the client's HIGHESTMODSEQ
+	sel := a.cmd("e SELECT INBOX").ok()
+	uv, hm := selectCode(t, sel, "UIDVALIDITY"), selectCode(t, sel, "HIGHESTMODSEQ")
+	a.cmd(`f STORE 2,4 +FLAGS.SILENT (\Deleted)`).ok()
+	a.cmd("g EXPUNGE").ok()
+	a.cmd("h LOGOUT")
+	resync := "b SELECT INBOX (QRESYNC (" + uv + " " + hm + " 1:5))"
+	for _, dropIndex := range []bool{false, true} {
+		want := "* VANISHED (EARLIER) 2,4" // from the history: 5 went before hm
+		if dropIndex {
+			removeRoostIndex(t, ts.dir)
+			want = "* VANISHED (EARLIER) 2,4:5" // every missing UID of 1:5
+		}
+		ts2 := newDriverServer(t, "maildir") // a restarted server on the same store
+		ts2.dir = ts.dir
+		b := ts2.login()
+		b.cmd("a ENABLE QRESYNC").ok()
+		b.cmd(resync).ok().has(want)
+	}
+}
+
+// selectCode returns the value of "* OK [CODE value]" in r.
+func selectCode(t *testing.T, r *result, code string) string {
+	t.Helper()
+	for _, l := range r.untagged {
+		if v, ok := strings.CutPrefix(l, "* OK ["+code+" "); ok {
+			v, _, _ = strings.Cut(v, "]")
+			return v
+		}
+	}
+	t.Fatalf("no %s in %q", code, r.untagged)
+	return ""
+}
+
+// removeRoostIndex deletes roost's index files (roost.index*) under dir.
+func removeRoostIndex(t *testing.T, dir string) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "roost.index") {
+			n++
+			return os.Remove(p)
+		}
+		return err
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("remove roost.index under %s: %v (%d files)", dir, err, n)
+	}
 }
