@@ -26,7 +26,9 @@
 // RSET and a new LHLO return to the state after LHLO. Recipients are looked
 // up at RCPT (550 5.1.1 unknown, 451 4.3.0 on a lookup failure), and after
 // the message there is one reply per accepted recipient, in RCPT order,
-// each sent only after that recipient's copy is durable. Replies are
+// each sent only after that recipient's copy is durable. Different users'
+// copies are delivered concurrently (up to 16 at once, deliver.go), one
+// user's in RCPT order; Dovecot delivers them one after another. Replies are
 // buffered while the client has pipelined more commands and flushed when
 // its input runs dry.
 package lmtp

@@ -39,6 +39,10 @@
 // (feed.go, storage.ChangeWatcher, for IMAP NOTIFY): box.mu, then the feed
 // table's and the hub's locks. Driver.Poll also compares the stamps of every
 // mailbox of a user with a watcher, to find other processes' changes.
+// A view woken through Notify syncs with SyncWoken (IMAP IDLE): when the
+// first woken view of the box has already refreshed it from disk after
+// the wake-up, the others take that refresh (one scan per change, not one
+// per session); Sync always looks at the disk.
 //
 // Deviations: at most 26 keywords per mailbox (the file name letters); a
 // 27th is refused with KindLimit, where Dovecot keeps it in its index only.
