@@ -187,6 +187,7 @@ func (d *Driver) closeBoxLocked(b *box) {
 	}
 	b.mu.Lock()
 	b.closeIndexLocked()
+	b.trimModseqLocked()
 	b.mu.Unlock()
 }
 

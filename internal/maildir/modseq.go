@@ -201,3 +201,14 @@ func (v *view) ExpungesPending() bool {
 	defer v.b.mu.Unlock()
 	return len(v.gone) > 0
 }
+
+// trimModseqLocked lowers the persisted ceiling to HIGHESTMODSEQ when the
+// box leaves the cache: the next load then goes on from the exact value,
+// as Dovecot's index does, not from the top of the reserved block. Only a
+// box that reserved since it loaded has anything to trim.
+func (b *box) trimModseqLocked() {
+	if !b.modseqInit || b.gone || b.modseqCeil <= b.highestModSeq {
+		return
+	}
+	_ = b.writeModseqLocked(b.highestModSeq)
+}

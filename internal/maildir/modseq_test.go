@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"roost/internal/maildir"
 	"roost/internal/storage"
 	"roost/internal/vfs"
 )
@@ -108,5 +109,32 @@ func TestModseqLegacyFile(t *testing.T) {
 	}
 	if hi := mb.Status().HighestModSeq; hi < 100 {
 		t.Fatalf("HIGHESTMODSEQ %d below the legacy ceiling 100", hi)
+	}
+}
+
+// TestModseqExactAfterClose: a box that leaves the cache persists its
+// exact HIGHESTMODSEQ, so the next load (or a restarted server) goes on
+// from there, not from the top of the reserved block.
+func TestModseqExactAfterClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	home := t.TempDir()
+	open := func() storage.User {
+		d := maildir.New(maildir.Options{FS: vfs.OS{}, Now: later, CacheBytes: -1})
+		u, err := d.OpenUser(ctx, storeConfig(home, "maildir:~/Maildir", "/", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	fill(t, open(), 3)
+	for i := 0; i < 2; i++ {
+		st, err := open().Status(ctx, "INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.HighestModSeq != 4 {
+			t.Fatalf("HIGHESTMODSEQ after 3 saves and a reload = %d, want 4", st.HighestModSeq)
+		}
 	}
 }
