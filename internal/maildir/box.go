@@ -595,10 +595,10 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 		return err
 	}
 	order := sortedByName(bases, found)
-	var recs []uidRec
-	var added []*msg
+	recs := make([]uidRec, 0, len(order))
+	added := make([]*msg, 0, len(order))
 	for _, k := range order {
-		base, e := k.base, found[k.base]
+		base, e := k.base, dirEntry{name: k.name, inNew: k.inNew}
 		if uid := b.ul.lookup(base); uid != 0 {
 			if b.lookup(uid) == nil {
 				b.insertLocked(b.newMsg(uid, base, e))
@@ -623,6 +623,8 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 // nameKey is a file name with its sortCmp keys parsed once.
 type nameKey struct {
 	base  string
+	name  string
+	inNew bool
 	sec   uint64
 	usec  uint64
 	hasUs bool
@@ -634,10 +636,11 @@ type nameKey struct {
 func sortedByName(bases []string, found map[string]dirEntry) []nameKey {
 	keys := make([]nameKey, len(bases))
 	for i, base := range bases {
-		sec, rest := leadingNumber(found[base].name)
+		e := found[base]
+		sec, rest := leadingNumber(e.name)
 		us, ok := usecs(rest)
 		rb, _, _ := splitName(rest)
-		keys[i] = nameKey{base: base, sec: sec, usec: us, hasUs: ok, rest: rb}
+		keys[i] = nameKey{base: base, name: e.name, inNew: e.inNew, sec: sec, usec: us, hasUs: ok, rest: rb}
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := &keys[i], &keys[j]
