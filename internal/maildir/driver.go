@@ -102,7 +102,8 @@ func (d *Driver) OpenUser(ctx context.Context, cfg storage.UserConfig) (storage.
 
 // Poll checks every mailbox that has open views for changes made by other
 // processes (new files, renames, a rewritten dovecot-uidlist) and wakes
-// their views' Notify channels. The caller runs it periodically (one
+// their views' Notify channels when they have something to show
+// (pollRefresh). The caller runs it periodically (one
 // poller for the whole process, never one per session).
 func (d *Driver) Poll(ctx context.Context) {
 	d.mu.Lock()
@@ -118,10 +119,34 @@ func (d *Driver) Poll(ctx context.Context) {
 			return
 		}
 		if b.changedOnDisk() {
-			b.notifyAll()
+			b.pollRefresh(ctx)
 		}
 	}
 	d.pollFeeds(ctx)
+}
+
+// pollRefresh refreshes a box whose directories changed and wakes its
+// views only when they have something to show: a scan that finds only
+// this process's own renames (new/ to cur/) or a directory still in its
+// dirty window wakes nobody. The woken views take this refresh
+// (SyncWoken). A box that cannot be refreshed wakes its views, which
+// then report the error.
+func (b *box) pollRefresh(ctx context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.views) == 0 {
+		b.notifyLocked(nil) // the change feed only
+		return
+	}
+	seq := b.changeSeq
+	err := b.refreshLocked(ctx)
+	if err == nil && b.changeSeq == seq {
+		return
+	}
+	b.notifyLocked(nil)
+	if err == nil {
+		b.refreshGen = b.notifyGen
+	}
 }
 
 // acquire returns the shared state of the mailbox at dir, creating it or

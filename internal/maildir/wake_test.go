@@ -107,3 +107,68 @@ func TestSyncAfterWakeLooksAtDisk(t *testing.T) {
 		t.Errorf("Sync after a wake: %d new, want 2 (the delivery and the outside file)", ch.New)
 	}
 }
+
+// TestPollWakesOnlyForChanges: after a delivery every view has synced,
+// the poller finds the directories changed (the first view's new/ to cur/
+// rename) but nothing to show, and wakes no view; a file another process
+// adds wakes them all, and they take the poller's scan.
+func TestPollWakesOnlyForChanges(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	c := &countFS{}
+	d := maildir.New(maildir.Options{FS: c})
+	u, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := make([]storage.Mailbox, 5)
+	for i := range views {
+		if views[i], err = u.Open(bg, "INBOX", storage.OpenOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer views[i].Close()
+	}
+	msg := "Subject: wake\n\nbody\n"
+	if err := u.(deliveryAppender).AppendDelivery(bg, "INBOX", storage.AppendMessage{Body: strings.NewReader(msg), Size: int64(len(msg))}); err != nil {
+		t.Fatal(err)
+	}
+	drain := func(want int) {
+		t.Helper()
+		for i, v := range views {
+			select {
+			case <-v.Notify():
+			default:
+				t.Fatalf("view %d was not woken", i)
+			}
+			ch, err := v.(wakeSyncer).SyncWoken(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.New != want {
+				t.Fatalf("view %d: %d new, want %d", i, ch.New, want)
+			}
+		}
+	}
+	drain(1)
+	d.Poll(bg)
+	for i, v := range views {
+		select {
+		case <-v.Notify():
+			t.Fatalf("view %d woken by a poll that found nothing new", i)
+		default:
+		}
+	}
+	if err := os.WriteFile(filepath.Join(home, "Maildir", "new", "1700000000.P1Q1.mx"), []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.Poll(bg)
+	c.mu.Lock()
+	c.readdirs = 0
+	c.mu.Unlock()
+	drain(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.readdirs != 0 {
+		t.Errorf("views woken by the poller read %d directories, want 0", c.readdirs)
+	}
+}
