@@ -91,6 +91,9 @@ func (u *user) EnableModSeqs(ctx context.Context, name string) error {
 	defer u.d.release(b)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.initModseqLocked(); b.modseqOn {
+		return nil // no scan for an APPEND into a mailbox enabled before
+	}
 	if err := b.refreshLocked(ctx); err != nil {
 		return err
 	}
