@@ -16,6 +16,11 @@ import (
 // STATUS HIGHESTMODSEQ; RFC 7162 section 3.1). QRESYNC only by ENABLE,
 // and it implies CONDSTORE. Once QRESYNC is enabled, expunges are
 // announced as VANISHED and flag changes carry the UID.
+//
+// A mailbox's MODSEQs start (modseqMailbox, Dovecot's modseq tracking)
+// when a CONDSTORE session selects it, saves into it, or asks for its
+// STATUS HIGHESTMODSEQ, and when a session enables CONDSTORE with it
+// selected; from then on SELECT reports HIGHESTMODSEQ to every client.
 
 const (
 	extCondstore = "CONDSTORE"
@@ -23,6 +28,7 @@ const (
 )
 
 func (c *conn) condstore() bool { return c.enabled[extCondstore] }
+func (c *conn) qresync() bool   { return c.enabled[extQresync] }
 
 // modseqMailbox is a mailbox whose MODSEQs start when a client first asks
 // for them, as in Dovecot's index: until then every message shares the
@@ -83,7 +89,6 @@ func (c *conn) condstoreOpens(ctx context.Context, name string) {
 		c.enableStatusModSeqs(ctx, name)
 	}
 }
-func (c *conn) qresync() bool { return c.enabled[extQresync] }
 
 // enableCondstore turns CONDSTORE on; with a mailbox selected Dovecot
 // tells the client where it stands with "* OK [HIGHESTMODSEQ n]".
