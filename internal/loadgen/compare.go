@@ -393,7 +393,8 @@ func (r Measured) summary() string {
 	s := fmt.Sprintf("%s %.1f/s p50 %v p99 %v, server CPU %v, peak PSS %.1f MiB, errors %d",
 		res.Headline, h.Rate, h.P50, h.P99, r.Server.CPU, float64(r.Server.PSS)/(1<<20), res.Errors)
 	if all, ok := res.Values["notify_all_s"]; ok {
-		s += fmt.Sprintf(", all notified %.3fs, delivery 250s %.3fs–%.3fs", all, res.Values["deliver_first_s"], res.Values["deliver_all_s"])
+		s += fmt.Sprintf(", all notified %.3fs, delivery 250s %.3fs–%.3fs, notified after own 250 p50 %.3fs max %.3fs", all,
+			res.Values["deliver_first_s"], res.Values["deliver_all_s"], res.Values["lag_p50_s"], res.Values["lag_max_s"])
 	}
 	if res.Errors > 0 {
 		s += fmt.Sprintf(" %q", res.ErrorSamples)

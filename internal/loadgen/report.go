@@ -252,6 +252,7 @@ func idleRows(cr *CaseResult) []row {
 		both(cr, "notification p50 (ms)", "%.1f", false, func(m Measured) float64 { return ms(m.Result.Op("notify").P50) }),
 		both(cr, "every session notified after (ms)", "%.1f", false, func(m Measured) float64 { return 1000 * m.Result.Values["notify_all_s"] }),
 		both(cr, "LMTP delivery, every recipient's reply after (ms)", "%.1f", false, func(m Measured) float64 { return 1000 * m.Result.Values["deliver_all_s"] }),
+		both(cr, "session notified after its user's LMTP reply, max (ms)", "%.1f", false, func(m Measured) float64 { return 1000 * m.Result.Values["lag_max_s"] }),
 		both(cr, "session setup p50: connect+LOGIN+SELECT+IDLE (ms)", "%.1f", false, func(m Measured) float64 { return ms(m.Result.Op("idle_open").P50) }),
 	}
 }

@@ -43,7 +43,8 @@ func runIdle(ctx context.Context, o Options) (*Result, error) {
 	users := distinctUsers(sessions)
 	if o.DeliverLMTP.Addr != "" {
 		var dv deliverTimes
-		last := notifyAll(o, sessions, func() { dv = lmtpDeliverAll(ctx, o, users, rec) }, rec)
+		last, seen := notifyAll(o, sessions, func() { dv = lmtpDeliverAll(ctx, o, users, rec) }, rec)
+		dv.observeLag(rec, sessions, seen)
 		res := idleResult(&col, o, sessions, t0, last)
 		dv.record(res)
 		return res, nil
@@ -57,7 +58,7 @@ func runIdle(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := notifyAll(o, sessions, func() { appendAll(o, deliverers, users, rec) }, rec)
+	last, _ := notifyAll(o, sessions, func() { appendAll(o, deliverers, users, rec) }, rec)
 	return idleResult(&col, o, sessions, t0, last), nil
 }
 
@@ -71,9 +72,23 @@ func idleResult(col *collector, o Options, sessions []*idleSession, t0 time.Time
 // deliverTimes is when the LMTP delivery's replies came, from its start,
 // so that the notification times can be read against the delivery's own.
 type deliverTimes struct {
-	data  time.Duration // the message's final dot sent
-	first time.Duration // the first recipient's reply after the dot
-	all   time.Duration // the last recipient's reply
+	data  time.Duration        // the message's final dot sent
+	first time.Duration        // the first recipient's reply after the dot
+	all   time.Duration        // the last recipient's reply
+	at    map[string]time.Time // when each user's reply came
+}
+
+// observeLag records, per session, how long after its user's reply it
+// saw the new message (op "notify_after_250"): the server's wake-up path
+// and the load generator's reading, without the delivery's own time. It
+// is negative for a session whose copy was announced before the reply of
+// an earlier recipient, which its own reply waits for (RCPT order).
+func (dv deliverTimes) observeLag(rec *recorder, sessions []*idleSession, seen []time.Time) {
+	for i, s := range sessions {
+		if r, ok := dv.at[s.user]; ok && !seen[i].IsZero() {
+			rec.observe("notify_after_250", seen[i].Sub(r))
+		}
+	}
 }
 
 // record adds the delivery's times to res: Values["deliver_data_s"],
@@ -85,6 +100,10 @@ func (dv deliverTimes) record(res *Result) {
 	res.Values["deliver_data_s"] = dv.data.Seconds()
 	res.Values["deliver_first_s"] = dv.first.Seconds()
 	res.Values["deliver_all_s"] = dv.all.Seconds()
+	if lag := res.Op("notify_after_250"); lag.Count > 0 {
+		res.Values["lag_p50_s"] = lag.P50.Seconds()
+		res.Values["lag_max_s"] = lag.Max.Seconds()
+	}
 }
 
 // lmtpDeliverAll delivers one message to every user in one LMTP
@@ -127,11 +146,13 @@ func lmtpDeliverAll(ctx context.Context, o Options, users []string, rec *recorde
 		return
 	}
 	dv.data = time.Since(t0)
+	dv.at = make(map[string]time.Time, len(users))
 	for i, u := range users {
 		if err := tc.smtpExpect(200); err != nil {
 			rec.fail("deliver to "+u, err)
 			return deliverTimes{}
 		}
+		dv.at[u] = time.Now()
 		if i == 0 {
 			dv.first = time.Since(t0)
 		}
@@ -228,7 +249,7 @@ func openDeliverers(ctx context.Context, o Options, users []string) ([]*imapConn
 // message; it returns the time until the last session saw it. Every
 // session is already blocked reading when deliver starts, so the load
 // generator spends no CPU on its sessions until the server writes.
-func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder) time.Duration {
+func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder) (time.Duration, []time.Time) {
 	seen := make([]time.Time, len(sessions))
 	errs := make([]error, len(sessions))
 	var wg sync.WaitGroup
@@ -253,7 +274,7 @@ func notifyAll(o Options, sessions []*idleSession, deliver func(), rec *recorder
 		rec.observe("notify", d)
 		last = max(last, d)
 	}
-	return last
+	return last, seen
 }
 
 // appendAll APPENDs one message per user, each through its own session.
