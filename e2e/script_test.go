@@ -314,7 +314,8 @@ var (
 )
 
 // normalize rewrites volatile fields of a raw transcript:
-//   - Dovecot's "* OK Waiting for authentication process" line is dropped;
+//   - Dovecot's "* OK Waiting for authentication process" line is dropped, and so is the IDLE
+//     keepalive "* OK Still here", which comes when a timer fires, not at a fixed point;
 //   - capability lists drop out-of-scope extensions and are sorted;
 //   - human-readable text after OK/NO/BAD/BYE/PREAUTH [code] and after "+" is dropped
 //     (DESIGN.md section 1: reply text may differ; timings and dates live there);
@@ -333,7 +334,7 @@ func normalize(raw string, now time.Time) string {
 			out = append(out, line)
 			continue
 		}
-		if strings.HasPrefix(body, authWaitingMsg) {
+		if strings.HasPrefix(body, authWaitingMsg) || body == "* OK Still here" {
 			continue
 		}
 		body = normalizeServerLine(body, uidv, now)
