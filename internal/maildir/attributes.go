@@ -198,6 +198,9 @@ func (b *box) rewriteUidlistLocked(ctx context.Context) error {
 	if b.ul.guid != "" {
 		return nil
 	}
+	if err := b.fullUidlistLocked(); err != nil {
+		return err
+	}
 	if err := b.ul.write(b.d.fs, ulPath, b.fsyncOn(), nil); err != nil {
 		return osError("write dovecot-uidlist", err)
 	}

@@ -140,8 +140,9 @@ func newBox(d *Driver, p boxPaths) *box {
 
 // memCostLocked estimates the heap the box holds, for the idle cache.
 func (b *box) memCostLocked() int64 {
-	const perMsg = 340 // state, uidlist line and snapshot record of one message
-	return 4096 + int64(max(len(b.msgs), len(b.ul.recs)))*perMsg
+	const perMsg = 250   // state and snapshot record of one message
+	const perUidRec = 90 // a uidlist record kept in memory
+	return 4096 + int64(len(b.msgs))*perMsg + int64(len(b.ul.recs))*perUidRec
 }
 
 func (b *box) notifyAll() {
@@ -309,6 +310,9 @@ func (b *box) refreshLocked(ctx context.Context) error {
 			b.initRecentLocked()
 		}
 		b.releaseIndexRecordsLocked()
+	}
+	if len(b.ul.recs) > b.d.uidlistKeep {
+		b.ul.dropRecs()
 	}
 	var st []byte
 	if !b.dirty {
@@ -481,6 +485,9 @@ func (b *box) addNewLocked(ctx context.Context, found map[string]dirEntry) error
 		b.nextUID = max(b.nextUID, b.ul.nextUID)
 		return nil
 	}
+	if err := b.fullUidlistLocked(); err != nil {
+		return err
+	}
 	var unknown []string
 	var known []*msg
 	for base := range found {
@@ -594,6 +601,9 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	if err := b.rereadUidlistLocked(ulPath); err != nil {
 		return err
 	}
+	if err := b.fullUidlistLocked(); err != nil {
+		return err
+	}
 	order := sortedByName(bases, found)
 	recs := make([]uidRec, 0, len(order))
 	added := make([]*msg, 0, len(order))
@@ -666,6 +676,23 @@ func sizeExt(base string, m *msg) []string {
 		ext = append(ext, "S"+strconv.FormatInt(m.size, 10))
 	}
 	return ext
+}
+
+// fullUidlistLocked reads the uidlist's records again if they were
+// dropped (uidlist.dropRecs).
+func (b *box) fullUidlistLocked() error {
+	if !b.ul.partial {
+		return nil
+	}
+	ul, err := readUidlist(b.d.fs, filepath.Join(b.p.control, uidlistName))
+	if err != nil {
+		return storage.Wrap(storage.KindInternal, "Internal error reading dovecot-uidlist", err)
+	}
+	if ul.uidValidity != b.ul.uidValidity {
+		return storage.Errorf(storage.KindTemp, "UIDVALIDITY changed during sync, retry")
+	}
+	b.ul = ul
+	return nil
 }
 
 func (b *box) rereadUidlistLocked(ulPath string) error {

@@ -47,8 +47,9 @@ type Driver struct {
 
 	uniq atomic.Uint64 // disambiguates unique names within a microsecond
 
-	cacheBytes int64
-	cacheBoxes int
+	cacheBytes  int64
+	cacheBoxes  int
+	uidlistKeep int // uidlists with more records drop them after a sync (uidlist.dropRecs)
 
 	mu        sync.Mutex      // guards following
 	boxes     map[string]*box // by mail directory path, in use or idle
@@ -63,7 +64,7 @@ var _ storage.Driver = (*Driver)(nil)
 // New returns a Driver.
 func New(opts Options) *Driver {
 	d := &Driver{fs: opts.FS, now: opts.Now, boxes: map[string]*box{},
-		cacheBytes: opts.CacheBytes, cacheBoxes: opts.CacheBoxes}
+		cacheBytes: opts.CacheBytes, cacheBoxes: opts.CacheBoxes, uidlistKeep: uidlistKeepMax}
 	if d.cacheBytes == 0 {
 		d.cacheBytes = DefaultCacheBytes
 	}

@@ -64,6 +64,9 @@ func (v *view) uidlistExt(uid uint32, key byte) (string, error) {
 	if m == nil {
 		return "", storage.Errorf(storage.KindExpunged, "Message was expunged")
 	}
+	if err := b.fullUidlistLocked(); err != nil {
+		return "", err
+	}
 	i, ok := b.ul.byBase[m.base]
 	if !ok {
 		return "", nil
@@ -100,6 +103,9 @@ func (v *view) SetPOP3UIDLs(ctx context.Context, uidls map[uint32]string) error 
 	}
 	defer lock.unlock()
 	if err := b.rereadUidlistLocked(ulPath); err != nil {
+		return err
+	}
+	if err := b.fullUidlistLocked(); err != nil {
 		return err
 	}
 	changed := false

@@ -457,7 +457,7 @@ func (b *box) addSavedLocked(placed []*msg) {
 func (b *box) learnRecentLocked(saved uint32) {
 	first := saved
 	names, err := b.d.fs.ReadDirNames(filepath.Join(b.p.dir, "new"))
-	if err != nil {
+	if err != nil || b.fullUidlistLocked() != nil {
 		return // the first load decides
 	}
 	for _, n := range names {

@@ -35,6 +35,9 @@ type uidlist struct {
 	hdrExt      []string // unknown header fields, preserved
 	recs        []uidRec // ascending UID
 	byBase      map[string]int
+	// partial: recs and byBase hold only the records appended since
+	// dropRecs; the others are in the file (box.fullUidlistLocked).
+	partial bool
 
 	// identity of the file the content was read from
 	exists bool
@@ -258,6 +261,9 @@ func recLine(r uidRec) string {
 // "dovecot-uidlist.tmp" and rename, as Dovecot does. live, if not nil,
 // keeps only records whose base it reports present.
 func (u *uidlist) write(fsys vfs.FS, path string, sync bool, live func(string) bool) error {
+	if u.partial {
+		return errors.New("write uidlist: records not loaded")
+	}
 	if live != nil {
 		kept := u.recs[:0]
 		for _, r := range u.recs {
@@ -326,6 +332,16 @@ func (u *uidlist) restamp(fsys vfs.FS, path string) error {
 	}
 	u.exists, u.size, u.mtime, u.ino = true, fi.Size(), fi.ModTime(), vfs.Ino(fi)
 	return nil
+}
+
+// uidlistKeepMax: a uidlist with more records than this drops them after a
+// sync (the box's messages hold the same UIDs) and reads them again when a
+// scan finds files it does not know, a rewrite or a POP3 UIDL needs them.
+const uidlistKeepMax = 4096
+
+// dropRecs forgets the records, keeping the header and the stamp.
+func (u *uidlist) dropRecs() {
+	u.recs, u.byBase, u.partial = nil, map[string]int{}, true
 }
 
 // sortRecs keeps recs ordered by UID.
