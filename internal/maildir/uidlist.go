@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -244,17 +245,32 @@ func (u *uidlist) header() string {
 	return h + "\n"
 }
 
-func recLine(r uidRec) string {
-	var b strings.Builder
-	b.WriteString(strconv.FormatUint(uint64(r.uid), 10))
+// appendRecLine appends r's line to buf.
+func appendRecLine(buf []byte, r uidRec) []byte {
+	buf = strconv.AppendUint(buf, uint64(r.uid), 10)
 	for _, e := range r.ext {
-		b.WriteByte(' ')
-		b.WriteString(e)
+		buf = append(buf, ' ')
+		buf = append(buf, e...)
 	}
-	b.WriteString(" :")
-	b.WriteString(r.base)
-	b.WriteByte('\n')
-	return b.String()
+	buf = append(buf, " :"...)
+	buf = append(buf, r.base...)
+	return append(buf, '\n')
+}
+
+// recLines is the lines of recs.
+func recLines(buf []byte, recs []uidRec) []byte {
+	n := 0
+	for _, r := range recs {
+		n += len(r.base) + 16
+		for _, e := range r.ext {
+			n += len(e) + 1
+		}
+	}
+	buf = slices.Grow(buf, n)
+	for _, r := range recs {
+		buf = appendRecLine(buf, r)
+	}
+	return buf
 }
 
 // write replaces the uidlist at path with u, through a temporary file
@@ -274,13 +290,9 @@ func (u *uidlist) write(fsys vfs.FS, path string, sync bool, live func(string) b
 		u.recs = kept
 		u.reindex()
 	}
-	var b bytes.Buffer
-	b.WriteString(u.header())
-	for _, r := range u.recs {
-		b.WriteString(recLine(r))
-	}
+	data := recLines([]byte(u.header()), u.recs)
 	tmp := path + ".tmp"
-	if err := writeFileSync(fsys, tmp, b.Bytes(), sync); err != nil {
+	if err := writeFileSync(fsys, tmp, data, sync); err != nil {
 		_ = fsys.Remove(tmp)
 		return err
 	}
@@ -299,11 +311,7 @@ func (u *uidlist) appendRecs(fsys vfs.FS, path string, recs []uidRec, sync bool)
 	if err != nil {
 		return fmt.Errorf("open uidlist: %w", err)
 	}
-	var b bytes.Buffer
-	for _, r := range recs {
-		b.WriteString(recLine(r))
-	}
-	_, err = f.Write(b.Bytes())
+	_, err = f.Write(recLines(nil, recs))
 	if err == nil && sync {
 		err = f.Sync()
 	}
