@@ -206,6 +206,21 @@ func (d *Driver) release(b *box) {
 	}
 }
 
+// Close flushes and closes every cached box no session holds (the index,
+// and the exact HIGHESTMODSEQ, so that the next process goes on from it
+// rather than from the top of the reserved block). The server calls it at
+// shutdown, after its sessions ended; the Driver stays usable.
+func (d *Driver) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for d.idle.Len() > 0 {
+		old := d.idle.Remove(d.idle.Back()).(*box)
+		old.idleElem = nil
+		d.idleBytes -= old.idleCost
+		d.closeBoxLocked(old)
+	}
+}
+
 // closeBoxLocked drops an unused box: its index is flushed and closed.
 func (d *Driver) closeBoxLocked(b *box) {
 	if d.boxes[b.p.dir] == b {

@@ -138,3 +138,32 @@ func TestModseqExactAfterClose(t *testing.T) {
 		}
 	}
 }
+
+// TestModseqExactAfterDriverClose: with the box cache on, a box still
+// cached when the process ends is written back by Driver.Close, so the next
+// process goes on from the exact HIGHESTMODSEQ (as Dovecot does), not from
+// the top of the reserved block.
+func TestModseqExactAfterDriverClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	home := t.TempDir()
+	d := maildir.New(maildir.Options{FS: vfs.OS{}, Now: later})
+	u, err := d.OpenUser(ctx, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, u, 3)
+	d.Close()
+	d2 := maildir.New(maildir.Options{FS: vfs.OS{}, Now: later})
+	u2, err := d2.OpenUser(ctx, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := u2.Status(ctx, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.HighestModSeq != 4 {
+		t.Fatalf("HIGHESTMODSEQ after 3 saves, Driver.Close and a new process = %d, want 4", st.HighestModSeq)
+	}
+}

@@ -115,8 +115,10 @@ type logKey struct {
 	debugOn                            bool
 }
 
-// close closes every log destination, when the process ends.
+// close writes back the cached mailbox state and closes every log
+// destination, when the process ends.
 func (pr *process) close() {
+	pr.drv.Close()
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	for _, l := range pr.logs {
