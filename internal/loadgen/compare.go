@@ -265,6 +265,9 @@ func (o *CompareOptions) runCase(ctx context.Context, bc benchCase, users *Users
 			if s == nil || cr.Skipped[kind] != "" {
 				continue
 			}
+			if err := o.refill(bc, s, users, msgs, rep); err != nil {
+				return nil, err
+			}
 			run, err := o.measure(ctx, bc, s, users, msgs, rep)
 			if err != nil {
 				cr.Skipped[kind] = fmt.Sprintf("run %d failed: %v", rep+1, err)
@@ -315,6 +318,35 @@ func (o *CompareOptions) setupServer(ctx context.Context, bc benchCase, kind, bi
 			"ROOST_MEMPROFILE="+filepath.Join(abs, "roost-"+bc.Name+".alloc.pprof"))
 	}
 	return startServer(ctx, env, bin, extra)
+}
+
+// refill tops the INBOXes a pop3 run drains (every session deletes a
+// message) back up to the prefill size before each run after the first,
+// so that every run of either server finds mailboxes of the same size;
+// new names continue after the earlier fills.
+func (o *CompareOptions) refill(bc benchCase, s *Server, users *Users, msgs [][]byte, rep int) error {
+	if bc.Workload != "pop3" || rep == 0 || bc.Prefill <= 0 {
+		return nil
+	}
+	for _, u := range bc.Users(users) {
+		root := s.Env.Maildir(u)
+		have := 0
+		for _, d := range []string{"cur", "new"} {
+			ents, err := os.ReadDir(filepath.Join(root, d))
+			if err != nil {
+				return fmt.Errorf("refill %s: %w", u, err)
+			}
+			have += len(ents)
+		}
+		if have >= bc.Prefill {
+			continue
+		}
+		f := &MaildirFiller{Root: root, UID: s.Env.UID, GID: s.Env.GID, seq: rep * bc.Prefill}
+		if err := f.Fill(msgs, bc.Prefill-have, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // target returns the address a case's clients use on s.
