@@ -20,16 +20,7 @@ func ldaSieveConf(sink string) string {
 func forEachSieveKind(t *testing.T, body func(t testing.TB, kind string)) {
 	t.Helper()
 	need(t, "dovecot")
-	for _, kind := range serverKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			if kind == "roost" {
-				roostCase(t, func(tb testing.TB) { body(tb, kind) })
-				return
-			}
-			body(t, kind)
-		})
-	}
+	forEachKind(t, body)
 }
 
 // TestLDASieveReject: a Sieve reject at LDA delivery sends the rejection (from <> to the

@@ -16,17 +16,7 @@ import (
 // from Dovecot and roost alike.
 func TestNotifyDelivery(t *testing.T) {
 	t.Parallel()
-	for _, kind := range serverKinds {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			body := func(t testing.TB) { notifyDelivery(t, kind) }
-			if kind == "roost" {
-				roostCase(t, body)
-				return
-			}
-			body(t)
-		})
-	}
+	forEachKind(t, notifyDelivery)
 }
 
 func notifyDelivery(t testing.TB, kind string) {
