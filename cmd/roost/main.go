@@ -5,11 +5,15 @@
 // For benchmarking, ROOST_CPUPROFILE=FILE writes a CPU profile and
 // ROOST_MEMPROFILE=FILE an allocation profile (go tool pprof) when the
 // command returns, e.g. after SIGTERM ends `roost serve`. The files are
-// created at start, before privileges are dropped.
+// created at start, before privileges are dropped. ROOST_PPROF=HOST:PORT
+// serves net/http/pprof there while the command runs (a loopback address:
+// it is for looking at a running server's heap and goroutines).
 package main
 
 import (
 	"fmt"
+	"net/http"
+	_ "net/http/pprof" // served only with ROOST_PPROF
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -46,6 +50,13 @@ func startProfiles() func() {
 		} else {
 			mem = f
 		}
+	}
+	if addr := os.Getenv("ROOST_PPROF"); addr != "" {
+		go func() {
+			if err := http.ListenAndServe(addr, nil); err != nil {
+				fmt.Fprintf(os.Stderr, "roost: pprof: %v\n", err)
+			}
+		}()
 	}
 	return func() {
 		if cpu != nil {
