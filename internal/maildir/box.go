@@ -18,8 +18,9 @@ import (
 )
 
 // dirtyWindow: a directory whose mtime is this recent may change again
-// within the same timestamp, so it is rescanned on the next sync even if
-// its stamp is unchanged (Dovecot's maildir sync does the same).
+// within the same timestamp, so it is read again once this long after
+// its mtime even if its stamp is unchanged (Dovecot's maildir sync does
+// the same, MAILDIR_SYNC_SECS).
 const dirtyWindow = 2 * time.Second
 
 // dirtyWindowFine replaces dirtyWindow for a directory whose mtime has a
@@ -29,15 +30,31 @@ const dirtyWindow = 2 * time.Second
 // mtime always gets a later mtime.
 const dirtyWindowFine = 50 * time.Millisecond
 
+func dirtyWindowOf(st stamp) time.Duration {
+	if st.mtime.Nanosecond() != 0 {
+		return dirtyWindowFine
+	}
+	return dirtyWindow
+}
+
 // recentlyChanged reports whether a directory stamped st, stat'ed at now
 // (read before the stat), may change again without its stamp changing.
 func recentlyChanged(now time.Time, st stamp) bool {
-	w := dirtyWindow
-	if st.mtime.Nanosecond() != 0 {
-		w = dirtyWindowFine
-	}
-	return now.Sub(st.mtime) < w
+	return now.Sub(st.mtime) < dirtyWindowOf(st)
 }
+
+// verifyTime is when a directory stamped st, stat'ed at now, has to be
+// read again although its stamp did not change: zero when it was settled
+// (no later change can keep its stamp), else the end of its dirty window.
+func verifyTime(now time.Time, st stamp) time.Time {
+	if !recentlyChanged(now, st) {
+		return time.Time{}
+	}
+	return st.mtime.Add(dirtyWindowOf(st))
+}
+
+// due reports whether a verification time set by verifyTime has come.
+func due(at, now time.Time) bool { return !at.IsZero() && !now.Before(at) }
 
 // boxPaths locates one mailbox on disk.
 type boxPaths struct {
@@ -109,10 +126,14 @@ type box struct {
 	firstRecent   uint32    // lowest UID not yet claimed as \Recent
 	curStamp      stamp
 	newStamp      stamp
-	dirty         bool
+	dirty         bool // the next refresh reads both directories
 	dirsMade      bool // cur/ new/ tmp/ and the control dir were made
-	newSettled    bool // new/ was older than the dirty window at the last scan
-	curSettled    bool // the same for cur/
+	// curVerify, newVerify: when cur/ (new/) must be read again although
+	// its stamp is unchanged (verifyTime); zero when it was settled.
+	curVerify, newVerify time.Time
+	// ownCur, ownNew: the running operation changed cur/ (new/) itself
+	// (ownChangeLocked, adoptOwnLocked).
+	ownCur, ownNew bool
 	views         map[*view]struct{}
 	fields        map[uint32]map[string][]byte
 	ix            *mailindex.Index // nil without an index
@@ -172,8 +193,12 @@ func (b *box) notifyLocked(skip *view) {
 func (b *box) changedOnDisk() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.loaded || b.dirty {
-		return b.loaded
+	if !b.loaded {
+		return false
+	}
+	now := b.d.now()
+	if b.dirty || b.ownCur || b.ownNew || due(b.curVerify, now) || due(b.newVerify, now) {
+		return true
 	}
 	cur, err1 := statStamp(b.d.fs, filepath.Join(b.p.dir, "cur"))
 	nw, err2 := statStamp(b.d.fs, filepath.Join(b.p.dir, "new"))
@@ -242,8 +267,13 @@ func (b *box) ensureDirs() error {
 
 // refreshLocked brings the shared state up to date with the disk.
 func (b *box) refreshLocked(ctx context.Context) error {
-	if err := b.ensureDirs(); err != nil {
-		return err
+	if !b.dirsMade {
+		// Once made, a removed mailbox shows as missing cur/ or new/ below.
+		if err := b.ensureDirs(); err != nil {
+			return err
+		}
+	} else if b.gone {
+		return storage.Errorf(storage.KindNotFound, "Mailbox was deleted: %s", b.p.name)
 	}
 	now := b.d.now() // before the stats: see recentlyChanged
 	curSt, err := statStamp(b.d.fs, filepath.Join(b.p.dir, "cur"))
@@ -263,7 +293,9 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	if err != nil {
 		return osError("stat uidlist", err)
 	}
-	if b.loaded && !b.dirty && curSt == b.curStamp && newSt == b.newStamp && ulSt == b.ul.stamp() {
+	b.ownCur, b.ownNew = false, false // not adopted by the operation: read below
+	if b.loaded && !b.dirty && curSt == b.curStamp && newSt == b.newStamp && ulSt == b.ul.stamp() &&
+		!due(b.curVerify, now) && !due(b.newVerify, now) {
 		return nil
 	}
 	if !b.loaded || ulSt != b.ul.stamp() {
@@ -290,20 +322,26 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		b.initModseqLocked()
 		fresh = b.seedFromIndexLocked(curSt, newSt, b.ul.stamp())
 	}
+	keepNew, keepCur := fresh, fresh
 	if !fresh {
-		// A directory unchanged and settled since the last scan holds the
-		// files the state has there: a session's own flag change or save
-		// in cur/ reads cur/ only, a delivery to new/ reads new/ only.
-		keepNew := b.loaded && b.newSettled && newSt == b.newStamp
-		keepCur := b.loaded && b.curSettled && curSt == b.curStamp
+		// A directory whose stamp is unchanged and whose dirty window has
+		// not ended holds the files the state has there: a session's own
+		// flag change or save in cur/ reads cur/ only, a delivery to new/
+		// reads new/ only.
+		keepNew = b.loaded && !b.dirty && newSt == b.newStamp && !due(b.newVerify, now)
+		keepCur = b.loaded && !b.dirty && curSt == b.curStamp && !due(b.curVerify, now)
 		if err := b.scanLocked(ctx, keepNew, keepCur); err != nil {
 			return err
 		}
 	}
+	if !keepNew || fresh {
+		b.newVerify = verifyTime(now, newSt)
+	}
+	if !keepCur || fresh {
+		b.curVerify = verifyTime(now, curSt)
+	}
 	b.curStamp, b.newStamp = curSt, newSt
-	b.newSettled = !recentlyChanged(now, newSt)
-	b.curSettled = !recentlyChanged(now, curSt)
-	b.dirty = !b.curSettled || !b.newSettled
+	b.dirty = false
 	if !b.loaded {
 		b.loaded = true
 		if !b.recentKnown {
@@ -315,7 +353,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		b.ul.dropRecs()
 	}
 	var st []byte
-	if !b.dirty {
+	if b.curVerify.IsZero() && b.newVerify.IsZero() {
 		st = encodeStamp(curSt, newSt, b.ul.stamp())
 	} else if !fresh {
 		st = []byte{}
@@ -324,8 +362,54 @@ func (b *box) refreshLocked(ctx context.Context) error {
 	return nil
 }
 
+// adoptOwnLocked ends an operation that changed new/ or cur/ itself
+// (flag renames, expunges, saves, moves from new/ to cur/, all applied to
+// the state already): it takes the stamps of those directories instead of
+// leaving them for the next refresh to read, as Dovecot's maildir sync
+// takes cur/'s mtime after renaming files itself (maildir-sync-index.c).
+// A change by another process between ours and the stat would hide
+// behind the taken stamp, so the directory is read once more at the end
+// of the stamp's dirty window (an earlier pending verification is kept):
+// such a change shows at most that late, and a session that keeps
+// changing a mailbox reads cur/ once per window instead of after every
+// command.
+func (b *box) adoptOwnLocked() {
+	cur, nw := b.ownCur, b.ownNew
+	b.ownCur, b.ownNew = false, false
+	if !b.loaded || b.dirty {
+		return
+	}
+	adopt := func(on bool, sub string, st *stamp, verify *time.Time) {
+		if !on {
+			return
+		}
+		got, err := statStamp(b.d.fs, filepath.Join(b.p.dir, sub))
+		if err != nil || !got.exists {
+			b.dirty = true
+			return
+		}
+		*st = got
+		if verify.IsZero() {
+			*verify = got.mtime.Add(dirtyWindowOf(got))
+		}
+	}
+	adopt(cur, "cur", &b.curStamp, &b.curVerify)
+	adopt(nw, "new", &b.newStamp, &b.newVerify)
+}
+
+// ownChangeLocked records that this process changed new/ (inNew) or cur/
+// under mu, with the state updated to match; the operation ends with
+// adoptOwnLocked.
+func (b *box) ownChangeLocked(inNew bool) {
+	if inNew {
+		b.ownNew = true
+	} else {
+		b.ownCur = true
+	}
+}
+
 func (b *box) resetLocked() {
-	b.newSettled, b.curSettled = false, false // the next scan reads both
+	b.dirty = true // the next scan reads both
 	b.needRebuild = true
 	b.msgs = nil
 	b.byBase = map[string]*msg{}

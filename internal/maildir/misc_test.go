@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -253,18 +254,26 @@ func TestSaveToCachedBox(t *testing.T) {
 
 // TestSameTickWriter: an outside writer drops a file into new/ within the
 // same directory timestamp as the last sync saw (simulated by restoring
-// new/'s mtime): the box was synced within the dirty window, so the next
-// sync still rescans and finds it.
+// new/'s mtime). The stamp cannot show it, so the box reads new/ again
+// once the stamp's dirty window has passed (Dovecot's MAILDIR_SYNC_SECS
+// rule) and finds it then.
 func TestSameTickWriter(t *testing.T) {
 	t.Parallel()
 	home := t.TempDir()
-	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	u, err := maildir.New(maildir.Options{Now: now}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fill(t, u, 2)
 	newDir := filepath.Join(home, "Maildir", "new")
-	tick := time.Now().Add(time.Millisecond) // sub-second, and recent for the sync below
+	tick := now().Add(-time.Millisecond) // sub-second, and recent for the sync below
 	if err := os.Chtimes(newDir, tick, tick); err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +288,14 @@ func TestSameTickWriter(t *testing.T) {
 	if err := os.Chtimes(newDir, tick, tick); err != nil {
 		t.Fatal(err)
 	}
+	mu.Lock()
+	clock = clock.Add(time.Second) // past the window of a sub-second stamp
+	mu.Unlock()
 	if _, err := mb.Sync(bg); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(mb.Messages()); n != 3 {
-		t.Errorf("after a same-tick delivery the view has %d messages, want 3", n)
+		t.Errorf("after a same-tick delivery and the dirty window the view has %d messages, want 3", n)
 	}
 }
 

@@ -127,6 +127,7 @@ func (v *view) Store(ctx context.Context, uids []uint32, op storage.FlagOp, flag
 	b := v.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.adoptOwnLocked()
 	if err := b.ensureLoadedLocked(ctx); err != nil {
 		return res, err
 	}
@@ -214,6 +215,8 @@ func (b *box) renameFlagsLocked(ctx context.Context, m *msg, nf flagSet) error {
 		to := filepath.Join(b.p.dir, "cur", newName)
 		err := b.d.fs.Rename(m.path(b.p.dir), to)
 		if err == nil {
+			b.ownChangeLocked(m.inNew)
+			b.ownChangeLocked(false)
 			m.name, m.inNew, m.flags = newName, false, nf
 			b.touchLocked(m.uid)
 			return nil
@@ -247,6 +250,7 @@ func (v *view) Expunge(ctx context.Context, uids []uint32) error {
 	b := v.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer b.adoptOwnLocked()
 	if err := b.ensureLoadedLocked(ctx); err != nil {
 		return err
 	}
@@ -286,6 +290,7 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 		m := b.msgs[i]
 		err := b.d.fs.Remove(m.path(b.p.dir))
 		if err == nil {
+			b.ownChangeLocked(m.inNew)
 			b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
 			delete(b.byBase, m.base)
 			delete(b.fields, uid)

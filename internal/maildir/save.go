@@ -136,7 +136,9 @@ func (b *box) remakeDirsLocked() bool {
 
 func (b *box) discard(ps []pending) {
 	for _, p := range ps {
-		_ = b.d.fs.Remove(p.tmp)
+		if p.tmp != "" {
+			_ = b.d.fs.Remove(p.tmp)
+		}
 	}
 }
 
@@ -186,6 +188,7 @@ type placedMsg struct {
 
 // commitBatchLocked commits a batch of requests and notifies the views.
 func (b *box) commitBatchLocked(ctx context.Context, batch []*commitReq) {
+	defer b.adoptOwnLocked()
 	finish := func(r *commitReq, err error) {
 		if r.done {
 			return
@@ -206,6 +209,10 @@ func (b *box) commitBatchLocked(ctx context.Context, batch []*commitReq) {
 	placed := b.placeBatchLocked(ctx, batch, finish)
 	if len(placed) == 0 {
 		return
+	}
+	// Linked now, and in the state or removed again below either way.
+	for _, pm := range placed {
+		b.ownChangeLocked(pm.m.inNew)
 	}
 	if err := b.publishLocked(ctx, placed); err != nil {
 		for _, pm := range placed {
@@ -228,7 +235,7 @@ func (b *box) commitBatchLocked(ctx context.Context, batch []*commitReq) {
 	b.notifyLocked(nil)
 }
 
-// placeBatchLocked links every request's tmp files to their final names;
+// placeBatchLocked moves every request's tmp files to their final names;
 // a request that fails is finished with its error and its files removed.
 func (b *box) placeBatchLocked(ctx context.Context, batch []*commitReq, finish func(*commitReq, error)) []placedMsg {
 	var placed []placedMsg
@@ -251,6 +258,7 @@ func (b *box) placeBatchLocked(ctx context.Context, batch []*commitReq, finish f
 			if err != nil {
 				break
 			}
+			r.ps[i].tmp = ""
 			placed = append(placed, placedMsg{m: m, req: r, i: i})
 		}
 		if err != nil {
@@ -338,6 +346,9 @@ func (b *box) prepareSaveLocked(ctx context.Context, n uint64) error {
 	if err := b.reserveModseqLocked(n); err != nil {
 		return err
 	}
+	if b.loaded {
+		return nil // the scans keep the keywords; a new one is read under its lock
+	}
 	return b.loadKeywordsLocked()
 }
 
@@ -363,7 +374,8 @@ func (b *box) rereadForSaveLocked(ulPath string) error {
 	return nil
 }
 
-// place links a tmp file to its final name.
+// place moves a tmp file to its final name; the caller clears the
+// pending's tmp (nothing is left there to discard).
 func (b *box) place(p pending, fl flagSet) (*msg, error) {
 	idate := p.idate
 	switch {
@@ -392,7 +404,10 @@ func (b *box) place(p pending, fl flagSet) (*msg, error) {
 		if fl != (flagSet{}) {
 			m.inNew, m.name = false, fileNameFor(base, fl)
 		}
-		err := b.d.fs.Link(p.tmp, m.path(b.p.dir))
+		// Moved, not linked: the name is unique and never replaces a file
+		// (Dovecot renames too, maildir-save.c); one call instead of a link
+		// now and an unlink of the tmp file later.
+		err := b.d.fs.MoveNoReplace(p.tmp, m.path(b.p.dir))
 		if err == nil {
 			return m, nil
 		}
@@ -677,7 +692,7 @@ func (u *user) AppendDelivery(ctx context.Context, name string, am storage.Appen
 	if err != nil {
 		return err
 	}
-	defer b.discard([]pending{p})
+	defer func() { b.discard([]pending{p}) }()
 	m, err := b.place(p, flagSet{})
 	if err != nil && isNotExist(err) {
 		b.mu.Lock()
@@ -690,6 +705,7 @@ func (u *user) AppendDelivery(ctx context.Context, name string, am storage.Appen
 	if err != nil {
 		return err
 	}
+	p.tmp = ""
 	if b.fsyncOn() {
 		if err := b.syncDirs(true, false); err != nil {
 			_ = b.d.fs.Remove(m.path(b.p.dir))

@@ -123,7 +123,7 @@ func (u *user) openBox(ctx context.Context, name string) (*box, mbox, error) {
 	if err := u.checkRoot(m.ns); err != nil {
 		return nil, m, err
 	}
-	if m.isInbox() {
+	if m.isInbox() && filepath.Clean(p.dir) != filepath.Clean(m.ns.loc.root) { // the root was just stat'ed
 		if err := u.d.fs.Mkdir(p.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, m, osError("create INBOX", err)
 		}

@@ -209,6 +209,8 @@ func (b *box) moveNewLocked() {
 		from := m.path(b.p.dir)
 		to := filepath.Join(b.p.dir, "cur", m.name)
 		if err := b.d.fs.Rename(from, to); err == nil {
+			b.ownChangeLocked(true)
+			b.ownChangeLocked(false)
 			m.inNew = false
 			b.touchLocked(m.uid)
 		} else {
@@ -216,6 +218,7 @@ func (b *box) moveNewLocked() {
 		}
 	}
 	b.maybeNew = left
+	b.adoptOwnLocked()
 }
 
 // vmsgLocked is the view's record of a box message in its current state.

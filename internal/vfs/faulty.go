@@ -14,7 +14,7 @@ const (
 	OpWrite  Op = iota // File.Write
 	OpSync             // File.Sync and FS.SyncDir
 	OpRename           // FS.Rename
-	OpLink             // FS.Link
+	OpLink             // FS.Link and FS.MoveNoReplace
 	OpCreate           // FS.OpenFile with os.O_CREATE
 	OpRemove           // FS.Remove
 	numOps
@@ -127,6 +127,15 @@ func (f *Faulty) Link(oldname, newname string) error {
 		return err
 	}
 	return f.FS.Link(oldname, newname)
+}
+
+// MoveNoReplace moves unless a fault is armed for OpLink (both give an
+// existing file a new name).
+func (f *Faulty) MoveNoReplace(oldname, newname string) error {
+	if err := f.check(OpLink, newname); err != nil {
+		return err
+	}
+	return f.FS.MoveNoReplace(oldname, newname)
 }
 
 // Remove removes unless a fault is armed.
