@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"roost/internal/pwscheme"
@@ -409,6 +410,9 @@ func (o *CompareOptions) measure(ctx context.Context, bc benchCase, s *Server, u
 	if bc.Workload == "bigbox" || bc.Workload == "sortthread" {
 		ro.Ops = 1
 	}
+	// The previous run's dirty pages (the other server's mail and
+	// indexes) would be written back during this one and slow its fsyncs.
+	syscall.Sync()
 	sm := startSampler(s.PID())
 	res, err := Run(ctx, ro)
 	run.Server = sm.finish()

@@ -37,7 +37,8 @@ func WriteReport(w io.Writer, cmp *Comparison, info ReportInfo, notes string) {
 	o := cmp.Opts
 	fmt.Fprintf(w, "# Performance: roost vs Dovecot\n\n")
 	fmt.Fprintf(w, "Measured side by side on one machine in one run by `scripts/bench` (internal/loadgen). "+
-		"Every figure is the median of %d runs per server, run alternately (roost, Dovecot, roost, Dovecot, …), %v each. "+
+		"Every figure is the median of %d runs per server, run alternately (roost, Dovecot, roost, Dovecot, …), %v each, "+
+		"each run starting after sync(2) has written back what the previous one left dirty. "+
 		"Ratio is roost ÷ Dovecot: above 1 is better for rates (↑), below 1 is better for times, CPU and memory (↓).\n\n", o.Reps, o.Duration)
 	fmt.Fprintf(w, "- Command: `%s`\n", info.Command)
 	fmt.Fprintf(w, "- Date: %s (took %v)\n", cmp.Start.UTC().Format("2006-01-02 15:04 MST"), cmp.Took.Round(time.Second))
