@@ -134,16 +134,16 @@ type box struct {
 	// ownCur, ownNew: the running operation changed cur/ (new/) itself
 	// (ownChangeLocked, adoptOwnLocked).
 	ownCur, ownNew bool
-	views         map[*view]struct{}
-	fields        map[uint32]map[string][]byte
-	ix            *mailindex.Index // nil without an index
-	ixFailed      bool
-	needRebuild   bool
-	recentKnown   bool
-	ixUp          map[uint32]struct{}
-	ixExp         []uint32
-	ixHist        []mailindex.Expunged // expunges with their MODSEQ, for the index's history
-	flagNames     map[flagKey][]string
+	views          map[*view]struct{}
+	fields         map[uint32]map[string][]byte
+	ix             *mailindex.Index // nil without an index
+	ixFailed       bool
+	needRebuild    bool
+	recentKnown    bool
+	ixUp           map[uint32]struct{}
+	ixExp          []uint32
+	ixHist         []mailindex.Expunged // expunges with their MODSEQ, for the index's history
+	flagNames      map[flagKey][]string
 }
 
 // flagKey keys the shared flag name lists: system and keyword bits (the
