@@ -176,7 +176,7 @@ func (u *user) updateAttrDict(ctx context.Context, edit func(*attrDict) (bool, e
 	if err := u.d.fs.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return osError("create attribute dict directory", err)
 	}
-	lock, err := lockFile(ctx, u.d.fs, path, u.d.now, u.d.host)
+	lock, err := lockFile(ctx, u.lockOpts(u.d.now), path)
 	if err != nil {
 		return lockError(err)
 	}

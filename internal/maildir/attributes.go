@@ -187,7 +187,7 @@ func (u *user) mailboxGUID(ctx context.Context, m mbox) (string, error) {
 // a GUID if it had none.
 func (b *box) rewriteUidlistLocked(ctx context.Context) error {
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), ulPath)
 	if err != nil {
 		return lockError(err)
 	}

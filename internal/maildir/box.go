@@ -66,6 +66,9 @@ type boxPaths struct {
 	uidvDir string // where dovecot-uidvalidity lives (control root)
 	fsync   storage.FsyncMode
 	fields  storage.FieldFunc
+	// lockLink: dot-locks are linked from a temporary file
+	// (dotlock_use_excl = no) instead of created with O_EXCL.
+	lockLink bool
 }
 
 // msg is one message of the shared mailbox state.
@@ -677,7 +680,7 @@ func (b *box) insertLocked(m *msg) {
 // Dovecot's order, and appends them to dovecot-uidlist.
 func (b *box) assignLocked(ctx context.Context, bases []string, found map[string]dirEntry) error {
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), ulPath)
 	if err != nil {
 		return lockError(err)
 	}
@@ -801,7 +804,7 @@ func (b *box) rereadUidlistLocked(ulPath string) error {
 // createUidlist writes a new dovecot-uidlist with a fresh UIDVALIDITY.
 func (b *box) createUidlist(ctx context.Context) error {
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), ulPath)
 	if err != nil {
 		return lockError(err)
 	}

@@ -32,50 +32,64 @@ var processStart = time.Now()
 
 const lockClockSlack = 20 * time.Millisecond
 
-// dotlock is a held "<path>.lock" file, as Dovecot's file-dotlock.c
-// creates it: linked from a temporary file holding "<pid>:<host>".
+// dotlock is a held "<path>.lock" file holding "<pid>:<host>", as
+// Dovecot's file-dotlock.c creates it.
 type dotlock struct {
 	fsys vfs.FS
 	path string
 }
 
+// lockOpts says how lockFile creates locks: with dotlock_use_excl = yes
+// (Dovecot's default) the lock is created with O_EXCL and written; with
+// no (NFSv2, whose O_EXCL is not atomic) it is written to a temporary
+// file beside it and linked to the lock name.
+type lockOpts struct {
+	fsys vfs.FS
+	now  func() time.Time
+	host string
+	link bool
+}
+
+// lockOpts are the box's lock options.
+func (b *box) lockOpts() lockOpts {
+	return lockOpts{fsys: b.d.fs, now: b.d.now, host: b.d.host, link: b.p.lockLink}
+}
+
+// lockOpts are the user's lock options with the clock now.
+func (u *user) lockOpts(now func() time.Time) lockOpts {
+	return lockOpts{fsys: u.d.fs, now: now, host: u.d.host, link: u.cfg.DotlockLink}
+}
+
 // lockFile takes path+".lock", overriding a stale lock.
-func lockFile(ctx context.Context, fsys vfs.FS, path string, now func() time.Time, host string) (*dotlock, error) {
+func lockFile(ctx context.Context, o lockOpts, path string) (*dotlock, error) {
 	lp := path + ".lock"
-	deadline := now().Add(lockTimeout)
-	content := []byte(strconv.Itoa(os.Getpid()) + ":" + host)
+	deadline := o.now().Add(lockTimeout)
+	content := []byte(strconv.Itoa(os.Getpid()) + ":" + o.host)
 	tmp := ""
 	defer func() {
 		if tmp != "" {
-			_ = fsys.Remove(tmp)
+			_ = o.fsys.Remove(tmp)
 		}
 	}()
 	var made time.Time
 	for {
-		switch t := now(); {
-		case tmp == "":
-			var err error
-			if tmp, err = writeLockTmp(fsys, lp, host, content); err != nil {
-				return nil, err
-			}
-			made = t
-		case t.Sub(made) > time.Second:
-			// waited: the lock must not look as old as our wait
-			_ = fsys.Chtimes(tmp, t, t)
-			made = t
+		var err error
+		if o.link {
+			err = o.linkLock(lp, content, &tmp, &made)
+		} else {
+			err = createLock(o.fsys, lp, content)
 		}
-		err := fsys.Link(tmp, lp)
 		if err == nil {
-			return &dotlock{fsys: fsys, path: lp}, nil
+			return &dotlock{fsys: o.fsys, path: lp}, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("create lock %s: %w", lp, err)
+			return nil, err
 		}
-		if staleLock(fsys, lp, now(), host) {
-			_ = fsys.Remove(lp)
+		if staleLock(o.fsys, lp, o.now(), o.host) {
+			_ = o.fsys.Remove(lp)
 			continue
 		}
-		if now().After(deadline) {
+		if o.now().After(deadline) {
 			return nil, storage.Errorf(storage.KindTemp, "Timeout while waiting for lock")
 		}
 		t := time.NewTimer(lockPollInterval)
@@ -88,11 +102,53 @@ func lockFile(ctx context.Context, fsys vfs.FS, path string, now func() time.Tim
 	}
 }
 
+// createLock creates the lock with O_EXCL and writes its content; an
+// error matching fs.ErrExist means another holder has it. A process
+// killed between the create and the write leaves an empty lock, which
+// staleLock overrides after lockStaleTimeout (as Dovecot does).
+func createLock(fsys vfs.FS, lp string, content []byte) error {
+	f, err := fsys.OpenFile(lp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return fmt.Errorf("create lock %s: %w", lp, err)
+	}
+	_, err = f.Write(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = fsys.Remove(lp)
+		return fmt.Errorf("write lock %s: %w", lp, err)
+	}
+	return nil
+}
+
+// linkLock links the temporary file *tmp (written on first use) to the
+// lock name; the lock never appears without its content.
+func (o lockOpts) linkLock(lp string, content []byte, tmp *string, made *time.Time) error {
+	switch t := o.now(); {
+	case *tmp == "":
+		var err error
+		if *tmp, err = writeLockTmp(o.fsys, lp, o.host, content); err != nil {
+			return err
+		}
+		*made = t
+	case t.Sub(*made) > time.Second:
+		// waited: the lock must not look as old as our wait
+		_ = o.fsys.Chtimes(*tmp, t, t)
+		*made = t
+	}
+	err := o.fsys.Link(*tmp, lp)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create lock %s: %w", lp, err)
+	}
+	return err
+}
+
 // writeLockTmp writes the lock's content to a new file beside it, which
-// lockFile then links to the lock name (Dovecot's file-dotlock.c does the
-// same unless dotlock_use_excl is set): the lock appears with
-// "<pid>:<host>" in it, so a process killed while locking never leaves an
-// empty lock, which others could only override after lockStaleTimeout.
+// linkLock then links to the lock name.
 func writeLockTmp(fsys vfs.FS, lp, host string, content []byte) (string, error) {
 	prefix := filepath.Join(filepath.Dir(lp), ".temp."+host+"."+strconv.Itoa(os.Getpid())+".")
 	for i := 0; ; i++ {

@@ -167,26 +167,42 @@ func TestAutoMailboxes(t *testing.T) {
 	}
 }
 
-// TestStaleLock: a dovecot-uidlist.lock left by a dead process or older
-// than two minutes is overridden; a live one makes saves wait.
+// TestStaleLock: a dovecot-uidlist.lock left by a dead process, or older
+// than two minutes (an empty one too: a process killed between creating
+// and writing it), is overridden; a live one makes saves wait. Locks are
+// created with O_EXCL (dotlock_use_excl = yes, the default) or linked
+// from a temporary file (no).
 func TestStaleLock(t *testing.T) {
 	t.Parallel()
+	for _, link := range []bool{false, true} {
+		t.Run(fmt.Sprintf("link=%v", link), func(t *testing.T) {
+			t.Parallel()
+			testStaleLock(t, link)
+		})
+	}
+}
+
+func testStaleLock(t *testing.T, link bool) {
 	home := t.TempDir()
-	u, err := maildir.New(maildir.Options{}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	cfg := storeConfig(home, "maildir:~/Maildir", "/", "")
+	cfg.DotlockLink = link
+	u, err := maildir.New(maildir.Options{}).OpenUser(bg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fill(t, u, 1)
 	lock := filepath.Join(home, "Maildir", "dovecot-uidlist.lock")
-	// an old lock
-	if err := os.WriteFile(lock, []byte("1:otherhost"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	old := time.Now().Add(-3 * time.Minute)
-	os.Chtimes(lock, old, old)
-	// (the uidlist it protects unchanged as long: Dovecot's rule)
-	os.Chtimes(filepath.Join(home, "Maildir", "dovecot-uidlist"), old, old)
-	fill(t, u, 1)
+	for _, content := range []string{"1:otherhost", ""} {
+		// an old lock
+		if err := os.WriteFile(lock, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(lock, old, old)
+		// (the uidlist it protects unchanged as long: Dovecot's rule)
+		os.Chtimes(filepath.Join(home, "Maildir", "dovecot-uidlist"), old, old)
+		fill(t, u, 1)
+	}
 	// a lock of a dead process of this host
 	host, _ := os.Hostname()
 	if err := os.WriteFile(lock, []byte(fmt.Sprintf("%d:%s", 1<<30, host)), 0o600); err != nil {
@@ -208,10 +224,10 @@ func TestStaleLock(t *testing.T) {
 	}
 	os.Remove(lock)
 	st, err := u.Status(bg, "INBOX")
-	if err != nil || st.Messages != 3 {
+	if err != nil || st.Messages != 4 {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
-	// the lock is linked from a temporary file, which is gone afterwards
+	// a linked lock's temporary file is gone afterwards
 	if tmps, _ := filepath.Glob(filepath.Join(home, "Maildir", ".temp.*")); len(tmps) > 0 {
 		t.Errorf("temporary lock files left behind: %v", tmps)
 	}

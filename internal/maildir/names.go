@@ -139,7 +139,7 @@ func (m mbox) relPath() string {
 // paths returns where the mailbox lives.
 func (u *user) paths(m mbox) boxPaths {
 	l := m.ns.loc
-	p := boxPaths{name: m.full, root: l.root, uidvDir: l.control, fsync: u.cfg.Fsync, fields: u.cfg.Fields}
+	p := boxPaths{name: m.full, root: l.root, uidvDir: l.control, fsync: u.cfg.Fsync, fields: u.cfg.Fields, lockLink: u.cfg.DotlockLink}
 	rel := m.relPath()
 	if m.isInbox() {
 		p.dir = l.inbox

@@ -97,7 +97,7 @@ func (v *view) SetPOP3UIDLs(ctx context.Context, uidls map[uint32]string) error 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), ulPath)
 	if err != nil {
 		return lockError(err)
 	}

@@ -421,7 +421,7 @@ func (b *box) place(p pending, fl flagSet) (*msg, error) {
 // numberLocked gives placed files UIDs in dovecot-uidlist.
 func (b *box) numberLocked(ctx context.Context, placed []*msg) error {
 	ulPath := filepath.Join(b.p.control, uidlistName)
-	lock, err := lockFile(ctx, b.d.fs, ulPath, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), ulPath)
 	if err != nil {
 		return lockError(err)
 	}
@@ -577,7 +577,7 @@ func (b *box) keywordLocked(ctx context.Context, kw string, create bool) (int, e
 		return -1, nil
 	}
 	path := filepath.Join(b.p.control, keywordsName)
-	lock, err := lockFile(ctx, b.d.fs, path, b.d.now, b.d.host)
+	lock, err := lockFile(ctx, b.lockOpts(), path)
 	if err != nil {
 		return -1, lockError(err)
 	}

@@ -69,7 +69,7 @@ func writeSubscriptions(ctx context.Context, u *user, path string, names [][]str
 		}
 		b.WriteByte('\n')
 	}
-	lock, err := lockFile(ctx, u.d.fs, path, u.now, u.d.host)
+	lock, err := lockFile(ctx, u.lockOpts(u.now), path)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ func userConfig(s *settings.Settings, proto, user string, fields auth.Fields, ca
 	if m, ok := fields["mail"]; ok && m != "" {
 		location = m
 	}
+	uc.DotlockLink = !s.Mail.DotlockUseExcl
 	switch s.Mail.Fsync {
 	case "always":
 		uc.Fsync = storage.FsyncAlways

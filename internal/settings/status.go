@@ -117,7 +117,7 @@ func globalSupport() map[string]Support {
 		"process_shutdown_filter": {x, noteOneProcess},
 		"valid_chroot_dirs":       {x, noteOneProcess + "; no chroot per service"},
 		"state_dir":               {n, ""},
-		"dotlock_use_excl":        {p, "dot-locks are always created with O_EXCL"},
+		"dotlock_use_excl":        {d, ""},
 		"lock_method":             {x, noteOwnIndex + "; dovecot-uidlist uses Dovecot's dot-lock"},
 		"mmap_disable":            {x, noteOwnIndex + ", which does not mmap"},
 

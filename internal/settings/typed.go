@@ -126,6 +126,7 @@ type Mail struct {
 	LastValidUID         uint64   // last_valid_uid (0: no limit)
 	FirstValidGID        uint64   // first_valid_gid
 	Fsync                string   // mail_fsync: optimized, always or never
+	DotlockUseExcl       bool     // dotlock_use_excl
 	MaxUserIPConnections uint64   // mail_max_userip_connections
 	Plugins              []string // mail_plugins
 	Home                 string   // mail_home
@@ -280,6 +281,7 @@ func (s *Snapshot) typed(root *Section) *Settings {
 			PrivilegedGroup: g.str("mail_privileged_group"), AccessGroups: g.str("mail_access_groups"),
 			FirstValidUID: g.uint("first_valid_uid"), LastValidUID: g.uint("last_valid_uid"),
 			FirstValidGID: g.uint("first_valid_gid"), Fsync: g.str("mail_fsync"),
+			DotlockUseExcl:       g.bool("dotlock_use_excl"),
 			MaxUserIPConnections: g.uint("mail_max_userip_connections"), Plugins: g.words("mail_plugins"),
 			Home: g.str("mail_home"), Debug: g.bool("mail_debug"), AttributeDict: g.str("mail_attribute_dict"),
 			ServerComment: g.str("mail_server_comment"), ServerAdmin: g.str("mail_server_admin")},

@@ -47,9 +47,13 @@ type UserConfig struct {
 	UID, GID   int    // -1 when not applicable
 	Namespaces []NamespaceConfig
 	Fsync      FsyncMode
-	Fields     FieldFunc // may be nil
-	Now        func() time.Time
-	Metadata   MetadataConfig // METADATA (metadata.go)
+	// DotlockLink: dotlock_use_excl = no, dot-locks are written to a
+	// temporary file and linked to the lock name (NFSv2) instead of
+	// created with O_EXCL.
+	DotlockLink bool
+	Fields      FieldFunc // may be nil
+	Now         func() time.Time
+	Metadata    MetadataConfig // METADATA (metadata.go)
 }
 
 // NamespaceConfig is one `namespace NAME { ... }` section.
