@@ -205,6 +205,18 @@ if header :contains "subject" "pipe-fail" {
 if environment :matches "imap.cause" "*" {
   addflag "cause-${1}";
 }
+if environment :matches "imap.changedflags" "*\\Seen*" {
+  addflag "chg-seen";
+}
+if environment :matches "imap.changedflags" "*\\Flagged*" {
+  addflag "chg-flagged";
+}
+if environment :is "imap.changedflags" "\\Flagged" {
+  addflag "chg-only-flagged";
+}
+if environment :matches "imap.changedflags" "*$Reported*" {
+  addflag "chg-reported";
+}
 `
 
 // TestImapsieveActionsDifferential runs one imapsieve script on APPEND,
@@ -259,7 +271,8 @@ plugin {
 		c.must("COPY 1 Junk")
 		c.must("MOVE 2 Junk")
 		c.must("SELECT Junk")
-		c.must("UID STORE 1 +FLAGS (\\Flagged)")
+		c.must("UID STORE 1 +FLAGS (\\Seen \\Flagged)") // already \Seen: only \Flagged changed
+		c.must("UID STORE 2 -FLAGS (\\Seen $Reported \\Draft)")
 		c.must("CLOSE")
 		var b strings.Builder
 		for _, box := range []string{"Junk", "Archive", "INBOX"} {

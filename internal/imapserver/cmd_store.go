@@ -46,11 +46,12 @@ func cmdStore(ctx context.Context, c *conn, cmd *command) error {
 		c.enableCondstore() // RFC 7162 section 3.1: implicit enable
 	}
 	before := c.sel.mb.Status().Keywords
+	oldFlags := c.storeOldFlags(uids) // imapsieve
 	res, err := c.storeFlags(ctx, uids, a)
 	if err != nil {
 		return err
 	}
-	c.storeEvent(ctx, a.flags, res) // imapsieve
+	c.storeEvent(ctx, oldFlags, res)
 	if after := c.sel.mb.Status().Keywords; !slices.Equal(before, after) {
 		c.writeMailboxFlags(after)
 	}

@@ -2,6 +2,8 @@ package imapserver
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"roost/internal/storage"
 )
@@ -19,7 +21,7 @@ type MailEvent struct {
 	From string
 	// UIDs are the messages in Mailbox.
 	UIDs []uint32
-	// ChangedFlags are the flags a STORE named (FLAG).
+	// ChangedFlags are the flags a STORE changed on these messages (FLAG).
 	ChangedFlags []string
 }
 
@@ -50,11 +52,72 @@ func (c *conn) appendEvent(ctx context.Context, mailbox string, res []storage.Ap
 	c.mailEvent(ctx, MailEvent{Cause: "APPEND", Mailbox: mailbox, UIDs: uids})
 }
 
-// storeEvent reports the messages whose flags a STORE changed.
-func (c *conn) storeEvent(ctx context.Context, flags []string, res storage.StoreResult) {
-	uids := make([]uint32, 0, len(res.Updated))
+// storeEvent reports the messages whose flags a STORE changed, each with
+// the flags that changed on it (old holds the flags before the STORE),
+// as Pigeonhole's imap_sieve_mail_update_flags/keywords record them:
+// system flags in Dovecot's order, then the keywords removed, then those
+// added. Consecutive messages with the same changes share one event.
+func (c *conn) storeEvent(ctx context.Context, old map[uint32][]string, res storage.StoreResult) {
+	var ev *MailEvent
 	for _, m := range res.Updated {
-		uids = append(uids, m.UID)
+		changed := changedFlags(old[m.UID], m.Flags)
+		if len(changed) == 0 {
+			continue
+		}
+		if ev != nil && !slices.Equal(ev.ChangedFlags, changed) {
+			c.mailEvent(ctx, *ev)
+			ev = nil
+		}
+		if ev == nil {
+			ev = &MailEvent{Cause: "FLAG", Mailbox: c.sel.mb.Name(), ChangedFlags: changed}
+		}
+		ev.UIDs = append(ev.UIDs, m.UID)
 	}
-	c.mailEvent(ctx, MailEvent{Cause: "FLAG", Mailbox: c.sel.mb.Name(), UIDs: uids, ChangedFlags: flags})
+	if ev != nil {
+		c.mailEvent(ctx, *ev)
+	}
+}
+
+// storeOldFlags returns the flags of uids before a STORE, when a
+// MailEvents hook wants them.
+func (c *conn) storeOldFlags(uids []uint32) map[uint32][]string {
+	if c.srv.opts.MailEvents == nil {
+		return nil
+	}
+	old := make(map[uint32][]string, len(uids))
+	for _, uid := range uids {
+		if seq := c.sel.seqOf(uid); seq != 0 {
+			old[uid] = c.sel.msgAt(int(seq) - 1).Flags
+		}
+	}
+	return old
+}
+
+// systemFlagOrder is the order imap_write_flags writes system flags in.
+var systemFlagOrder = [...]string{storage.FlagAnswered, storage.FlagFlagged, storage.FlagDeleted, storage.FlagSeen, storage.FlagDraft}
+
+// changedFlags lists what differs between before and after: the system
+// flags set on one side only, the keywords removed, the keywords added.
+func changedFlags(before, after []string) []string {
+	has := func(list []string, f string) bool {
+		return slices.ContainsFunc(list, func(g string) bool { return strings.EqualFold(g, f) })
+	}
+	isSystem := func(f string) bool { return strings.HasPrefix(f, "\\") }
+	var out []string
+	for _, f := range systemFlagOrder {
+		if has(before, f) != has(after, f) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range before {
+		if !isSystem(f) && !slices.Contains(after, f) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range after {
+		if !isSystem(f) && !slices.Contains(before, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -70,3 +70,30 @@ func TestMailEvents(t *testing.T) {
 		t.Fatalf("REPLACE events %q", got)
 	}
 }
+
+// TestMailEventsChangedFlags: a FLAG event names the flags that changed on
+// each message, as Pigeonhole's imap.changedflags does (system flags in
+// Dovecot's order, then keywords removed, then added); messages with
+// different changes get separate events, in message order.
+func TestMailEventsChangedFlags(t *testing.T) {
+	t.Parallel()
+	rec := &eventRecorder{}
+	ts := newTestServer(t, func(o *Options) { o.MailEvents = rec })
+	for range 3 {
+		ts.appendMsg("alice", "INBOX", "Subject: a\r\n\r\na\r\n")
+	}
+	c := ts.login()
+	c.cmd("1 SELECT INBOX").ok()
+	c.cmd("2 STORE 1 +FLAGS (\\Seen $Junk)").ok()
+	c.cmd("3 STORE 1:3 +FLAGS (\\Seen \\Flagged)").ok()
+	c.cmd("4 STORE 1 FLAGS (\\Draft \\Answered $Work)").ok()
+	want := []string{
+		"alice FLAG INBOX<- [1] [\\Seen $Junk]",
+		"alice FLAG INBOX<- [1] [\\Flagged]",
+		"alice FLAG INBOX<- [2 3] [\\Flagged \\Seen]",
+		"alice FLAG INBOX<- [1] [\\Answered \\Flagged \\Seen \\Draft $Junk $Work]",
+	}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Fatalf("events\n%q\nwant\n%q", got, want)
+	}
+}
