@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -80,10 +81,16 @@ type msg struct {
 	flags  flagSet
 	size   int64 // bytes on disk
 	vsize  int64 // bytes in CRLF form (RFC822.SIZE)
-	idate  int64 // internal date, unix seconds (file mtime)
-	sdate  int64 // save date, unix seconds
+	idate  int64 // internal date, unix seconds (file mtime); dateUnknown until read
+	sdate  int64 // save date, unix seconds; dateUnknown with idate
 	modseq uint64
 }
+
+// dateUnknown is the idate and sdate of a message whose file was not
+// stat'ed yet: a scan takes the sizes from the file name (",S=", ",W="),
+// as Dovecot does, and reads the dates when they are first asked for
+// (datesLocked).
+const dateUnknown = math.MinInt64
 
 func (m *msg) path(dir string) string {
 	if m.inNew {
@@ -596,26 +603,51 @@ func (b *box) addNewLocked(ctx context.Context, found map[string]dirEntry) error
 
 func (b *box) newMsg(uid uint32, base string, e dirEntry) *msg {
 	_, letters, _ := splitName(e.name)
-	m := &msg{uid: uid, base: base, name: e.name, inNew: e.inNew, flags: parseLetters(letters)}
-	fi, err := b.d.fs.Stat(m.path(b.p.dir))
-	if err == nil {
-		m.idate = fi.ModTime().Unix()
-		m.sdate = fi.ModTime().Unix()
-		if m.size, _ = sizeField(base, 'S'); m.size == 0 {
-			m.size = fi.Size()
-		}
+	m := &msg{uid: uid, base: base, name: e.name, inNew: e.inNew, flags: parseLetters(letters),
+		idate: dateUnknown, sdate: dateUnknown}
+	size, okS := sizeField(base, 'S')
+	vsize, okW := sizeField(base, 'W')
+	if !okW {
+		vsize, okW = b.ulExtSize(base, 'W')
 	}
-	if v, ok := sizeField(base, 'W'); ok {
-		m.vsize = v
-	} else if v, ok := b.ulExtSize(base, 'W'); ok {
-		m.vsize = v
-	} else {
-		m.vsize = b.computeVsize(m)
+	m.size, m.vsize = size, vsize
+	if !okS || size == 0 || !okW {
+		b.statMsg(m, !okS || size == 0)
+		if !okW {
+			m.vsize = b.computeVsize(m)
+		}
 	}
 	b.bumpModseqLocked()
 	m.modseq = b.highestModSeq
 	b.changeSeq++
 	return m
+}
+
+// statMsg reads the dates of m, and its size with withSize, from its file.
+func (b *box) statMsg(m *msg, withSize bool) bool {
+	fi, err := b.d.fs.Stat(m.path(b.p.dir))
+	if err != nil {
+		return false
+	}
+	m.idate = fi.ModTime().Unix()
+	m.sdate = m.idate
+	if withSize {
+		m.size = fi.Size()
+	}
+	return true
+}
+
+// datesLocked returns the internal and save dates of m, reading them from
+// the file the first time (dateUnknown); the index keeps them from then
+// on. A file gone meanwhile gives zero dates, as a failed scan stat did.
+func (b *box) datesLocked(m *msg) (idate, sdate int64) {
+	if m.idate == dateUnknown {
+		if !b.statMsg(m, false) {
+			return 0, 0
+		}
+		b.touchLocked(m.uid)
+	}
+	return m.idate, m.sdate
 }
 
 func (b *box) ulExtSize(base string, key byte) (int64, bool) {
@@ -710,7 +742,11 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
+	appendRecs := b.ul.appendRecs
+	if len(b.ul.recs)+len(recs) > b.d.uidlistKeep {
+		appendRecs = b.ul.appendRecsDrop // refreshLocked would drop them
+	}
+	if err := appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
 		return osError("append dovecot-uidlist", err)
 	}
 	b.mergeLocked(added)
@@ -854,12 +890,13 @@ func (b *box) flagNamesLocked(fs flagSet) []string {
 }
 
 func (b *box) messageLocked(m *msg) storage.Message {
+	idate, sdate := b.datesLocked(m)
 	return storage.Message{
 		UID:          m.uid,
 		Flags:        b.flagNamesLocked(m.flags),
 		ModSeq:       m.modseq,
-		InternalDate: time.Unix(m.idate, 0),
-		SaveDate:     time.Unix(m.sdate, 0),
+		InternalDate: time.Unix(idate, 0),
+		SaveDate:     time.Unix(sdate, 0),
 		Size:         m.vsize,
 	}
 }

@@ -21,6 +21,10 @@ import (
 
 const recInNew = 1 << 31 // Record.Flags bit: file is in new/
 
+// checkpointUpserts: a flush that changes more records than this writes a
+// checkpoint from the box's messages instead of a log transaction.
+const checkpointUpserts = 4096
+
 // openIndexLocked opens the index if the mailbox has one.
 func (b *box) openIndexLocked() {
 	if b.ix != nil || b.p.index == "" || b.ixFailed || b.gone {
@@ -184,6 +188,14 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		}
 		err = b.ix.Rebuild(nh, recs)
 		b.needRebuild = false
+	} else if b.loaded && len(b.ixUp) > checkpointUpserts {
+		// Many changed records (the dates of a whole mailbox read at
+		// once): a checkpoint writes the box's messages without a
+		// transaction holding a copy of each.
+		err = b.ix.Commit(&mailindex.Tx{Header: &nh, Expunges: b.ixExp, Expunged: b.ixHist})
+		if err == nil {
+			err = b.ix.Checkpoint()
+		}
 	} else {
 		tx := &mailindex.Tx{Header: &nh, Expunges: b.ixExp, Expunged: b.ixHist}
 		for uid := range b.ixUp {

@@ -307,6 +307,30 @@ func (u *uidlist) write(fsys vfs.FS, path string, sync bool, live func(string) b
 // as Dovecot does for new messages (the header's N is left stale; readers
 // take the highest UID + 1). The file must exist and match u's stamp.
 func (u *uidlist) appendRecs(fsys vfs.FS, path string, recs []uidRec, sync bool) error {
+	if err := u.appendFile(fsys, path, recs, sync); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		u.byBase[r.base] = len(u.recs)
+		u.recs = append(u.recs, r)
+	}
+	return u.restamp(fsys, path)
+}
+
+// appendRecsDrop appends recs to the file as appendRecs does, then drops
+// every record (dropRecs): for a box that would drop them anyway after
+// the sync, the records are not indexed first.
+func (u *uidlist) appendRecsDrop(fsys vfs.FS, path string, recs []uidRec, sync bool) error {
+	if err := u.appendFile(fsys, path, recs, sync); err != nil {
+		return err
+	}
+	u.dropRecs()
+	return u.restamp(fsys, path)
+}
+
+// appendFile appends the lines of recs to the file in place; a failed
+// append is cut back so no torn line remains.
+func (u *uidlist) appendFile(fsys vfs.FS, path string, recs []uidRec, sync bool) error {
 	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("open uidlist: %w", err)
@@ -326,11 +350,7 @@ func (u *uidlist) appendRecs(fsys vfs.FS, path string, recs []uidRec, sync bool)
 		}
 		return fmt.Errorf("append uidlist: %w", err)
 	}
-	for _, r := range recs {
-		u.byBase[r.base] = len(u.recs)
-		u.recs = append(u.recs, r)
-	}
-	return u.restamp(fsys, path)
+	return nil
 }
 
 func (u *uidlist) restamp(fsys vfs.FS, path string) error {

@@ -248,13 +248,14 @@ func (v *view) recentChangedLocked(uid uint32) bool {
 
 // messageLocked turns a view record into a storage.Message.
 func (v *view) messageLocked(r vmsg) storage.Message {
+	idate, sdate := v.b.datesLocked(r.m)
 	return storage.Message{
 		UID:          r.m.uid,
 		Flags:        v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
 		Recent:       v.isRecent(r.m.uid),
 		ModSeq:       v.b.effModseqLocked(r.modseq),
-		InternalDate: time.Unix(r.m.idate, 0),
-		SaveDate:     time.Unix(r.m.sdate, 0),
+		InternalDate: time.Unix(idate, 0),
+		SaveDate:     time.Unix(sdate, 0),
 		Size:         r.m.vsize,
 	}
 }
