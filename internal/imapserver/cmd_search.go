@@ -39,10 +39,12 @@ func cmdSearch(ctx context.Context, c *conn, cmd *command) error {
 	var hi uint64
 	nums := make([]uint32, len(hits))
 	for j, i := range hits {
-		hi = max(hi, s.msgs[i].ModSeq)
+		if withModSeq {
+			hi = max(hi, s.msgAt(i).ModSeq)
+		}
 		nums[j] = uint32(i + 1)
 		if cmd.uid {
-			nums[j] = s.msgs[i].UID
+			nums[j] = s.uidAt(i)
 		}
 	}
 	if c.searchAnswer(p.returned, &ret) { // IMAP4rev2: always ESEARCH
@@ -97,7 +99,7 @@ func (c *conn) saveResult(ret imap.SearchReturn, s *searcher, hits []int) {
 	}
 	uids := make([]uint32, len(hits))
 	for j, i := range hits {
-		uids[j] = s.msgs[i].UID
+		uids[j] = s.uidAt(i)
 	}
 	c.sel.saved = imap.SavedResult(ret, uids)
 }

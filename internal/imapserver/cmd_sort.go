@@ -109,13 +109,13 @@ func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFi
 		return nil, err
 	}
 	data := make([]imap.SortData, 0, len(hits))
-	uidAt := func(k int) uint32 { return s.msgs[hits[k]].UID }
+	uidAt := func(k int) uint32 { return s.uidAt(hits[k]) }
 	var keys, hdrs *headerAhead
 	if fields != 0 {
 		keys = newFieldAhead(c.sel.mb, FieldSortKeys, len(hits), uidAt)
 	}
 	for k, i := range hits {
-		m := s.msgs[i]
+		m := s.msgAt(i)
 		sd, ok := imap.DecodeSortKeys(keys.block(ctx, k), m.InternalDate, m.Size, fields)
 		if !ok {
 			if hdrs == nil {

@@ -311,7 +311,7 @@ func (c *conn) cancelSearchUpdate(tag string) bool {
 func resultUIDs(s *searcher, hits []int) []uint32 {
 	uids := make([]uint32, len(hits))
 	for i, h := range hits {
-		uids[i] = s.msgs[h].UID
+		uids[i] = s.uidAt(h)
 	}
 	return uids
 }

@@ -14,8 +14,11 @@ import (
 // searcher evaluates a search program against the messages of a view.
 type searcher struct {
 	mb     storage.Mailbox
-	msgs   []storage.Message
-	loc    *time.Location // zone of INTERNALDATE dates (Dovecot: the server's)
+	list   storage.MessageLister // the view, read message by message
+	n      int                   // messages in the view
+	cur    int                   // index of msg, or -1
+	msg    storage.Message       // the message last read by msgAt
+	loc    *time.Location        // zone of INTERNALDATE dates (Dovecot: the server's)
 	now    time.Time
 	maxUID uint32
 	texts  *textCache // may be nil
@@ -23,33 +26,57 @@ type searcher struct {
 	memo   headerMemo // header key results by raw field value
 }
 
+// newSearcher reads the view of mb message by message (a large mailbox
+// then costs no storage.Message per message for the search).
 func newSearcher(mb storage.Mailbox, loc *time.Location, now time.Time) *searcher {
-	s := &searcher{mb: mb, msgs: mb.Messages(), loc: loc, now: now}
-	if n := len(s.msgs); n > 0 {
-		s.maxUID = s.msgs[n-1].UID
+	l, ok := mb.(storage.MessageLister)
+	if !ok {
+		l = messageList(mb.Messages())
+	}
+	s := &searcher{mb: mb, list: l, n: l.Len(), cur: -1, loc: loc, now: now}
+	if s.n > 0 {
+		s.maxUID = l.UIDAt(s.n - 1)
 	}
 	return s
+}
+
+// messageList is a storage.MessageLister over Messages().
+type messageList []storage.Message
+
+func (l messageList) Len() int                        { return len(l) }
+func (l messageList) UIDAt(i int) uint32              { return l[i].UID }
+func (l messageList) MessageAt(i int) storage.Message { return l[i] }
+
+// uidAt is the UID of message index i.
+func (s *searcher) uidAt(i int) uint32 { return s.list.UIDAt(i) }
+
+// msgAt is message index i, read once for the keys of one message.
+func (s *searcher) msgAt(i int) *storage.Message {
+	if s.cur != i {
+		s.msg, s.cur = s.list.MessageAt(i), i
+	}
+	return &s.msg
 }
 
 // run returns the indexes of the matching messages, in order.
 func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
 	if matchesAll(prog) {
-		return allIndexes(len(s.msgs)), nil
+		return allIndexes(s.n), nil
 	}
 	var out []int
 	var ahead *headerAhead
 	names := headerNames(prog, nil)
 	if names != nil {
-		ahead = newHeaderAhead(s.mb, len(s.msgs), func(k int) uint32 { return s.msgs[k].UID })
+		ahead = newHeaderAhead(s.mb, s.n, s.uidAt)
 		if ahead != nil {
 			ahead.pick = names // md.names: headerFields picks these fields only
 		}
 	}
-	for i := range s.msgs {
+	for i := range s.n {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		md := &msgData{mb: s.mb, uid: s.msgs[i].UID, block: ahead.block(ctx, i), names: names}
+		md := &msgData{mb: s.mb, uid: s.uidAt(i), block: ahead.block(ctx, i), names: names}
 		md.parts, _ = s.texts.get(md.uid)
 		ok, err := s.match(ctx, prog, i, md)
 		md.close()
@@ -69,7 +96,6 @@ func (s *searcher) run(ctx context.Context, prog *searchKey) ([]int, error) {
 
 // match evaluates k for message index i.
 func (s *searcher) match(ctx context.Context, k *searchKey, i int, md *msgData) (bool, error) {
-	msg := &s.msgs[i]
 	switch k.op {
 	case opAnd:
 		for _, sub := range k.sub {
@@ -87,32 +113,32 @@ func (s *searcher) match(ctx context.Context, k *searchKey, i int, md *msgData) 
 		ok, err := s.match(ctx, k.sub[0], i, md)
 		return !ok && err == nil, err
 	case opSeqSet:
-		return k.set.Contains(uint32(i+1), uint32(len(s.msgs))), nil
+		return k.set.Contains(uint32(i+1), uint32(s.n)), nil
 	case opUIDSet:
-		return k.set.Contains(msg.UID, s.maxUID), nil
+		return k.set.Contains(s.uidAt(i), s.maxUID), nil
 	case opSaved:
-		_, ok := slices.BinarySearch(s.saved, msg.UID)
+		_, ok := slices.BinarySearch(s.saved, s.uidAt(i))
 		return ok, nil
 	case opFlag:
-		return msgHasFlag(msg.Flags, k.str), nil
+		return msgHasFlag(s.msgAt(i).Flags, k.str), nil
 	case opKeyword:
-		return hasKeyword(msg.Flags, k.str), nil
+		return hasKeyword(s.msgAt(i).Flags, k.str), nil
 	case opRecent:
-		return msg.Recent, nil
+		return s.msgAt(i).Recent, nil
 	case opLarger:
-		return uint64(msg.Size) > k.num, nil
+		return uint64(s.msgAt(i).Size) > k.num, nil
 	case opSmaller:
-		return uint64(msg.Size) < k.num, nil
+		return uint64(s.msgAt(i).Size) < k.num, nil
 	case opModSeq:
-		return msg.ModSeq >= k.num, nil
+		return s.msgAt(i).ModSeq >= k.num, nil
 	case opOlder:
-		return !msg.InternalDate.After(s.now.Add(-time.Duration(k.num) * time.Second)), nil
+		return !s.msgAt(i).InternalDate.After(s.now.Add(-time.Duration(k.num) * time.Second)), nil
 	case opYounger:
-		return !msg.InternalDate.Before(s.now.Add(-time.Duration(k.num) * time.Second)), nil
+		return !s.msgAt(i).InternalDate.Before(s.now.Add(-time.Duration(k.num) * time.Second)), nil
 	case opBefore, opOn, opSince:
-		return compareDate(k.op-opBefore, msg.InternalDate.In(s.loc), k.date), nil
+		return compareDate(k.op-opBefore, s.msgAt(i).InternalDate.In(s.loc), k.date), nil
 	case opSavedBefore, opSavedOn, opSavedSince:
-		return compareDate(k.op-opSavedBefore, msg.SaveDate.In(s.loc), k.date), nil
+		return compareDate(k.op-opSavedBefore, s.msgAt(i).SaveDate.In(s.loc), k.date), nil
 	case opSentBefore, opSentOn, opSentSince:
 		return s.matchSent(ctx, k, md)
 	}
