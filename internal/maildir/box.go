@@ -117,7 +117,6 @@ type box struct {
 	uidValidity   uint32
 	nextUID       uint32
 	msgs          []*msg // ascending UID
-	byBase        map[string]*msg
 	ul            *uidlist
 	kw            [maxKeywords]string
 	kwStamp       stamp
@@ -164,7 +163,7 @@ type flagKey struct {
 }
 
 func newBox(d *Driver, p boxPaths) *box {
-	return &box{d: d, p: p, byBase: map[string]*msg{}, ul: newUidlist(),
+	return &box{d: d, p: p, ul: newUidlist(),
 		views: map[*view]struct{}{}, fields: map[uint32]map[string][]byte{},
 		flagNames: map[flagKey][]string{}, nextUID: 1, firstRecent: 1}
 }
@@ -225,6 +224,16 @@ func (b *box) index(uid uint32) int {
 		return i
 	}
 	return -1
+}
+
+// basesLocked returns the set of the messages' file base names, for the
+// rare catch-up with other processes' saves (the box keeps no map by name).
+func (b *box) basesLocked() map[string]bool {
+	have := make(map[string]bool, len(b.msgs))
+	for _, m := range b.msgs {
+		have[m.base] = true
+	}
+	return have
 }
 
 func (b *box) lookup(uid uint32) *msg {
@@ -422,7 +431,6 @@ func (b *box) resetLocked() {
 	b.dirty = true // the next scan reads both
 	b.needRebuild = true
 	b.msgs = nil
-	b.byBase = map[string]*msg{}
 	b.fields = map[uint32]map[string][]byte{}
 	b.bumpModseqLocked()
 	b.changeSeq++
@@ -543,7 +551,6 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 	for _, m := range b.msgs {
 		e, ok := found[m.base]
 		if !ok {
-			delete(b.byBase, m.base)
 			delete(b.fields, m.uid)
 			b.bumpModseqLocked()
 			b.goneLocked(m)
@@ -692,7 +699,6 @@ func (b *box) mergeLocked(ms []*msg) {
 		sort.Slice(b.msgs, func(i, j int) bool { return b.msgs[i].uid < b.msgs[j].uid })
 	}
 	for _, m := range ms {
-		b.byBase[m.base] = m
 		b.maybeNew = b.maybeNew || m.inNew
 		b.touchLocked(m.uid)
 	}
@@ -703,7 +709,6 @@ func (b *box) insertLocked(m *msg) {
 	b.msgs = append(b.msgs, nil)
 	copy(b.msgs[i+1:], b.msgs[i:])
 	b.msgs[i] = m
-	b.byBase[m.base] = m
 	b.maybeNew = b.maybeNew || m.inNew
 	b.touchLocked(m.uid)
 }

@@ -68,20 +68,26 @@ func largeBox(b *testing.B) (string, int) {
 	if s := os.Getenv("ROOST_LARGE_N"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	home := b.TempDir()
+	return writeLargeBox(b, n), n
+}
+
+// writeLargeBox writes a mailbox of n messages as an outside writer
+// would (sizes in the file names, no dovecot-uidlist) and returns its home.
+func writeLargeBox(tb testing.TB, n int) string {
+	home := tb.TempDir()
 	cur := filepath.Join(home, "Maildir", "cur")
 	for _, d := range []string{"cur", "new", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(home, "Maildir", d), 0o700); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%d.M%dP1.host,S=%d,W=%d:2,S", 1600000000+i, i, len(ifMsg), len(ifMsg)+5)
 		if err := os.WriteFile(filepath.Join(cur, name), []byte(ifMsg), 0o600); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	return home, n
+	return home
 }
 
 func snapshotB(b *testing.B, home string) {

@@ -292,7 +292,6 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 		if err == nil {
 			b.ownChangeLocked(m.inNew)
 			b.msgs = append(b.msgs[:i], b.msgs[i+1:]...)
-			delete(b.byBase, m.base)
 			delete(b.fields, uid)
 			b.bumpModseqLocked()
 			b.goneLocked(m)

@@ -505,10 +505,12 @@ func (b *box) catchUpLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	have := b.basesLocked()
 	for i := len(b.ul.recs) - 1; i >= 0 && b.ul.recs[i].uid > maxUID; i-- {
 		r := b.ul.recs[i]
-		if e, ok := found[r.base]; ok && b.byBase[r.base] == nil {
+		if e, ok := found[r.base]; ok && !have[r.base] {
 			b.insertLocked(b.newMsg(r.uid, r.base, e))
+			have[r.base] = true
 		}
 	}
 	return nil
