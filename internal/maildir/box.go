@@ -75,8 +75,7 @@ type boxPaths struct {
 // msg is one message of the shared mailbox state.
 type msg struct {
 	uid    uint32
-	base   string // file name up to ':'
-	name   string // current file name
+	name   string // current file name; its base (up to ':') never changes
 	inNew  bool   // in new/ rather than cur/
 	flags  flagSet
 	size   int64 // bytes on disk
@@ -91,6 +90,12 @@ type msg struct {
 // as Dovecot does, and reads the dates when they are first asked for
 // (datesLocked).
 const dateUnknown = math.MinInt64
+
+// base is the file name up to ':', which names the message for good.
+func (m *msg) base() string {
+	base, _, _ := splitName(m.name)
+	return base
+}
 
 func (m *msg) path(dir string) string {
 	if m.inNew {
@@ -231,7 +236,7 @@ func (b *box) index(uid uint32) int {
 func (b *box) basesLocked() map[string]bool {
 	have := make(map[string]bool, len(b.msgs))
 	for _, m := range b.msgs {
-		have[m.base] = true
+		have[m.base()] = true
 	}
 	return have
 }
@@ -483,7 +488,7 @@ func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 	var subs []string
 	for _, m := range b.msgs {
 		if (keepNew && m.inNew) || (keepCur && !m.inNew) {
-			found[m.base] = dirEntry{name: m.name, inNew: m.inNew}
+			found[m.base()] = dirEntry{name: m.name, inNew: m.inNew}
 		}
 	}
 	if !keepNew {
@@ -523,7 +528,7 @@ func (b *box) scanLocked(ctx context.Context, keepNew, keepCur bool) error {
 	}
 	missing := 0
 	for _, m := range b.msgs {
-		if _, ok := found[m.base]; !ok {
+		if _, ok := found[m.base()]; !ok {
 			missing++
 		}
 	}
@@ -549,7 +554,7 @@ func (b *box) scanLocked(ctx context.Context, keepNew, keepCur bool) error {
 func (b *box) applyScanLocked(found map[string]dirEntry) {
 	kept := b.msgs[:0]
 	for _, m := range b.msgs {
-		e, ok := found[m.base]
+		e, ok := found[m.base()]
 		if !ok {
 			delete(b.fields, m.uid)
 			b.bumpModseqLocked()
@@ -557,7 +562,7 @@ func (b *box) applyScanLocked(found map[string]dirEntry) {
 			b.changeSeq++
 			continue
 		}
-		delete(found, m.base)
+		delete(found, m.base())
 		if e.name != m.name || e.inNew != m.inNew {
 			_, letters, _ := splitName(e.name)
 			nf := parseLetters(letters)
@@ -610,7 +615,7 @@ func (b *box) addNewLocked(ctx context.Context, found map[string]dirEntry) error
 
 func (b *box) newMsg(uid uint32, base string, e dirEntry) *msg {
 	_, letters, _ := splitName(e.name)
-	m := &msg{uid: uid, base: base, name: e.name, inNew: e.inNew, flags: parseLetters(letters),
+	m := &msg{uid: uid, name: e.name, inNew: e.inNew, flags: parseLetters(letters),
 		idate: dateUnknown, sdate: dateUnknown}
 	size, okS := sizeField(base, 'S')
 	vsize, okW := sizeField(base, 'W')

@@ -117,8 +117,8 @@ func (b *box) seedFromIndexLocked(cur, nw, ul stamp) bool {
 }
 
 func msgFromRecord(r mailindex.Record) *msg {
-	base, letters, _ := splitName(r.Name)
-	return &msg{uid: r.UID, base: base, name: r.Name, inNew: r.Flags&recInNew != 0,
+	_, letters, _ := splitName(r.Name)
+	return &msg{uid: r.UID, name: r.Name, inNew: r.Flags&recInNew != 0,
 		flags: parseLetters(letters), size: r.Size, vsize: r.VSize,
 		idate: r.InternalDate, sdate: r.SaveDate, modseq: r.ModSeq}
 }

@@ -211,7 +211,7 @@ func applyOp(cur flagSet, op storage.FlagOp, f flagSet) flagSet {
 // process renamed it meanwhile, it rescans and retries once.
 func (b *box) renameFlagsLocked(ctx context.Context, m *msg, nf flagSet) error {
 	for attempt := 0; ; attempt++ {
-		newName := fileNameFor(m.base, nf)
+		newName := fileNameFor(m.base(), nf)
 		to := filepath.Join(b.p.dir, "cur", newName)
 		err := b.d.fs.Rename(m.path(b.p.dir), to)
 		if err == nil {

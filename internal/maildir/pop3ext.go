@@ -38,7 +38,7 @@ func (v *view) StorageID(_ context.Context, uid uint32) (string, error) {
 	if m == nil {
 		return "", storage.Errorf(storage.KindExpunged, "Message was expunged")
 	}
-	return m.base, nil
+	return m.base(), nil
 }
 
 // GUID returns the message's GUID: the uidlist's G field, else the file
@@ -67,7 +67,7 @@ func (v *view) uidlistExt(uid uint32, key byte) (string, error) {
 	if err := b.fullUidlistLocked(); err != nil {
 		return "", err
 	}
-	i, ok := b.ul.byBase[m.base]
+	i, ok := b.ul.byBase[m.base()]
 	if !ok {
 		return "", nil
 	}
@@ -114,7 +114,7 @@ func (v *view) SetPOP3UIDLs(ctx context.Context, uidls map[uint32]string) error 
 		if m == nil {
 			continue
 		}
-		if i, ok := b.ul.byBase[m.base]; ok && setExt(&b.ul.recs[i], extPOP3UIDL, u) {
+		if i, ok := b.ul.byBase[m.base()]; ok && setExt(&b.ul.recs[i], extPOP3UIDL, u) {
 			changed = true
 		}
 	}

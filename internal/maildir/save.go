@@ -399,7 +399,7 @@ func (b *box) place(p pending, fl flagSet) (*msg, error) {
 	}
 	for i := 0; ; i++ {
 		base := b.d.uniqueName(b.d.now()) + ",S=" + strconv.FormatInt(p.size, 10) + ",W=" + strconv.FormatInt(p.vsize, 10)
-		m := &msg{base: base, name: base, inNew: true, flags: fl, size: p.size, vsize: p.vsize,
+		m := &msg{name: base, inNew: true, flags: fl, size: p.size, vsize: p.vsize,
 			idate: idate.Unix(), sdate: b.d.now().Unix()}
 		if fl != (flagSet{}) {
 			m.inNew, m.name = false, fileNameFor(base, fl)
@@ -437,7 +437,7 @@ func (b *box) numberLocked(ctx context.Context, placed []*msg) error {
 	for i, m := range placed {
 		m.uid = next
 		next++
-		recs[i] = uidRec{uid: m.uid, base: m.base}
+		recs[i] = uidRec{uid: m.uid, base: m.base()}
 	}
 	if err := b.ul.appendRecs(b.d.fs, ulPath, recs, b.fsyncOn()); err != nil {
 		return osError("append dovecot-uidlist", err)
