@@ -222,9 +222,28 @@ func (ix *Index) decodeIndex(data []byte) error {
 }
 
 func encodeIndex(gen uint64, h Header, recs RecordSource, floor uint64, hist []Expunged) []byte {
+	var buf bytes.Buffer
+	_ = writeIndex(&buf, gen, h, recs, floor, hist) // a bytes.Buffer does not fail
+	return buf.Bytes()
+}
+
+// indexChunk is how much of an index writeIndex encodes before writing
+// it out: a checkpoint of a large mailbox holds this much, not the file.
+const indexChunk = 64 << 10
+
+// writeIndex writes an index file to w, in chunks of indexChunk bytes,
+// the checksum of all of it last.
+func writeIndex(w io.Writer, gen uint64, h Header, recs RecordSource, floor uint64, hist []Expunged) error {
 	var e encoder
+	var sum uint32
+	flush := func() error {
+		sum = crc32.Update(sum, castagnoli, e.b)
+		_, err := w.Write(e.b)
+		e.b = e.b[:0]
+		return err
+	}
 	n := recs.NumRecords()
-	e.b = make([]byte, 0, 64+n*(recFixedSize+64)+len(hist)*12)
+	e.b = make([]byte, 0, indexChunk+recFixedSize+64<<10)
 	e.b = append(e.b, indexMagic...)
 	e.u64(gen)
 	e.header(h)
@@ -232,9 +251,17 @@ func encodeIndex(gen uint64, h Header, recs RecordSource, floor uint64, hist []E
 	for i := 0; i < n; i++ {
 		r := recs.RecordAt(i)
 		e.record(&r)
+		if len(e.b) >= indexChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
 	e.history(floor, hist)
-	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+	sum = crc32.Update(sum, castagnoli, e.b)
+	e.b = binary.LittleEndian.AppendUint32(e.b, sum)
+	_, err := w.Write(e.b)
+	return err
 }
 
 // openLog opens the log and replays it if it belongs to the current
@@ -414,9 +441,11 @@ func (ix *Index) Checkpoint() error {
 
 func (ix *Index) checkpoint(recs RecordSource) error {
 	gen := ix.gen + 1
-	data := encodeIndex(gen, ix.hdr, recs, ix.histFloor, ix.hist)
 	tmp := ix.path(IndexFile + ".tmp")
-	if err := writeFile(ix.fsys, tmp, data, ix.sync); err != nil {
+	err := writeFileFunc(ix.fsys, tmp, ix.sync, func(w io.Writer) error {
+		return writeIndex(w, gen, ix.hdr, recs, ix.histFloor, ix.hist)
+	})
+	if err != nil {
 		_ = ix.fsys.Remove(tmp)
 		return err
 	}
@@ -432,11 +461,19 @@ func (ix *Index) checkpoint(recs RecordSource) error {
 }
 
 func writeFile(fsys vfs.FS, path string, data []byte, sync bool) error {
+	return writeFileFunc(fsys, path, sync, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileFunc creates path with what write writes to it.
+func writeFileFunc(fsys vfs.FS, path string, sync bool, write func(io.Writer) error) error {
 	f, err := fsys.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
 	}
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil && sync {
 		err = f.Sync()
 	}
