@@ -155,6 +155,7 @@ type box struct {
 	needRebuild    bool
 	recentKnown    bool
 	ixUp           map[uint32]struct{}
+	ixAll          bool // more than checkpointUpserts changed: flush all
 	ixExp          []uint32
 	ixHist         []mailindex.Expunged // expunges with their MODSEQ, for the index's history
 	flagNames      map[flagKey][]string

@@ -22,7 +22,8 @@ import (
 const recInNew = 1 << 31 // Record.Flags bit: file is in new/
 
 // checkpointUpserts: a flush that changes more records than this writes a
-// checkpoint from the box's messages instead of a log transaction.
+// checkpoint from the box's messages instead of a log transaction, and
+// the changed messages are no longer listed one by one (box.ixAll).
 const checkpointUpserts = 4096
 
 // openIndexLocked opens the index if the mailbox has one.
@@ -105,7 +106,7 @@ func (b *box) seedFromIndexLocked(cur, nw, ul stamp) bool {
 		}
 	}
 	b.mergeLocked(add)
-	b.ixUp = nil // seeded records are already in the index
+	b.ixUp, b.ixAll = nil, false // seeded records are already in the index
 	b.highestModSeq = max(b.highestModSeq, h.HighestModSeq)
 	b.nextUID = max(b.nextUID, h.UIDNext, b.ul.nextUID)
 	if h.FirstRecentUID != 0 && !b.recentKnown {
@@ -133,7 +134,15 @@ func recordFromMsg(m *msg) mailindex.Record {
 }
 
 // touchLocked records that a message changed, for the next index flush.
+// Past checkpointUpserts messages it records that all may have (ixAll).
 func (b *box) touchLocked(uid uint32) {
+	if b.ixAll {
+		return
+	}
+	if len(b.ixUp) >= checkpointUpserts {
+		b.ixUp, b.ixAll = nil, true
+		return
+	}
 	if b.ixUp == nil {
 		b.ixUp = map[uint32]struct{}{}
 	}
@@ -159,14 +168,14 @@ func (b *box) goneLocked(m *msg) {
 func (b *box) flushIndexLocked(stamp []byte) {
 	b.openIndexLocked()
 	if b.ix == nil {
-		b.ixUp, b.ixExp, b.ixHist = nil, nil, nil
+		b.ixUp, b.ixAll, b.ixExp, b.ixHist = nil, false, nil, nil
 		return
 	}
 	h := b.ix.Header()
 	if stamp != nil && bytes.Equal(stamp, h.Stamp) {
 		stamp = nil
 	}
-	if stamp == nil && len(b.ixUp) == 0 && len(b.ixExp) == 0 && !b.needRebuild && h.HighestModSeq == b.highestModSeq {
+	if stamp == nil && len(b.ixUp) == 0 && !b.ixAll && len(b.ixExp) == 0 && !b.needRebuild && h.HighestModSeq == b.highestModSeq {
 		return
 	}
 	nh := mailindex.Header{UIDValidity: b.uidValidity, UIDNext: b.nextUID, HighestModSeq: max(b.highestModSeq, h.HighestModSeq),
@@ -188,7 +197,7 @@ func (b *box) flushIndexLocked(stamp []byte) {
 		}
 		err = b.ix.Rebuild(nh, recs)
 		b.needRebuild = false
-	} else if b.loaded && len(b.ixUp) > checkpointUpserts {
+	} else if b.ixAll && b.loaded {
 		// Many changed records (the dates of a whole mailbox read at
 		// once): a checkpoint writes the box's messages without a
 		// transaction holding a copy of each.
@@ -203,9 +212,14 @@ func (b *box) flushIndexLocked(stamp []byte) {
 				tx.Upserts = append(tx.Upserts, recordFromMsg(m))
 			}
 		}
+		if b.ixAll { // the index still holds its own records: upsert all
+			for _, m := range b.msgs {
+				tx.Upserts = append(tx.Upserts, recordFromMsg(m))
+			}
+		}
 		err = b.ix.Commit(tx)
 	}
-	b.ixUp, b.ixExp, b.ixHist = nil, nil, nil
+	b.ixUp, b.ixAll, b.ixExp, b.ixHist = nil, false, nil, nil
 	if err != nil {
 		b.dropIndexLocked()
 	}

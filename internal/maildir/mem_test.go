@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
+	"roost/internal/maildir"
 	"roost/internal/storage"
 	"roost/internal/vfs"
 )
@@ -75,4 +77,53 @@ func liveHeap() int64 {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
+}
+
+// TestLazyDates checks the dates a first scan leaves unread: they are the
+// file mtimes when asked for, and a restarted server reads them from the
+// index (more than checkpointUpserts messages: written by a checkpoint),
+// not from the files again.
+func TestLazyDates(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	home := writeLargeBox(t, n)
+	cur := filepath.Join(home, "Maildir", "cur")
+	names, err := os.ReadDir(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint32]int64{} // by UID: files are numbered in name order
+	for i, e := range names {
+		when := time.Unix(int64(1500000000+i*7), 0)
+		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
+			t.Fatal(err)
+		}
+		want[uint32(i+1)] = when.Unix()
+	}
+	for _, step := range []string{"first open", "open from the index"} {
+		d := maildir.New(maildir.Options{FS: vfs.OS{}, Now: later})
+		u, err := d.OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := mb.Messages()
+		if len(msgs) != n {
+			t.Fatalf("%s: %d messages, want %d", step, len(msgs), n)
+		}
+		for _, m := range msgs {
+			if got := m.InternalDate.Unix(); got != want[m.UID] {
+				t.Fatalf("%s: UID %d INTERNALDATE %d, want %d", step, m.UID, got, want[m.UID])
+			}
+		}
+		mb.Close()
+		d.Close() // flushes the index
+		// Files touched behind the index's back keep the dates it read.
+		for _, e := range names {
+			_ = os.Chtimes(filepath.Join(cur, e.Name()), time.Unix(1, 0), time.Unix(1, 0))
+		}
+	}
 }
