@@ -26,18 +26,20 @@ const compactMinWaste = 64 * 1024
 // cache is the field cache file: one checksummed frame per message holding
 // all its fields, appended; an in-memory table maps UIDs to frames.
 type cache struct {
-	fsys  vfs.FS
-	path  string
-	sync  bool
-	f     vfs.File
-	size  int64
-	dead  int64
-	where map[uint32]frameLoc
-	// order is where sorted by UID for scan, valid when orderOK: puts
-	// of new highest UIDs append to it, anything else invalidates it.
-	order   []uidLoc
-	orderOK bool
-	hot     []byte // values of HotSuffix fields (frameLoc.hot), append-only
+	fsys vfs.FS
+	path string
+	sync bool
+	f    vfs.File
+	size int64
+	dead int64
+	// locs locates the frames, sorted by UID (one table, 32 B a message):
+	// a put of a new highest UID appends, a replacement updates in place,
+	// a drop leaves a hole (n == 0, counted in holes); a put of a new UID
+	// below the highest goes to extra until the next merge (sortOrder).
+	locs  []uidLoc
+	holes int
+	extra map[uint32]frameLoc
+	hot   []byte // values of HotSuffix fields (frameLoc.hot), append-only
 }
 
 type uidLoc struct {
@@ -92,7 +94,7 @@ func openCache(fsys vfs.FS, path string, sync bool) (*cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open field cache: %w", err)
 	}
-	c := &cache{fsys: fsys, path: path, sync: sync, f: f, where: map[uint32]frameLoc{}}
+	c := &cache{fsys: fsys, path: path, sync: sync, f: f}
 	if err := c.load(); err != nil {
 		f.Close()
 		return nil, err
@@ -147,14 +149,12 @@ func (c *cache) load() error {
 			break
 		}
 		uid := binary.LittleEndian.Uint32(payload)
-		if old, ok := c.where[uid]; ok {
-			c.dead += old.n
-		}
 		loc := frameLoc{off: good, n: 8 + n}
 		loc.hot, loc.hotN = c.keepHot(payload[4:])
-		c.where[uid] = loc
+		c.set(uid, loc)
 		good += 8 + n
 	}
+	c.sortOrder()
 	if good != size {
 		if err := c.f.Truncate(good); err != nil {
 			return fmt.Errorf("truncate field cache: %w", err)
@@ -177,19 +177,64 @@ func (c *cache) reset() error {
 	if _, err := c.f.Write([]byte(cacheMagic)); err != nil {
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	c.size, c.dead, c.where, c.orderOK, c.hot = 4, 0, map[uint32]frameLoc{}, false, nil
+	c.size, c.dead, c.locs, c.holes, c.extra, c.hot = 4, 0, nil, 0, nil, nil
 	return nil
 }
 
 func (c *cache) close() error { return c.f.Close() }
 
 func (c *cache) has(uid uint32) bool {
-	_, ok := c.where[uid]
+	_, ok := c.lookup(uid)
 	return ok
 }
 
+// search returns the index of uid in locs, or where it would go.
+func (c *cache) search(uid uint32) (int, bool) {
+	i := sort.Search(len(c.locs), func(k int) bool { return c.locs[k].uid >= uid })
+	return i, i < len(c.locs) && c.locs[i].uid == uid && c.locs[i].loc.n != 0
+}
+
+// lookup returns the frame of uid.
+func (c *cache) lookup(uid uint32) (frameLoc, bool) {
+	if loc, ok := c.extra[uid]; ok {
+		return loc, true
+	}
+	if i, ok := c.search(uid); ok {
+		return c.locs[i].loc, true
+	}
+	return frameLoc{}, false
+}
+
+// set makes loc the frame of uid; a frame it replaces is dead space.
+func (c *cache) set(uid uint32, loc frameLoc) {
+	if old, ok := c.extra[uid]; ok {
+		c.dead += old.n
+		c.extra[uid] = loc
+		return
+	}
+	n := len(c.locs)
+	if n == 0 || c.locs[n-1].uid < uid {
+		c.locs = append(c.locs, uidLoc{uid, loc})
+		return
+	}
+	i, ok := c.search(uid)
+	switch {
+	case ok:
+		c.dead += c.locs[i].loc.n
+		c.locs[i].loc = loc
+	case i < n && c.locs[i].uid == uid: // a hole
+		c.locs[i].loc = loc
+		c.holes--
+	default:
+		if c.extra == nil {
+			c.extra = map[uint32]frameLoc{}
+		}
+		c.extra[uid] = loc
+	}
+}
+
 func (c *cache) get(uid uint32, name string) ([]byte, bool, error) {
-	loc, ok := c.where[uid]
+	loc, ok := c.lookup(uid)
 	if !ok {
 		return nil, false, nil
 	}
@@ -202,7 +247,7 @@ func (c *cache) get(uid uint32, name string) ([]byte, bool, error) {
 	}
 	v, ok, good := frameField(buf, name)
 	if !good {
-		delete(c.where, uid)
+		c.drop(uid)
 		return nil, false, nil // corrupt: recompute
 	}
 	return v, ok, nil
@@ -221,7 +266,7 @@ func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found 
 	var buf []byte
 	bufOff := int64(-1)
 	c.sortOrder()
-	order, j := c.order, 0
+	order, j := c.locs, 0
 	hot := strings.HasSuffix(name, HotSuffix)
 	for i, uid := range uids {
 		loc, ok := locate(order, uid, &j)
@@ -253,17 +298,24 @@ func (c *cache) scan(uids []uint32, name string, fn func(i int, v []byte, found 
 	return nil
 }
 
-// sortOrder makes order valid.
+// sortOrder merges extra into locs and closes the holes: locs then
+// holds every frame, in UID order.
 func (c *cache) sortOrder() {
-	if c.orderOK {
+	if len(c.extra) == 0 && c.holes == 0 {
 		return
 	}
-	c.order = c.order[:0]
-	for uid, loc := range c.where {
-		c.order = append(c.order, uidLoc{uid, loc})
+	live := len(c.locs) - c.holes + len(c.extra)
+	merged := make([]uidLoc, 0, live)
+	for _, l := range c.locs {
+		if l.loc.n != 0 {
+			merged = append(merged, l)
+		}
 	}
-	slices.SortFunc(c.order, func(a, b uidLoc) int { return cmp.Compare(a.uid, b.uid) })
-	c.orderOK = true
+	for uid, loc := range c.extra {
+		merged = append(merged, uidLoc{uid, loc})
+	}
+	slices.SortFunc(merged, func(a, b uidLoc) int { return cmp.Compare(a.uid, b.uid) })
+	c.locs, c.holes, c.extra = merged, 0, nil
 }
 
 // locate finds uid in order, starting at *j: a pass with ascending UIDs
@@ -275,7 +327,7 @@ func locate(order []uidLoc, uid uint32, j *int) (frameLoc, bool) {
 	for *j < len(order) && order[*j].uid < uid {
 		*j++
 	}
-	if *j < len(order) && order[*j].uid == uid {
+	if *j < len(order) && order[*j].uid == uid && order[*j].loc.n != 0 {
 		return order[*j].loc, true
 	}
 	return frameLoc{}, false
@@ -305,10 +357,6 @@ func (c *cache) put(uid uint32, fields map[string][]byte) error {
 		_, _ = c.f.Seek(c.size, io.SeekStart)
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	old, replaced := c.where[uid]
-	if replaced {
-		c.dead += old.n
-	}
 	loc := frameLoc{off: c.size, n: int64(len(frame))}
 	for name, v := range fields {
 		if strings.HasSuffix(name, HotSuffix) {
@@ -316,28 +364,35 @@ func (c *cache) put(uid uint32, fields map[string][]byte) error {
 			break
 		}
 	}
-	c.where[uid] = loc
-	if c.orderOK && !replaced && (len(c.order) == 0 || c.order[len(c.order)-1].uid < uid) {
-		c.order = append(c.order, uidLoc{uid, c.where[uid]})
-	} else {
-		c.orderOK = false
-	}
+	c.set(uid, loc)
 	c.size += int64(len(frame))
 	return nil
 }
 
 func (c *cache) drop(uid uint32) {
-	if old, ok := c.where[uid]; ok {
+	if old, ok := c.extra[uid]; ok {
 		c.dead += old.n
-		delete(c.where, uid)
-		c.orderOK = false
+		delete(c.extra, uid)
+		return
+	}
+	if i, ok := c.search(uid); ok {
+		c.dead += c.locs[i].loc.n
+		c.locs[i].loc = frameLoc{}
+		c.holes++
 	}
 }
 
 func (c *cache) retain(live map[uint32]bool) {
-	for uid := range c.where {
+	for uid := range c.extra {
 		if !live[uid] {
 			c.drop(uid)
+		}
+	}
+	for i := range c.locs {
+		if l := &c.locs[i]; l.loc.n != 0 && !live[l.uid] {
+			c.dead += l.loc.n
+			l.loc = frameLoc{}
+			c.holes++
 		}
 	}
 }
@@ -348,30 +403,21 @@ func (c *cache) compactIfWasteful() error {
 	if c.dead < compactMinWaste || c.dead < c.size-c.dead {
 		return nil
 	}
-	uids := make([]uint32, 0, len(c.where))
-	for u := range c.where {
-		uids = append(uids, u)
-	}
-	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
-	out := []byte(cacheMagic)
-	where := make(map[uint32]frameLoc, len(uids))
+	c.sortOrder()
+	locs := make([]uidLoc, 0, len(c.locs))
 	var hot []byte
-	for _, u := range uids {
-		loc := c.where[u]
-		buf := make([]byte, loc.n)
-		if _, err := c.f.ReadAt(buf, loc.off); err != nil {
-			return fmt.Errorf("read field cache: %w", err)
+	off := int64(len(cacheMagic))
+	for _, l := range c.locs {
+		nl := frameLoc{off: off, n: l.loc.n}
+		if l.loc.hot != 0 {
+			nl.hot, nl.hotN = uint32(len(hot))+1, l.loc.hotN
+			hot = append(hot, c.hotValue(l.loc)...)
 		}
-		nl := frameLoc{off: int64(len(out)), n: loc.n}
-		if loc.hot != 0 {
-			nl.hot, nl.hotN = uint32(len(hot))+1, loc.hotN
-			hot = append(hot, c.hotValue(loc)...)
-		}
-		where[u] = nl
-		out = append(out, buf...)
+		locs = append(locs, uidLoc{l.uid, nl})
+		off += l.loc.n
 	}
 	tmp := c.path + ".tmp"
-	if err := writeFile(c.fsys, tmp, out, c.sync); err != nil {
+	if err := writeFileFunc(c.fsys, tmp, c.sync, c.copyFrames); err != nil {
 		return err
 	}
 	if err := c.fsys.Rename(tmp, c.path); err != nil {
@@ -382,9 +428,33 @@ func (c *cache) compactIfWasteful() error {
 		return fmt.Errorf("open field cache: %w", err)
 	}
 	_ = c.f.Close()
-	c.f, c.size, c.dead, c.where, c.orderOK, c.hot = f, int64(len(out)), 0, where, false, hot
+	c.f, c.size, c.dead, c.locs, c.hot = f, off, 0, locs, hot
 	_, err = f.Seek(c.size, io.SeekStart)
 	return err
+}
+
+// copyFrames writes the magic and the live frames in UID order (locs,
+// merged) to w, through a buffer of scanWindow bytes: a compaction holds
+// that much of the file, not all of it.
+func (c *cache) copyFrames(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, scanWindow)
+	if _, err := bw.WriteString(cacheMagic); err != nil {
+		return err
+	}
+	var buf []byte
+	for _, l := range c.locs {
+		if int64(cap(buf)) < l.loc.n {
+			buf = make([]byte, l.loc.n)
+		}
+		buf = buf[:l.loc.n]
+		if _, err := c.f.ReadAt(buf, l.loc.off); err != nil {
+			return fmt.Errorf("read field cache: %w", err)
+		}
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
 
 func encodeFrame(uid uint32, fields map[string][]byte) []byte {

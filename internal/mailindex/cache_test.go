@@ -3,8 +3,10 @@ package mailindex
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,7 +35,7 @@ func TestScanField(t *testing.T) {
 	for uid := uint32(1); uid <= n; uid++ {
 		uids = append(uids, uid)
 	}
-	corrupt := ix.cache.where[10]
+	corrupt, _ := ix.cache.lookup(10)
 	f, err := os.OpenFile(filepath.Join(dir, CacheFile), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -174,4 +176,97 @@ func TestCacheTornTail(t *testing.T) {
 	if fi2, _ := os.Stat(path); fi2.Size() >= fi.Size()-100 {
 		t.Errorf("torn frame not cut: %d bytes", fi2.Size())
 	}
+}
+
+// TestCacheLocations drives the frame table (appends, puts below the
+// highest UID, replacements, drops, merges by ScanField, compactions and
+// reopens) against a map, and checks Field, HasFields, ScanField and the
+// hot values. An expunged UID's frame may come back with a reopen (the
+// file keeps it until a compaction; UIDs are not reused): not checked.
+func TestCacheLocations(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ix := open(t, dir)
+	defer func() { ix.Close() }()
+	model := map[uint32]string{}
+	dropped := map[uint32]bool{} // expunged: a reopen may find the frame again
+	stale := map[uint32]bool{}   // dropped, then reopened: not checked
+	rng := rand.New(rand.NewPCG(1, 2))
+	const maxUID = 300
+	check := func(step int) {
+		t.Helper()
+		uids := make([]uint32, 0, maxUID)
+		for uid := uint32(1); uid <= maxUID; uid++ {
+			if stale[uid] {
+				continue
+			}
+			want, ok := model[uid]
+			if got := ix.HasFields(uid); got != ok {
+				t.Fatalf("step %d: HasFields(%d) = %v, want %v", step, uid, got, ok)
+			}
+			v, found, err := ix.Field(uid, "v"+HotSuffix)
+			if err != nil || found != ok || string(v) != want {
+				t.Fatalf("step %d: Field(%d) = %q %v %v, want %q %v", step, uid, v, found, err, want, ok)
+			}
+			uids = append(uids, uid)
+		}
+		err := ix.ScanField(uids, "big", func(i int, v []byte, found bool) {
+			want, ok := model[uids[i]]
+			if stale[uids[i]] {
+				return
+			}
+			if found != ok || (ok && string(v) != strings.Repeat(want, 30)) {
+				t.Fatalf("step %d: ScanField(%d) = %q %v, want %v", step, uids[i], v, found, ok)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for step := 0; step < 3000; step++ {
+		uid := uint32(rng.IntN(maxUID)) + 1
+		switch r := rng.IntN(100); {
+		case r < 70:
+			v := fmt.Sprintf("%d/%d", uid, step)
+			if err := ix.PutFields(uid, map[string][]byte{"v" + HotSuffix: []byte(v), "big": []byte(strings.Repeat(v, 30))}); err != nil {
+				t.Fatal(err)
+			}
+			model[uid] = v
+			delete(dropped, uid)
+			delete(stale, uid)
+		case r < 90:
+			if err := ix.Commit(&Tx{Expunges: []uint32{uid}}); err != nil {
+				t.Fatal(err)
+			}
+			delete(model, uid)
+			dropped[uid] = true
+		case r < 93: // a rebuild keeps the frames of the records it is given
+			var recs []Record
+			for uid := range model {
+				if uid%7 == 0 {
+					delete(model, uid)
+					dropped[uid] = true
+					continue
+				}
+				recs = append(recs, rec(uid))
+			}
+			if err := ix.Rebuild(Header{UIDValidity: 1}, recs); err != nil {
+				t.Fatal(err)
+			}
+		case r < 96:
+			if err := ix.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			ix.Close()
+			ix = open(t, dir)
+			for uid := range dropped {
+				stale[uid] = true
+			}
+		}
+		if step%100 == 0 || step > 2900 {
+			check(step)
+		}
+	}
+	check(-1)
 }
