@@ -39,7 +39,7 @@ type cache struct {
 	locs  []uidLoc
 	holes int
 	extra map[uint32]frameLoc
-	hot   []byte // values of HotSuffix fields (frameLoc.hot), append-only
+	hot   hotStore // values of HotSuffix fields (frameLoc.hot), append-only
 }
 
 type uidLoc struct {
@@ -74,19 +74,58 @@ func (c *cache) keepHot(fields []byte) (hot, n uint32) {
 	return 0, 0
 }
 
-func (c *cache) appendHot(v []byte) (hot, n uint32) {
-	if len(c.hot)+len(v) >= math.MaxUint32-1 {
-		return 0, 0 // read from the file instead
-	}
-	hot = uint32(len(c.hot)) + 1
-	c.hot = append(c.hot, v...)
-	return hot, uint32(len(v))
-}
+func (c *cache) appendHot(v []byte) (hot, n uint32) { return c.hot.add(v) }
 
 // hotValue is the in-memory copy of loc's hot field.
-func (c *cache) hotValue(loc frameLoc) []byte {
-	end := loc.hot - 1 + loc.hotN
-	return c.hot[loc.hot-1 : end : end]
+func (c *cache) hotValue(loc frameLoc) []byte { return c.hot.value(loc.hot, loc.hotN) }
+
+// hotChunk is the size of the blocks the hot values are kept in: a value
+// is never moved once stored, and the store holds at most one partly
+// filled block, where one growing slice would copy itself and keep up
+// to a quarter of its size unused.
+const hotChunk = 64 << 10
+
+// hotStore keeps values in blocks of hotChunk bytes, each value inside
+// one block (a larger one gets a block of its own size and the slots its
+// length covers). A value is named by 1 + its offset in the sequence of
+// block slots.
+type hotStore struct {
+	chunks [][]byte
+	size   uint64 // next free offset
+}
+
+// add stores v and returns its name and length; 0, 0 when the store is
+// full (the value is then read from the file).
+func (h *hotStore) add(v []byte) (hot, n uint32) {
+	off := h.size
+	if in := off % hotChunk; in != 0 && in+uint64(len(v)) > hotChunk {
+		off += hotChunk - in // start the next block
+	}
+	end := off + uint64(len(v))
+	if end >= math.MaxUint32-1 {
+		return 0, 0
+	}
+	k := int(off / hotChunk)
+	for len(h.chunks) <= k {
+		h.chunks = append(h.chunks, nil)
+	}
+	if h.chunks[k] == nil {
+		h.chunks[k] = make([]byte, 0, max(hotChunk, len(v)))
+	}
+	h.chunks[k] = append(h.chunks[k], v...)
+	h.size = end
+	if len(v) > hotChunk { // its block covers the following slots too
+		h.size = (end + hotChunk - 1) / hotChunk * hotChunk
+	}
+	return uint32(off) + 1, uint32(len(v))
+}
+
+// value returns the value named hot, n bytes long.
+func (h *hotStore) value(hot, n uint32) []byte {
+	off := uint64(hot - 1)
+	b := h.chunks[off/hotChunk]
+	i := off % hotChunk
+	return b[i : i+uint64(n) : i+uint64(n)]
 }
 
 func openCache(fsys vfs.FS, path string, sync bool) (*cache, error) {
@@ -177,7 +216,7 @@ func (c *cache) reset() error {
 	if _, err := c.f.Write([]byte(cacheMagic)); err != nil {
 		return fmt.Errorf("write field cache: %w", err)
 	}
-	c.size, c.dead, c.locs, c.holes, c.extra, c.hot = 4, 0, nil, 0, nil, nil
+	c.size, c.dead, c.locs, c.holes, c.extra, c.hot = 4, 0, nil, 0, nil, hotStore{}
 	return nil
 }
 
@@ -405,13 +444,12 @@ func (c *cache) compactIfWasteful() error {
 	}
 	c.sortOrder()
 	locs := make([]uidLoc, 0, len(c.locs))
-	var hot []byte
+	var hot hotStore
 	off := int64(len(cacheMagic))
 	for _, l := range c.locs {
 		nl := frameLoc{off: off, n: l.loc.n}
 		if l.loc.hot != 0 {
-			nl.hot, nl.hotN = uint32(len(hot))+1, l.loc.hotN
-			hot = append(hot, c.hotValue(l.loc)...)
+			nl.hot, nl.hotN = hot.add(c.hotValue(l.loc))
 		}
 		locs = append(locs, uidLoc{l.uid, nl})
 		off += l.loc.n

@@ -139,8 +139,8 @@ func TestHotField(t *testing.T) {
 	if err := ix.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
-	if len(ix.cache.hot) > 20*8 {
-		t.Errorf("hot values not compacted: %d bytes", len(ix.cache.hot))
+	if ix.cache.hot.size > 20*8 {
+		t.Errorf("hot values not compacted: %d bytes", ix.cache.hot.size)
 	}
 	check("compacted", func(uid uint32) bool { return uid > 80 })
 }
@@ -269,4 +269,39 @@ func TestCacheLocations(t *testing.T) {
 		}
 	}
 	check(-1)
+}
+
+// TestHotStore stores values of every size class around the block size
+// and reads each back unchanged, with no block holding more than its own.
+func TestHotStore(t *testing.T) {
+	t.Parallel()
+	var h hotStore
+	rng := rand.New(rand.NewPCG(3, 4))
+	sizes := []int{0, 1, hotChunk - 1, hotChunk, hotChunk + 1, 3*hotChunk + 5, 7}
+	for i := 0; i < 2000; i++ {
+		sizes = append(sizes, rng.IntN(300))
+	}
+	type stored struct {
+		hot, n uint32
+		v      []byte
+	}
+	var all []stored
+	for i, n := range sizes {
+		v := bytes.Repeat([]byte{byte(i)}, n)
+		hot, got := h.add(v)
+		if hot == 0 || got != uint32(n) {
+			t.Fatalf("add(%d bytes) = %d, %d", n, hot, got)
+		}
+		all = append(all, stored{hot, got, v})
+	}
+	for i, s := range all {
+		if v := h.value(s.hot, s.n); !bytes.Equal(v, s.v) {
+			t.Fatalf("value %d (%d bytes) changed", i, len(s.v))
+		}
+	}
+	for k, b := range h.chunks {
+		if cap(b) > hotChunk && len(b) != cap(b) {
+			t.Errorf("block %d: a large value's block holds %d of %d bytes", k, len(b), cap(b))
+		}
+	}
 }
