@@ -127,3 +127,39 @@ func TestLazyDates(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyDatesExpunged: a view that still shows a message another view
+// expunged gives its INTERNALDATE, although the file is gone.
+func TestLazyDatesExpunged(t *testing.T) {
+	t.Parallel()
+	home := writeLargeBox(t, 3)
+	cur := filepath.Join(home, "Maildir", "cur")
+	names, err := os.ReadDir(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Unix(1500000000, 0)
+	for _, e := range names {
+		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := openUser(t, vfs.OS{}, home)
+	a, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.Expunge(bg, []uint32{1}); err != nil {
+		t.Fatal(err)
+	}
+	m := b.Messages()[0]
+	if m.UID != 1 || !m.InternalDate.Equal(when) {
+		t.Errorf("expunged message shown as UID %d INTERNALDATE %v, want 1 %v", m.UID, m.InternalDate, when)
+	}
+}

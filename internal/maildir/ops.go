@@ -288,6 +288,9 @@ func (b *box) expungeLocked(ctx context.Context, uid uint32) (bool, error) {
 			return false, nil
 		}
 		m := b.msgs[i]
+		if len(b.views) > 1 {
+			b.datesLocked(m) // other views show it until they announce the expunge
+		}
 		err := b.d.fs.Remove(m.path(b.p.dir))
 		if err == nil {
 			b.ownChangeLocked(m.inNew)
