@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -485,13 +488,7 @@ func (b *box) readDirs() (map[string]dirEntry, error) {
 // readDirsKeep reads new/ and cur/; with keepNew (keepCur), new/ (cur/)
 // is taken from the state instead of read.
 func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
-	found := map[string]dirEntry{}
 	var subs []string
-	for _, m := range b.msgs {
-		if (keepNew && m.inNew) || (keepCur && !m.inNew) {
-			found[m.base()] = dirEntry{name: m.name, inNew: m.inNew}
-		}
-	}
 	if !keepNew {
 		subs = append(subs, "new")
 	}
@@ -500,7 +497,9 @@ func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 	}
 	// new/ first, then cur/: a file moved from new/ to cur/ meanwhile is
 	// then seen in cur/.
-	for _, sub := range subs {
+	read := make([][]string, len(subs))
+	size := len(b.msgs)
+	for i, sub := range subs {
 		names, err := b.d.fs.ReadDirNames(filepath.Join(b.p.dir, sub))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -508,12 +507,22 @@ func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 			}
 			return nil, osError("read "+sub, err)
 		}
+		read[i] = names
+		size += len(names)
+	}
+	found := make(map[string]dirEntry, size) // sized once: no rehash of a large mailbox
+	for _, m := range b.msgs {
+		if (keepNew && m.inNew) || (keepCur && !m.inNew) {
+			found[m.base()] = dirEntry{name: m.name, inNew: m.inNew}
+		}
+	}
+	for i, names := range read {
 		for _, n := range names {
 			if n == "" || n[0] == '.' {
 				continue
 			}
 			base, _, _ := splitName(n)
-			found[base] = dirEntry{name: n, inNew: sub == "new"}
+			found[base] = dirEntry{name: n, inNew: subs[i] == "new"}
 		}
 	}
 	return found, nil
@@ -734,11 +743,11 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	if err := b.fullUidlistLocked(); err != nil {
 		return err
 	}
-	order := sortedByName(bases, found)
+	order := sortedByName(bases)
 	recs := make([]uidRec, 0, len(order))
 	added := make([]*msg, 0, len(order))
-	for _, k := range order {
-		base, e := k.base, dirEntry{name: k.name, inNew: k.inNew}
+	for _, base := range order {
+		e := found[base]
 		if uid := b.ul.lookup(base); uid != 0 {
 			if b.lookup(uid) == nil {
 				b.insertLocked(b.newMsg(uid, base, e))
@@ -764,39 +773,38 @@ func (b *box) assignLocked(ctx context.Context, bases []string, found map[string
 	return nil
 }
 
-// nameKey is a file name with its sortCmp keys parsed once.
+// nameKey is the sortCmp key of one file name, parsed once: 32 bytes, so
+// that sorting a first scan's 100,000 names moves little.
 type nameKey struct {
-	base  string
-	name  string
-	inNew bool
-	sec   uint64
-	usec  uint64
-	hasUs bool
-	rest  string // base after the leading number
+	sec, usec uint64
+	i         uint32 // index in bases
+	restOff   uint32 // the base after the leading number starts here
+	hasUs     bool
 }
 
 // sortedByName returns bases in Dovecot's numbering order of their file
 // names (sortCmp), parsing each name once instead of per comparison.
-func sortedByName(bases []string, found map[string]dirEntry) []nameKey {
+func sortedByName(bases []string) []string {
 	keys := make([]nameKey, len(bases))
 	for i, base := range bases {
-		e := found[base]
-		sec, rest := leadingNumber(e.name)
+		sec, rest := leadingNumber(base)
 		us, ok := usecs(rest)
-		rb, _, _ := splitName(rest)
-		keys[i] = nameKey{base: base, name: e.name, inNew: e.inNew, sec: sec, usec: us, hasUs: ok, rest: rb}
+		keys[i] = nameKey{sec: sec, usec: us, i: uint32(i), restOff: uint32(len(base) - len(rest)), hasUs: ok}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := &keys[i], &keys[j]
+	slices.SortFunc(keys, func(a, b nameKey) int {
 		if a.sec != b.sec {
-			return a.sec < b.sec
+			return cmp.Compare(a.sec, b.sec)
 		}
 		if a.hasUs && b.hasUs && a.usec != b.usec {
-			return a.usec < b.usec
+			return cmp.Compare(a.usec, b.usec)
 		}
-		return a.rest < b.rest
+		return strings.Compare(bases[a.i][a.restOff:], bases[b.i][b.restOff:])
 	})
-	return keys
+	sorted := make([]string, len(keys))
+	for j, k := range keys {
+		sorted[j] = bases[k.i]
+	}
+	return sorted
 }
 
 // sizeExt returns the uidlist extension fields for sizes the file name
