@@ -222,6 +222,9 @@ func (c *cache) reset() error {
 
 func (c *cache) close() error { return c.f.Close() }
 
+// empty reports whether no message has cached fields.
+func (c *cache) empty() bool { return len(c.locs) == c.holes && len(c.extra) == 0 }
+
 func (c *cache) has(uid uint32) bool {
 	_, ok := c.lookup(uid)
 	return ok

@@ -400,11 +400,7 @@ func (ix *Index) Rebuild(h Header, recs []Record) error {
 		sort.Slice(ix.recs, func(i, j int) bool { return ix.recs[i].UID < ix.recs[j].UID })
 		recs = ix.recs
 	}
-	live := make(map[uint32]bool, len(recs))
-	for _, r := range recs {
-		live[r.UID] = true
-	}
-	ix.cache.retain(live)
+	ix.retainCache(len(recs), func(i int) uint32 { return recs[i].UID })
 	src := sliceSource(recs)
 	err := ix.checkpoint(&src)
 	if ix.src != nil {
@@ -421,13 +417,23 @@ func (ix *Index) RebuildFromSource(h Header) error {
 	}
 	ix.hdr = h
 	ix.hist, ix.histFloor = nil, h.HighestModSeq
-	n := ix.src.NumRecords()
+	src := ix.src
+	ix.retainCache(src.NumRecords(), func(i int) uint32 { return src.RecordAt(i).UID })
+	return ix.checkpoint(src)
+}
+
+// retainCache drops the cached fields of UIDs not among the n that uidAt
+// gives (nothing to do, and no set of UIDs built, when the cache is empty:
+// the first build of a mailbox's index).
+func (ix *Index) retainCache(n int, uidAt func(int) uint32) {
+	if ix.cache.empty() {
+		return
+	}
 	live := make(map[uint32]bool, n)
 	for i := 0; i < n; i++ {
-		live[ix.src.RecordAt(i).UID] = true
+		live[uidAt(i)] = true
 	}
 	ix.cache.retain(live)
-	return ix.checkpoint(ix.src)
 }
 
 // Checkpoint writes the index file and empties the log.
