@@ -299,6 +299,89 @@ func SortOrder(msgs []SortData, criteria []SortCriterion) []int32 {
 	return order
 }
 
+// SortNumbers is the part of SortData that the numeric keys (ARRIVAL,
+// DATE, SIZE) compare: 32 bytes a message instead of SortData's 176, for
+// a SORT of a large mailbox by them (SortOrderNumbers).
+type SortNumbers struct {
+	Seq, UID            uint32
+	Arrival, Size, Date int64
+}
+
+// Numbers returns the numeric part of d.
+func (d *SortData) Numbers() SortNumbers {
+	return SortNumbers{Seq: d.Seq, UID: d.UID, Arrival: d.Arrival, Size: d.Size, Date: d.Date}
+}
+
+// NumericOnly reports whether criteria compare numeric keys only, so that
+// SortOrderNumbers can order by them.
+func NumericOnly(criteria []SortCriterion) bool {
+	for _, c := range criteria {
+		switch c.Key {
+		case SortArrival, SortDate, SortSize:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// SortOrderNumbers is SortOrder for criteria of numeric keys only
+// (NumericOnly): the order SortOrder gives messages with these numbers.
+func SortOrderNumbers(msgs []SortNumbers, criteria []SortCriterion) []int32 {
+	order := make([]int32, len(msgs))
+	if len(criteria) == 0 {
+		for i := range order {
+			order[i] = int32(i)
+		}
+		return order
+	}
+	first, rest := criteria[0], criteria[1:]
+	recs := make([]sortRec, len(msgs))
+	for i := range msgs {
+		pre := uint64(numberKey(&msgs[i], first.Key)) ^ 1<<63 // signed order as unsigned
+		recs[i] = sortRec{pre: pre, seq: msgs[i].Seq, idx: int32(i)}
+	}
+	if len(rest) == 0 && packedOrder(order, recs, first.Reverse) {
+		return order
+	}
+	slices.SortFunc(recs, func(a, b sortRec) int {
+		r := cmp.Compare(a.pre, b.pre)
+		if first.Reverse {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+		x, y := &msgs[a.idx], &msgs[b.idx]
+		for _, c := range rest {
+			if r := cmp.Compare(numberKey(x, c.Key), numberKey(y, c.Key)); r != 0 {
+				if c.Reverse {
+					return -r
+				}
+				return r
+			}
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i, r := range recs {
+		order[i] = r.idx
+	}
+	return order
+}
+
+// numberKey is the value of a numeric key.
+func numberKey(d *SortNumbers, k SortKey) int64 {
+	switch k {
+	case SortArrival:
+		return d.Arrival
+	case SortDate:
+		return d.Date
+	case SortSize:
+		return d.Size
+	}
+	return 0
+}
+
 // packedOrder sorts by one key when the key's span fits 32 bits and
 // sequence numbers ascend with the index: a stable radix sort of the
 // key then leaves ties in sequence order. It reports false, with order

@@ -24,6 +24,7 @@ func TestSortOrder(t *testing.T) {
 			{{Key: SortDate}}, {{Key: SortDate, Reverse: true}}, {{Key: SortArrival}}, {{Key: SortSize, Reverse: true}},
 			{{Key: SortSubject}}, {{Key: SortFrom, Reverse: true}}, {{Key: SortSubject}, {Key: SortSize, Reverse: true}},
 			{{Key: SortSize}, {Key: SortFrom}, {Key: SortArrival}},
+			{{Key: SortSize}, {Key: SortDate, Reverse: true}}, {{Key: SortSize, Reverse: true}, {Key: SortArrival}},
 		} {
 			want := make([]int32, n)
 			for i := range want {
@@ -32,6 +33,15 @@ func TestSortOrder(t *testing.T) {
 			slices.SortFunc(want, func(a, b int32) int { return CompareSortData(&msgs[a], &msgs[b], crit) })
 			if got := SortOrder(msgs, crit); !slices.Equal(got, want) {
 				t.Fatalf("n=%d %v: order differs from CompareSortData's", n, crit)
+			}
+			if NumericOnly(crit) {
+				nums := make([]SortNumbers, n)
+				for i := range msgs {
+					nums[i] = msgs[i].Numbers()
+				}
+				if got := SortOrderNumbers(nums, crit); !slices.Equal(got, want) {
+					t.Fatalf("n=%d %v: SortOrderNumbers differs from CompareSortData's", n, crit)
+				}
 			}
 		}
 	}

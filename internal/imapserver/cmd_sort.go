@@ -47,18 +47,12 @@ func cmdSort(ctx context.Context, c *conn, cmd *command) error {
 	if err := c.checkUpdateTag(cmd, ret); err != nil {
 		return err
 	}
-	data, err := c.sortData(ctx, prog, imap.FieldsFor(criteria))
+	nums, uids, err := c.sortResult(ctx, prog, criteria)
 	if err != nil {
 		return err
 	}
-	order := imap.SortOrder(data, criteria)
-	nums := make([]uint32, len(order))
-	uids := make([]uint32, len(order))
-	for i, k := range order {
-		nums[i], uids[i] = data[k].Seq, data[k].UID
-		if cmd.uid {
-			nums[i] = data[k].UID
-		}
+	if cmd.uid {
+		nums = uids
 	}
 	if returned {
 		if ret.Save {
@@ -100,15 +94,61 @@ func savedUIDs(ret imap.SearchReturn, uids []uint32) []uint32 {
 	return out
 }
 
-// sortData searches and returns the sort data of the matching messages:
-// from each message's cached sort keys (FieldSortKeys), or from its
-// cached header block when it has none (a cache written before them).
+// sortResult searches and sorts: the sequence numbers and UIDs of the
+// matching messages in the order of criteria. Criteria of numeric keys
+// only (ARRIVAL, DATE, SIZE) keep 32 bytes a message (imap.SortNumbers),
+// not all the sort data.
+func (c *conn) sortResult(ctx context.Context, prog *searchKey, criteria []imap.SortCriterion) (seqs, uids []uint32, err error) {
+	fields := imap.FieldsFor(criteria)
+	var order []int32
+	var at func(k int32) (seq, uid uint32)
+	if imap.NumericOnly(criteria) {
+		var nums []imap.SortNumbers
+		err = c.eachSortData(ctx, prog, fields, func(n int, sd *imap.SortData) {
+			if nums == nil {
+				nums = make([]imap.SortNumbers, 0, n)
+			}
+			nums = append(nums, sd.Numbers())
+		})
+		order = imap.SortOrderNumbers(nums, criteria)
+		at = func(k int32) (uint32, uint32) { return nums[k].Seq, nums[k].UID }
+	} else {
+		var data []imap.SortData
+		data, err = c.sortData(ctx, prog, fields)
+		order = imap.SortOrder(data, criteria)
+		at = func(k int32) (uint32, uint32) { return data[k].Seq, data[k].UID }
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	seqs, uids = make([]uint32, len(order)), make([]uint32, len(order))
+	for i, k := range order {
+		seqs[i], uids[i] = at(k)
+	}
+	return seqs, uids, nil
+}
+
+// sortData searches and returns the sort data of the matching messages.
 func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFields) ([]imap.SortData, error) {
+	var data []imap.SortData
+	err := c.eachSortData(ctx, prog, fields, func(n int, sd *imap.SortData) {
+		if data == nil {
+			data = make([]imap.SortData, 0, n)
+		}
+		data = append(data, *sd)
+	})
+	return data, err
+}
+
+// eachSortData searches and calls add with the sort data of each matching
+// message in turn (n is the number of matches): from its cached sort keys
+// (FieldSortKeys), or from its cached header block when it has none (a
+// cache written before them).
+func (c *conn) eachSortData(ctx context.Context, prog *searchKey, fields imap.SortFields, add func(n int, sd *imap.SortData)) error {
 	s, hits, err := c.runSearch(ctx, prog)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	data := make([]imap.SortData, 0, len(hits))
 	uidAt := func(k int) uint32 { return s.uidAt(hits[k]) }
 	var keys, hdrs *headerAhead
 	if fields != 0 {
@@ -131,14 +171,14 @@ func (c *conn) sortData(ctx context.Context, prog *searchKey, fields imap.SortFi
 				if storage.KindOf(err) == storage.KindExpunged {
 					continue
 				}
-				return nil, err
+				return err
 			}
 			sd = imap.NewSortData(hdr, m.InternalDate, m.Size, fields)
 		}
 		sd.Seq, sd.UID = uint32(i+1), m.UID
-		data = append(data, sd)
+		add(len(hits), &sd)
 	}
-	return data, nil
+	return nil
 }
 
 // cmdThread is THREAD and UID THREAD (RFC 5256 section 4) with
