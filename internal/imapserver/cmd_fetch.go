@@ -59,13 +59,17 @@ func cmdFetch(ctx context.Context, c *conn, cmd *command) error {
 	}
 	f := &fetcher{mb: c.sel.mb, enc: c.enc, req: req, keywords: c.sel.mb.Status().Keywords, loc: time.Local,
 		noRecent: c.rev2(), simple: simpleRequest(req)}
+	msgAt := c.sel.msgAt
+	if !req.hasDates() {
+		msgAt = c.sel.msgAtUndated
+	}
 	next := 0 // uids ascend: each is looked up from the last one's place
 	for _, uid := range uids {
 		var seq uint32
 		if seq, next = seqFrom(c.sel, next, uid); seq == 0 {
 			continue
 		}
-		msg := c.sel.msgAt(int(seq - 1))
+		msg := msgAt(int(seq - 1))
 		if changedSince != 0 && msg.ModSeq <= changedSince {
 			continue
 		}
@@ -151,6 +155,16 @@ func parseFetchModifiers(d *imapwire.Decoder, req *fetchRequest) (fetchModifiers
 }
 
 // hasModSeq reports whether MODSEQ is among the items.
+// hasDates reports whether the request shows INTERNALDATE or SAVEDATE.
+func (r *fetchRequest) hasDates() bool {
+	for _, it := range r.items {
+		if it.kind == fetchInternalDate || it.kind == fetchSaveDate {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *fetchRequest) hasModSeq() bool {
 	for _, it := range r.items {
 		if it.kind == fetchModSeq {

@@ -61,6 +61,23 @@ func (s *selected) msgAt(i int) storage.Message {
 	return s.mb.Messages()[i]
 }
 
+// undatedLister is implemented by a mailbox whose MessageAt may read a
+// message's dates from its file (maildir after a first scan, as Dovecot
+// reads them on demand): MessageAtUndated gives the message without them.
+type undatedLister interface {
+	// MessageAtUndated is MessageAt(i), with InternalDate and SaveDate
+	// possibly zero.
+	MessageAtUndated(i int) storage.Message
+}
+
+// msgAtUndated is msgAt(i) for a caller that reads neither date.
+func (s *selected) msgAtUndated(i int) storage.Message {
+	if l, ok := s.mb.(undatedLister); ok {
+		return l.MessageAtUndated(i)
+	}
+	return s.msgAt(i)
+}
+
 // seqOf returns the sequence number of uid, or 0.
 func (s *selected) seqOf(uid uint32) uint32 {
 	n := s.count()
@@ -234,7 +251,7 @@ func (c *conn) announceFlags(updated []storage.Message) {
 	c.sel.pending = nil
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for _, seq := range seqs {
-		c.writeFlagsFetch(seq, c.sel.msgAt(int(seq-1)), false)
+		c.writeFlagsFetch(seq, c.sel.msgAtUndated(int(seq-1)), false)
 	}
 }
 

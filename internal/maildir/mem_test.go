@@ -163,3 +163,42 @@ func TestLazyDatesExpunged(t *testing.T) {
 		t.Errorf("expunged message shown as UID %d INTERNALDATE %v, want 1 %v", m.UID, m.InternalDate, when)
 	}
 }
+
+// TestUndatedMessages: a FETCH without dates (MessageAtUndated) reads no
+// file, so the dates read later are the files' dates of that moment.
+func TestUndatedMessages(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	home := writeLargeBox(t, n)
+	u := openUser(t, vfs.OS{}, home)
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	l := mb.(interface {
+		storage.MessageLister
+		MessageAtUndated(i int) storage.Message
+	})
+	for i := 0; i < l.Len(); i++ {
+		if m := l.MessageAtUndated(i); m.UID != l.UIDAt(i) || !m.InternalDate.IsZero() || len(m.Flags) != 1 {
+			t.Fatalf("MessageAtUndated(%d) = %+v", i, m)
+		}
+	}
+	when := time.Unix(1500000000, 0)
+	cur := filepath.Join(home, "Maildir", "cur")
+	names, err := os.ReadDir(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range names {
+		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < l.Len(); i++ {
+		if m := l.MessageAt(i); !m.InternalDate.Equal(when) {
+			t.Fatalf("MessageAt(%d) INTERNALDATE %v, want %v", i, m.InternalDate, when)
+		}
+	}
+}

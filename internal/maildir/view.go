@@ -248,15 +248,20 @@ func (v *view) recentChangedLocked(uid uint32) bool {
 
 // messageLocked turns a view record into a storage.Message.
 func (v *view) messageLocked(r vmsg) storage.Message {
+	m := v.undatedMessageLocked(r)
 	idate, sdate := v.b.datesLocked(r.m)
+	m.InternalDate, m.SaveDate = time.Unix(idate, 0), time.Unix(sdate, 0)
+	return m
+}
+
+// undatedMessageLocked is messageLocked without the dates (zero).
+func (v *view) undatedMessageLocked(r vmsg) storage.Message {
 	return storage.Message{
-		UID:          r.m.uid,
-		Flags:        v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
-		Recent:       v.isRecent(r.m.uid),
-		ModSeq:       v.b.effModseqLocked(r.modseq),
-		InternalDate: time.Unix(idate, 0),
-		SaveDate:     time.Unix(sdate, 0),
-		Size:         r.m.vsize,
+		UID:    r.m.uid,
+		Flags:  v.b.flagNamesLocked(flagSet{sys: r.sys, kw: r.kw}),
+		Recent: v.isRecent(r.m.uid),
+		ModSeq: v.b.effModseqLocked(r.modseq),
+		Size:   r.m.vsize,
 	}
 }
 
@@ -296,6 +301,18 @@ func (v *view) MessageAt(i int) storage.Message {
 	v.b.mu.Lock()
 	defer v.b.mu.Unlock()
 	return v.messageLocked(v.recs[i])
+}
+
+// MessageAtUndated is MessageAt(i) with zero InternalDate and SaveDate,
+// for a FETCH that shows neither: a message of a first scan has not had
+// its file stat'ed for them (dateUnknown), and this does not stat it.
+func (v *view) MessageAtUndated(i int) storage.Message {
+	if v.msgs != nil {
+		return v.msgs[i]
+	}
+	v.b.mu.Lock()
+	defer v.b.mu.Unlock()
+	return v.undatedMessageLocked(v.recs[i])
 }
 
 // Status is the status of the view.
