@@ -182,11 +182,29 @@ func (ix *Index) readIndex() error {
 		return fmt.Errorf("open index: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := readAllSized(f)
 	if err != nil {
 		return fmt.Errorf("read index: %w", err)
 	}
 	return ix.decodeIndex(data)
+}
+
+// readAllSized reads f whole into a buffer of its size (io.ReadAll would
+// grow one by doubling: about three times a large index in garbage).
+func readAllSized(f vfs.File) ([]byte, error) {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() <= 0 {
+		return io.ReadAll(f)
+	}
+	data := make([]byte, fi.Size())
+	n, err := io.ReadFull(f, data)
+	if err == io.ErrUnexpectedEOF {
+		return data[:n], nil // shorter than stat'ed: the checksum decides
+	}
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func (ix *Index) decodeIndex(data []byte) error {
