@@ -29,7 +29,12 @@ var ErrCorrupt = errors.New("mailindex: corrupt index")
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 const (
-	indexMagic   = "RIX1"
+	// indexMagic names the index format. RIX2 is RIX1's layout whose
+	// records may hold values an older roost would misread (maildir's
+	// dates not read yet, math.MinInt64): RIX2 is written, both are read,
+	// and a roost that knows RIX1 only rebuilds from the mail files.
+	indexMagic   = "RIX2"
+	indexMagicV1 = "RIX1"
 	logMagic     = "RIL1"
 	recFixedSize = 80
 	// checkpointLogSize is the log size after which Commit rewrites the
@@ -208,7 +213,7 @@ func readAllSized(f vfs.File) ([]byte, error) {
 }
 
 func (ix *Index) decodeIndex(data []byte) error {
-	if len(data) < 8 || string(data[:4]) != indexMagic {
+	if len(data) < 8 || (string(data[:4]) != indexMagic && string(data[:4]) != indexMagicV1) {
 		return fmt.Errorf("%w: bad magic", ErrCorrupt)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])

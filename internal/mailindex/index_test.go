@@ -1,8 +1,10 @@
 package mailindex
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -283,5 +285,31 @@ func TestReleaseRecords(t *testing.T) {
 	defer ix.Close()
 	if got := ix.Records(); !reflect.DeepEqual(got, []Record(state)) || ix.Header().UIDValidity != 43 {
 		t.Fatalf("records after rebuild = %+v, header %+v", got, ix.Header())
+	}
+}
+
+// TestReadIndexV1: an index written as RIX1 (before RIX2) is read as it
+// was; the next checkpoint writes RIX2.
+func TestReadIndexV1(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := encodeIndex(1, Header{UIDValidity: 7, UIDNext: 3}, &sliceSource{rec(1), rec(2)}, 0, nil)
+	copy(data, indexMagicV1)
+	body := data[:len(data)-4]
+	binary.LittleEndian.PutUint32(data[len(data)-4:], crc32.Checksum(body, castagnoli))
+	if err := os.WriteFile(filepath.Join(dir, IndexFile), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ix := open(t, dir)
+	defer ix.Close()
+	if h := ix.Header(); h.UIDValidity != 7 || len(ix.Records()) != 2 || ix.Records()[1].UID != 2 {
+		t.Fatalf("RIX1 index read as %+v, %d records", h, len(ix.Records()))
+	}
+	if err := ix.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, IndexFile))
+	if err != nil || string(got[:4]) != indexMagic {
+		t.Fatalf("checkpoint wrote %q, %v", got[:4], err)
 	}
 }
