@@ -3,6 +3,7 @@ package imapserver
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"roost/internal/imap"
 	"roost/internal/imapwire"
@@ -154,16 +155,18 @@ func (c *conn) eachSortData(ctx context.Context, prog *searchKey, fields imap.So
 	if fields != 0 {
 		keys = newFieldAhead(c.sel.mb, FieldSortKeys, len(hits), uidAt)
 	}
+	at := datesSizes(s, hits)
 	for k, i := range hits {
-		m := s.msgAt(i)
-		sd, ok := imap.DecodeSortKeys(keys.block(ctx, k), m.InternalDate, m.Size, fields)
+		uid := s.uidAt(i)
+		arrival, size := at(k)
+		sd, ok := imap.DecodeSortKeys(keys.block(ctx, k), arrival, size, fields)
 		if !ok {
 			if hdrs == nil {
 				hdrs = newFieldAhead(c.sel.mb, FieldHeader, len(hits), uidAt)
 			}
 			hdr := hdrs.block(ctx, k)
 			if hdr == nil {
-				md := &msgData{mb: c.sel.mb, uid: m.UID}
+				md := &msgData{mb: c.sel.mb, uid: uid}
 				hdr, err = md.field(ctx, FieldHeader)
 				md.close()
 			}
@@ -173,12 +176,35 @@ func (c *conn) eachSortData(ctx context.Context, prog *searchKey, fields imap.So
 				}
 				return err
 			}
-			sd = imap.NewSortData(hdr, m.InternalDate, m.Size, fields)
+			sd = imap.NewSortData(hdr, arrival, size, fields)
 		}
-		sd.Seq, sd.UID = uint32(i+1), m.UID
+		sd.Seq, sd.UID = uint32(i+1), uid
 		add(len(hits), &sd)
 	}
 	return nil
+}
+
+// dateSizeLister is implemented by a mailbox that gives the INTERNALDATE
+// and RFC822.SIZE of many messages at once (maildir: under one lock, and
+// without building a storage.Message each), for SORT.
+type dateSizeLister interface {
+	// DatesSizes sets dates[k] (Unix seconds) and sizes[k] to those of
+	// message index idx[k].
+	DatesSizes(idx []int, dates, sizes []int64)
+}
+
+// datesSizes returns the INTERNALDATE and RFC822.SIZE of hits[k] by k.
+func datesSizes(s *searcher, hits []int) func(k int) (time.Time, int64) {
+	l, ok := s.mb.(dateSizeLister)
+	if !ok {
+		return func(k int) (time.Time, int64) {
+			m := s.msgAt(hits[k])
+			return m.InternalDate, m.Size
+		}
+	}
+	dates, sizes := make([]int64, len(hits)), make([]int64, len(hits))
+	l.DatesSizes(hits, dates, sizes)
+	return func(k int) (time.Time, int64) { return time.Unix(dates[k], 0), sizes[k] }
 }
 
 // cmdThread is THREAD and UID THREAD (RFC 5256 section 4) with

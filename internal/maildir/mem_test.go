@@ -165,7 +165,8 @@ func TestLazyDatesExpunged(t *testing.T) {
 }
 
 // TestUndatedMessages: a FETCH without dates (MessageAtUndated) reads no
-// file, so the dates read later are the files' dates of that moment.
+// file, so the dates read later (MessageAt, DatesSizes for SORT) are the
+// files' dates of that moment.
 func TestUndatedMessages(t *testing.T) {
 	t.Parallel()
 	const n = 20
@@ -196,9 +197,16 @@ func TestUndatedMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := 0; i < l.Len(); i++ {
-		if m := l.MessageAt(i); !m.InternalDate.Equal(when) {
-			t.Fatalf("MessageAt(%d) INTERNALDATE %v, want %v", i, m.InternalDate, when)
+	ds := mb.(interface {
+		DatesSizes(idx []int, dates, sizes []int64)
+	})
+	idx := []int{n - 1, 0, 3}
+	dates, sizes := make([]int64, len(idx)), make([]int64, len(idx))
+	ds.DatesSizes(idx, dates, sizes)
+	for k, i := range idx {
+		m := l.MessageAt(i)
+		if !m.InternalDate.Equal(when) || dates[k] != when.Unix() || sizes[k] != m.Size {
+			t.Fatalf("message %d: MessageAt %v %d, DatesSizes %d %d, want date %v", i, m.InternalDate, m.Size, dates[k], sizes[k], when)
 		}
 	}
 }
