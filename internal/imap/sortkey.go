@@ -369,6 +369,51 @@ func SortOrderNumbers(msgs []SortNumbers, criteria []SortCriterion) []int32 {
 	return order
 }
 
+// SortString is a message's value of one string sort key (SortData's
+// KeyString): 24 bytes a message, for a SORT by that key alone
+// (SortOrderStrings).
+type SortString struct {
+	Seq, UID uint32
+	Key      string
+}
+
+// KeyString returns the value of string key k ("" for a numeric key).
+func (d *SortData) KeyString(k SortKey) string { return keyString(d, k) }
+
+// StringOnly reports whether criteria are one string key, so that
+// SortOrderStrings can order by it.
+func StringOnly(criteria []SortCriterion) bool {
+	return len(criteria) == 1 && !NumericOnly(criteria)
+}
+
+// SortOrderStrings is SortOrder for one string key (StringOnly), over the
+// messages' values of it.
+func SortOrderStrings(msgs []SortString, reverse bool) []int32 {
+	order := make([]int32, len(msgs))
+	recs := make([]sortRec, len(msgs))
+	for i := range msgs {
+		recs[i] = sortRec{seq: msgs[i].Seq, idx: int32(i)}
+	}
+	rankStrings(recs, func(idx int32) string { return msgs[idx].Key })
+	if packedOrder(order, recs, reverse) {
+		return order
+	}
+	slices.SortFunc(recs, func(a, b sortRec) int {
+		r := cmp.Compare(a.pre, b.pre)
+		if reverse {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i, r := range recs {
+		order[i] = r.idx
+	}
+	return order
+}
+
 // numberKey is the value of a numeric key.
 func numberKey(d *SortNumbers, k SortKey) int64 {
 	switch k {
@@ -473,10 +518,16 @@ func sortPrefixes(recs []sortRec, msgs []SortData, k SortKey) {
 		}
 		return
 	}
+	rankStrings(recs, func(idx int32) string { return keyString(&msgs[idx], k) })
+}
+
+// rankStrings sets recs[i].pre to the rank of key(recs[i].idx) among the
+// distinct values.
+func rankStrings(recs []sortRec, key func(idx int32) string) {
 	slot := make(map[string]uint32) // value -> index in distinct
 	var distinct []string
 	for i := range recs {
-		s := keyString(&msgs[recs[i].idx], k)
+		s := key(recs[i].idx)
 		n, ok := slot[s]
 		if !ok {
 			n = uint32(len(distinct))

@@ -34,6 +34,15 @@ func TestSortOrder(t *testing.T) {
 			if got := SortOrder(msgs, crit); !slices.Equal(got, want) {
 				t.Fatalf("n=%d %v: order differs from CompareSortData's", n, crit)
 			}
+			if StringOnly(crit) {
+				strs := make([]SortString, n)
+				for i := range msgs {
+					strs[i] = SortString{Seq: msgs[i].Seq, UID: msgs[i].UID, Key: msgs[i].KeyString(crit[0].Key)}
+				}
+				if got := SortOrderStrings(strs, crit[0].Reverse); !slices.Equal(got, want) {
+					t.Fatalf("n=%d %v: SortOrderStrings differs from CompareSortData's", n, crit)
+				}
+			}
 			if NumericOnly(crit) {
 				nums := make([]SortNumbers, n)
 				for i := range msgs {

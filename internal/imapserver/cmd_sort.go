@@ -98,7 +98,7 @@ func savedUIDs(ret imap.SearchReturn, uids []uint32) []uint32 {
 // sortResult searches and sorts: the sequence numbers and UIDs of the
 // matching messages in the order of criteria. Criteria of numeric keys
 // only (ARRIVAL, DATE, SIZE) keep 32 bytes a message (imap.SortNumbers),
-// not all the sort data.
+// one string key 24 (imap.SortString), not all the sort data.
 func (c *conn) sortResult(ctx context.Context, prog *searchKey, criteria []imap.SortCriterion) (seqs, uids []uint32, err error) {
 	fields := imap.FieldsFor(criteria)
 	var order []int32
@@ -113,6 +113,17 @@ func (c *conn) sortResult(ctx context.Context, prog *searchKey, criteria []imap.
 		})
 		order = imap.SortOrderNumbers(nums, criteria)
 		at = func(k int32) (uint32, uint32) { return nums[k].Seq, nums[k].UID }
+	} else if imap.StringOnly(criteria) {
+		var strs []imap.SortString
+		key := criteria[0].Key
+		err = c.eachSortData(ctx, prog, fields, func(n int, sd *imap.SortData) {
+			if strs == nil {
+				strs = make([]imap.SortString, 0, n)
+			}
+			strs = append(strs, imap.SortString{Seq: sd.Seq, UID: sd.UID, Key: sd.KeyString(key)})
+		})
+		order = imap.SortOrderStrings(strs, criteria[0].Reverse)
+		at = func(k int32) (uint32, uint32) { return strs[k].Seq, strs[k].UID }
 	} else {
 		var data []imap.SortData
 		data, err = c.sortData(ctx, prog, fields)
