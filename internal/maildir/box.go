@@ -151,17 +151,19 @@ type box struct {
 	// ownCur, ownNew: the running operation changed cur/ (new/) itself
 	// (ownChangeLocked, adoptOwnLocked).
 	ownCur, ownNew bool
-	views          map[*view]struct{}
-	fields         map[uint32]map[string][]byte
-	ix             *mailindex.Index // nil without an index
-	ixFailed       bool
-	needRebuild    bool
-	recentKnown    bool
-	ixUp           map[uint32]struct{}
-	ixAll          bool // more than checkpointUpserts changed: flush all
-	ixExp          []uint32
-	ixHist         []mailindex.Expunged // expunges with their MODSEQ, for the index's history
-	flagNames      map[flagKey][]string
+	// moved: new/ and cur/ as read by statMovedLocked since the last scan.
+	moved       map[string]dirEntry
+	views       map[*view]struct{}
+	fields      map[uint32]map[string][]byte
+	ix          *mailindex.Index // nil without an index
+	ixFailed    bool
+	needRebuild bool
+	recentKnown bool
+	ixUp        map[uint32]struct{}
+	ixAll       bool // more than checkpointUpserts changed: flush all
+	ixExp       []uint32
+	ixHist      []mailindex.Expunged // expunges with their MODSEQ, for the index's history
+	flagNames   map[flagKey][]string
 }
 
 // flagKey keys the shared flag name lists: system and keyword bits (the
@@ -531,6 +533,7 @@ func (b *box) readDirsKeep(keepNew, keepCur bool) (map[string]dirEntry, error) {
 // scanLocked reads new/ and cur/ and applies what changed: expunges,
 // renames (flag changes) and new files, which get UIDs.
 func (b *box) scanLocked(ctx context.Context, keepNew, keepCur bool) error {
+	b.moved = nil
 	defer b.modseqTxnLocked()()
 	found, err := b.readDirsKeep(keepNew, keepCur)
 	if err != nil {
@@ -661,15 +664,58 @@ func (b *box) statMsg(m *msg, withSize bool) bool {
 
 // datesLocked returns the internal and save dates of m, reading them from
 // the file the first time (dateUnknown); the index keeps them from then
-// on. A file gone meanwhile gives zero dates, as a failed scan stat did.
+// on. A file another process renamed since the last scan (a flag change)
+// is found under its new name (statMovedLocked); one that is gone gives
+// the delivery time at the head of its Maildir name, not kept.
 func (b *box) datesLocked(m *msg) (idate, sdate int64) {
 	if m.idate == dateUnknown {
-		if !b.statMsg(m, false) {
-			return 0, 0
+		if !b.statMsg(m, false) && !b.statMovedLocked(m) {
+			t := nameTime(m.base())
+			return t, t
 		}
 		b.touchLocked(m.uid)
 	}
 	return m.idate, m.sdate
+}
+
+// statMovedLocked reads m's dates from its file under the name new/ or
+// cur/ now has for its base. The directories are read once until the
+// next scan, however many messages need it (the scan will take the new
+// names and flags; the state keeps the old name until then).
+func (b *box) statMovedLocked(m *msg) bool {
+	if b.moved == nil {
+		found, err := b.readDirs()
+		if err != nil {
+			return false
+		}
+		b.moved = found
+	}
+	e, ok := b.moved[m.base()]
+	if !ok {
+		return false
+	}
+	sub := "cur"
+	if e.inNew {
+		sub = "new"
+	}
+	fi, err := b.d.fs.Stat(filepath.Join(b.p.dir, sub, e.name))
+	if err != nil {
+		return false
+	}
+	m.idate = fi.ModTime().Unix()
+	m.sdate = m.idate
+	return true
+}
+
+// nameTime is the delivery time a Maildir unique name starts with
+// ("1763791234.M…"), or 0.
+func nameTime(base string) int64 {
+	secs, _, _ := strings.Cut(base, ".")
+	t, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || t < 0 {
+		return 0
+	}
+	return t
 }
 
 func (b *box) ulExtSize(base string, key byte) (int64, bool) {

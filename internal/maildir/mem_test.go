@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +211,46 @@ func TestUndatedMessages(t *testing.T) {
 		if !m.InternalDate.Equal(when) || dates[k] != when.Unix() || sizes[k] != m.Size {
 			t.Fatalf("message %d: MessageAt %v %d, DatesSizes %d %d, want date %v", i, m.InternalDate, m.Size, dates[k], sizes[k], when)
 		}
+	}
+}
+
+// TestLazyDatesRenamedOutside: a message whose dates were never read and
+// whose file another process renamed (a flag change) since the last scan
+// gets its file's date, found under the new name; one whose file is gone
+// gets the delivery time its Maildir name starts with, never 1970.
+func TestLazyDatesRenamedOutside(t *testing.T) {
+	t.Parallel()
+	home := writeLargeBox(t, 3)
+	cur := filepath.Join(home, "Maildir", "cur")
+	names, err := os.ReadDir(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Unix(1500000000, 0)
+	for _, e := range names {
+		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := openUser(t, vfs.OS{}, home)
+	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	first, third := names[0].Name(), names[2].Name()
+	if err := os.Rename(filepath.Join(cur, first), filepath.Join(cur, strings.TrimSuffix(first, "S")+"FS")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(cur, third)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := mb.Messages()
+	if got := msgs[0].InternalDate; !got.Equal(when) {
+		t.Errorf("renamed outside: INTERNALDATE %v, want %v", got, when)
+	}
+	secs, _, _ := strings.Cut(third, ".")
+	if got := msgs[2].InternalDate; strconv.FormatInt(got.Unix(), 10) != secs {
+		t.Errorf("removed outside: INTERNALDATE %v, want the name's time %s", got, secs)
 	}
 }
