@@ -174,12 +174,14 @@ func (r *runner) poll(ctx context.Context) {
 	defer r.wg.Done()
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
+	trim := newMemTrimmer()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			r.proc.drv.Poll(ctx)
+			trim.check()
 		}
 	}
 }
