@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -318,7 +319,16 @@ func (o *CompareOptions) setupServer(ctx context.Context, bc benchCase, kind, bi
 			"ROOST_CPUPROFILE="+filepath.Join(abs, "roost-"+bc.Name+".cpu.pprof"),
 			"ROOST_MEMPROFILE="+filepath.Join(abs, "roost-"+bc.Name+".alloc.pprof"))
 	}
-	return startServer(ctx, env, bin, extra)
+	for attempt := 0; ; attempt++ {
+		s, err := startServer(ctx, env, bin, extra)
+		if err == nil || attempt == 2 || !strings.Contains(strings.ToLower(err.Error()), "address already in use") {
+			return s, err
+		}
+		// another process took a port between the choice and the bind
+		if err := env.repickPorts(bc.Config); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // refill tops the INBOXes a pop3 run drains (every session deletes a

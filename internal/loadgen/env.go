@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -59,10 +60,8 @@ func newEnv(dir, kind string, users *Users, cert, key []byte, extraConfig string
 	if e.UID, e.GID, err = mailOwner(); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"imap", "imaps", "pop3", "pop3s", "lmtp"} {
-		if e.Ports[name], err = freePort(); err != nil {
-			return nil, err
-		}
+	if err := e.pickPorts(); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{"", "home", "log"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -84,6 +83,31 @@ func newEnv(dir, kind string, users *Users, cert, key []byte, extraConfig string
 		return nil, fmt.Errorf("write config: %w", err)
 	}
 	return e, nil
+}
+
+// pickPorts chooses free ports for every listener.
+func (e *Env) pickPorts() error {
+	for _, name := range []string{"imap", "imaps", "pop3", "pop3s", "lmtp"} {
+		p, err := freePort()
+		if err != nil {
+			return err
+		}
+		e.Ports[name] = p
+	}
+	return nil
+}
+
+// repickPorts chooses new ports and rewrites the configuration (with
+// extraConfig appended, as newEnv wrote it), after a server found a port
+// taken meanwhile.
+func (e *Env) repickPorts(extraConfig string) error {
+	if err := e.pickPorts(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(e.Conf, []byte(e.config()+extraConfig), 0o644); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
 }
 
 func (u *Users) passwdFile() []byte {
@@ -197,7 +221,20 @@ func serviceUsers() (string, string) {
 	return internal, login
 }
 
+// The port is taken below the kernel's ephemeral range (32768 and up on
+// Linux): a port from that range can be handed to some client
+// connection's local end before the server binds it — the load
+// generator makes thousands per second — and the server then fails with
+// "address already in use".
 func freePort() (int, error) {
+	for range 64 {
+		p := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
