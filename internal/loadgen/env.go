@@ -228,7 +228,7 @@ func serviceUsers() (string, string) {
 // "address already in use".
 func freePort() (int, error) {
 	for range 64 {
-		p := 20000 + mrand.IntN(12000)
+		p := 10000 + mrand.IntN(10000) // e2e takes 20000-31999
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err == nil {
 			l.Close()
