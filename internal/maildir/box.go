@@ -151,7 +151,7 @@ type box struct {
 	// ownCur, ownNew: the running operation changed cur/ (new/) itself
 	// (ownChangeLocked, adoptOwnLocked).
 	ownCur, ownNew bool
-	// moved: new/ and cur/ as read by statMovedLocked since the last scan.
+	// moved: new/ and cur/ as read by statMovedLocked since the last refresh.
 	moved       map[string]dirEntry
 	views       map[*view]struct{}
 	fields      map[uint32]map[string][]byte
@@ -324,6 +324,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		return osError("stat uidlist", err)
 	}
 	b.ownCur, b.ownNew = false, false // not adopted by the operation: read below
+	b.moved = nil // a listing for statMovedLocked lives for one command at most
 	if b.loaded && !b.dirty && curSt == b.curStamp && newSt == b.newStamp && ulSt == b.ul.stamp() &&
 		!due(b.curVerify, now) && !due(b.newVerify, now) {
 		return nil
@@ -680,8 +681,8 @@ func (b *box) datesLocked(m *msg) (idate, sdate int64) {
 
 // statMovedLocked reads m's dates from its file under the name new/ or
 // cur/ now has for its base. The directories are read once until the
-// next scan, however many messages need it (the scan will take the new
-// names and flags; the state keeps the old name until then).
+// next refresh, however many messages of one command need it (a scan
+// takes the new names and flags; the state keeps the old name until then).
 func (b *box) statMovedLocked(m *msg) bool {
 	if b.moved == nil {
 		found, err := b.readDirs()

@@ -135,18 +135,7 @@ func TestLazyDates(t *testing.T) {
 // expunged gives its INTERNALDATE, although the file is gone.
 func TestLazyDatesExpunged(t *testing.T) {
 	t.Parallel()
-	home := writeLargeBox(t, 3)
-	cur := filepath.Join(home, "Maildir", "cur")
-	names, err := os.ReadDir(cur)
-	if err != nil {
-		t.Fatal(err)
-	}
-	when := time.Unix(1500000000, 0)
-	for _, e := range names {
-		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
-			t.Fatal(err)
-		}
-	}
+	home, _, _, when := datedSmallBox(t)
 	u := openUser(t, vfs.OS{}, home)
 	a, err := u.Open(bg, "INBOX", storage.OpenOptions{})
 	if err != nil {
@@ -220,18 +209,7 @@ func TestUndatedMessages(t *testing.T) {
 // gets the delivery time its Maildir name starts with, never 1970.
 func TestLazyDatesRenamedOutside(t *testing.T) {
 	t.Parallel()
-	home := writeLargeBox(t, 3)
-	cur := filepath.Join(home, "Maildir", "cur")
-	names, err := os.ReadDir(cur)
-	if err != nil {
-		t.Fatal(err)
-	}
-	when := time.Unix(1500000000, 0)
-	for _, e := range names {
-		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
-			t.Fatal(err)
-		}
-	}
+	home, cur, names, when := datedSmallBox(t)
 	u := openUser(t, vfs.OS{}, home)
 	mb, err := u.Open(bg, "INBOX", storage.OpenOptions{})
 	if err != nil {
@@ -253,4 +231,23 @@ func TestLazyDatesRenamedOutside(t *testing.T) {
 	if got := msgs[2].InternalDate; strconv.FormatInt(got.Unix(), 10) != secs {
 		t.Errorf("removed outside: INTERNALDATE %v, want the name's time %s", got, secs)
 	}
+}
+
+// datedSmallBox writes a 3-message Maildir whose files all have the
+// mtime when; it returns the home, cur/ and cur/'s entries.
+func datedSmallBox(t *testing.T) (home, cur string, names []os.DirEntry, when time.Time) {
+	t.Helper()
+	home = writeLargeBox(t, 3)
+	cur = filepath.Join(home, "Maildir", "cur")
+	names, err := os.ReadDir(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	when = time.Unix(1500000000, 0)
+	for _, e := range names {
+		if err := os.Chtimes(filepath.Join(cur, e.Name()), when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home, cur, names, when
 }

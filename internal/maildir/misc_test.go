@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -276,20 +275,14 @@ func TestSaveToCachedBox(t *testing.T) {
 func TestSameTickWriter(t *testing.T) {
 	t.Parallel()
 	home := t.TempDir()
-	var mu sync.Mutex
-	clock := time.Now()
-	now := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return clock
-	}
-	u, err := maildir.New(maildir.Options{Now: now}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
+	clock := &stepClock{t: time.Now()}
+	u, err := maildir.New(maildir.Options{Now: clock.now}).OpenUser(bg, storeConfig(home, "maildir:~/Maildir", "/", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fill(t, u, 2)
 	newDir := filepath.Join(home, "Maildir", "new")
-	tick := now().Add(-time.Millisecond) // sub-second, and recent for the sync below
+	tick := clock.now().Add(-time.Millisecond) // sub-second, and recent for the sync below
 	if err := os.Chtimes(newDir, tick, tick); err != nil {
 		t.Fatal(err)
 	}
@@ -304,9 +297,7 @@ func TestSameTickWriter(t *testing.T) {
 	if err := os.Chtimes(newDir, tick, tick); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	clock = clock.Add(time.Second) // past the window of a sub-second stamp
-	mu.Unlock()
+	clock.add(time.Second) // past the window of a sub-second stamp
 	if _, err := mb.Sync(bg); err != nil {
 		t.Fatal(err)
 	}
