@@ -324,7 +324,7 @@ func (b *box) refreshLocked(ctx context.Context) error {
 		return osError("stat uidlist", err)
 	}
 	b.ownCur, b.ownNew = false, false // not adopted by the operation: read below
-	b.moved = nil // a listing for statMovedLocked lives for one command at most
+	b.moved = nil                     // a listing for statMovedLocked lives for one command at most
 	if b.loaded && !b.dirty && curSt == b.curStamp && newSt == b.newStamp && ulSt == b.ul.stamp() &&
 		!due(b.curVerify, now) && !due(b.newVerify, now) {
 		return nil
